@@ -1,0 +1,55 @@
+//! The host modules: `gojinn` (Gojinn's ABI, same signatures) and `jinn`
+//! (what the edge needs beyond it). A pointer or length outside linear
+//! memory ends the call with a trap; the host never panics on guest input.
+
+mod gojinn;
+mod jinn;
+
+pub use jinn::{
+    PUBLISH_DENIED, PUBLISH_INVALID, PUBLISH_OK, PUBLISH_TOO_LARGE, PUBLISH_UNAVAILABLE,
+};
+
+use alloc::string::String;
+
+use wasmi::{Caller, Linker};
+
+use crate::fault::HostFault;
+use crate::memory;
+use crate::ports::{Host, LogLevel};
+use crate::state::HostState;
+
+type Ctx<'a, H> = Caller<'a, HostState<H>>;
+
+/// Defines both host modules in `linker`.
+pub(crate) fn link<H: Host>(linker: &mut Linker<HostState<H>>) -> Result<(), wasmi::Error> {
+    gojinn::link(linker)?;
+    jinn::link(linker)
+}
+
+/// Copies `ptr..ptr+len` of guest memory out; traps when out of bounds.
+fn read_guest<H>(
+    caller: &Ctx<'_, H>,
+    ptr: i32,
+    len: i32,
+) -> Result<alloc::vec::Vec<u8>, HostFault> {
+    let memory = memory::exported(caller)?;
+    let data = memory.data(caller);
+    let r = memory::range(data, ptr, len).ok_or(HostFault::MemoryOutOfBounds)?;
+    Ok(data[r].to_vec())
+}
+
+/// Reads a guest string; `Ok(None)` when it is not UTF-8.
+fn read_str<H>(caller: &Ctx<'_, H>, ptr: i32, len: i32) -> Result<Option<String>, HostFault> {
+    Ok(String::from_utf8(read_guest(caller, ptr, len)?).ok())
+}
+
+/// A note from the core about the call, through the same sink as `host_log`
+/// (counted against the same per-call cap).
+fn note<H: Host>(state: &mut HostState<H>, level: LogLevel, message: &str) {
+    if state.stats.log_lines + state.stats.log_dropped >= state.manifest.limits.log_lines {
+        state.stats.log_dropped += 1;
+        return;
+    }
+    state.stats.log_lines += 1;
+    state.host.guest_log(level, message);
+}

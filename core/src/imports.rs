@@ -1,0 +1,259 @@
+//! Every function a guest may import, with its signature, and the load-time check.
+//!
+//! One table drives both the check of a module's imports and the stubs the
+//! linker defines, so a module that loads is a module that links.
+
+use wasmi::{ExternType, Module, ValType};
+
+use crate::error::{ImportProblem, LoadError, bounded};
+use crate::wasi::errno;
+
+const I: ValType = ValType::I32;
+const L: ValType = ValType::I64;
+
+/// Module name of WASI preview1.
+pub(crate) const WASI: &str = "wasi_snapshot_preview1";
+/// Gojinn's host module.
+pub(crate) const GOJINN: &str = "gojinn";
+/// Jinn's own host module.
+pub(crate) const JINN: &str = "jinn";
+
+/// How an import is provided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Provided {
+    /// Implemented by the core.
+    Implemented,
+    /// Linked to a stub that returns this errno.
+    Stub(i32),
+}
+
+/// One importable function.
+#[derive(Debug)]
+pub(crate) struct Sig {
+    pub module: &'static str,
+    pub name: &'static str,
+    pub params: &'static [ValType],
+    pub results: &'static [ValType],
+    pub provided: Provided,
+}
+
+const fn sig(
+    module: &'static str,
+    name: &'static str,
+    params: &'static [ValType],
+    results: &'static [ValType],
+    provided: Provided,
+) -> Sig {
+    Sig {
+        module,
+        name,
+        params,
+        results,
+        provided,
+    }
+}
+
+use Provided::{Implemented as IMPL, Stub};
+
+/// WASI preview1 in full (46 functions), then `gojinn` and `jinn`.
+pub(crate) const SIGNATURES: &[Sig] = &[
+    sig(WASI, "args_get", &[I, I], &[I], IMPL),
+    sig(WASI, "args_sizes_get", &[I, I], &[I], IMPL),
+    sig(WASI, "environ_get", &[I, I], &[I], IMPL),
+    sig(WASI, "environ_sizes_get", &[I, I], &[I], IMPL),
+    sig(WASI, "clock_res_get", &[I, I], &[I], IMPL),
+    sig(WASI, "clock_time_get", &[I, L, I], &[I], IMPL),
+    sig(WASI, "fd_advise", &[I, L, L, I], &[I], Stub(errno::BADF)),
+    sig(WASI, "fd_allocate", &[I, L, L], &[I], Stub(errno::BADF)),
+    sig(WASI, "fd_close", &[I], &[I], IMPL),
+    sig(WASI, "fd_datasync", &[I], &[I], Stub(errno::BADF)),
+    sig(WASI, "fd_fdstat_get", &[I, I], &[I], IMPL),
+    sig(
+        WASI,
+        "fd_fdstat_set_flags",
+        &[I, I],
+        &[I],
+        Stub(errno::NOTSUP),
+    ),
+    sig(
+        WASI,
+        "fd_fdstat_set_rights",
+        &[I, L, L],
+        &[I],
+        Stub(errno::NOTSUP),
+    ),
+    sig(WASI, "fd_filestat_get", &[I, I], &[I], IMPL),
+    sig(
+        WASI,
+        "fd_filestat_set_size",
+        &[I, L],
+        &[I],
+        Stub(errno::BADF),
+    ),
+    sig(
+        WASI,
+        "fd_filestat_set_times",
+        &[I, L, L, I],
+        &[I],
+        Stub(errno::BADF),
+    ),
+    sig(WASI, "fd_pread", &[I, I, I, L, I], &[I], Stub(errno::SPIPE)),
+    sig(WASI, "fd_prestat_get", &[I, I], &[I], IMPL),
+    sig(
+        WASI,
+        "fd_prestat_dir_name",
+        &[I, I, I],
+        &[I],
+        Stub(errno::BADF),
+    ),
+    sig(
+        WASI,
+        "fd_pwrite",
+        &[I, I, I, L, I],
+        &[I],
+        Stub(errno::SPIPE),
+    ),
+    sig(WASI, "fd_read", &[I, I, I, I], &[I], IMPL),
+    sig(
+        WASI,
+        "fd_readdir",
+        &[I, I, I, L, I],
+        &[I],
+        Stub(errno::BADF),
+    ),
+    sig(WASI, "fd_renumber", &[I, I], &[I], Stub(errno::BADF)),
+    sig(WASI, "fd_seek", &[I, L, I, I], &[I], IMPL),
+    sig(WASI, "fd_sync", &[I], &[I], Stub(errno::BADF)),
+    sig(WASI, "fd_tell", &[I, I], &[I], IMPL),
+    sig(WASI, "fd_write", &[I, I, I, I], &[I], IMPL),
+    sig(
+        WASI,
+        "path_create_directory",
+        &[I, I, I],
+        &[I],
+        Stub(errno::NOTCAPABLE),
+    ),
+    sig(
+        WASI,
+        "path_filestat_get",
+        &[I, I, I, I, I],
+        &[I],
+        Stub(errno::NOTCAPABLE),
+    ),
+    sig(
+        WASI,
+        "path_filestat_set_times",
+        &[I, I, I, I, L, L, I],
+        &[I],
+        Stub(errno::NOTCAPABLE),
+    ),
+    sig(
+        WASI,
+        "path_link",
+        &[I, I, I, I, I, I, I],
+        &[I],
+        Stub(errno::NOTCAPABLE),
+    ),
+    sig(
+        WASI,
+        "path_open",
+        &[I, I, I, I, I, L, L, I, I],
+        &[I],
+        Stub(errno::NOTCAPABLE),
+    ),
+    sig(
+        WASI,
+        "path_readlink",
+        &[I, I, I, I, I, I],
+        &[I],
+        Stub(errno::NOTCAPABLE),
+    ),
+    sig(
+        WASI,
+        "path_remove_directory",
+        &[I, I, I],
+        &[I],
+        Stub(errno::NOTCAPABLE),
+    ),
+    sig(
+        WASI,
+        "path_rename",
+        &[I, I, I, I, I, I],
+        &[I],
+        Stub(errno::NOTCAPABLE),
+    ),
+    sig(
+        WASI,
+        "path_symlink",
+        &[I, I, I, I, I],
+        &[I],
+        Stub(errno::NOTCAPABLE),
+    ),
+    sig(
+        WASI,
+        "path_unlink_file",
+        &[I, I, I],
+        &[I],
+        Stub(errno::NOTCAPABLE),
+    ),
+    sig(
+        WASI,
+        "poll_oneoff",
+        &[I, I, I, I],
+        &[I],
+        Stub(errno::NOTSUP),
+    ),
+    sig(WASI, "proc_exit", &[I], &[], IMPL),
+    sig(WASI, "proc_raise", &[I], &[I], Stub(errno::NOSYS)),
+    sig(WASI, "sched_yield", &[], &[I], IMPL),
+    sig(WASI, "random_get", &[I, I], &[I], IMPL),
+    sig(WASI, "sock_accept", &[I, I, I], &[I], Stub(errno::NOTSUP)),
+    sig(
+        WASI,
+        "sock_recv",
+        &[I, I, I, I, I, I],
+        &[I],
+        Stub(errno::NOTSUP),
+    ),
+    sig(
+        WASI,
+        "sock_send",
+        &[I, I, I, I, I],
+        &[I],
+        Stub(errno::NOTSUP),
+    ),
+    sig(WASI, "sock_shutdown", &[I, I], &[I], Stub(errno::NOTSUP)),
+    sig(GOJINN, "host_log", &[I, I, I], &[], IMPL),
+    sig(GOJINN, "host_kv_get", &[I, I, I, I], &[L], IMPL),
+    sig(GOJINN, "host_kv_set", &[I, I, I, I], &[], IMPL),
+    sig(JINN, "publish", &[I, I, I, I, I], &[I], IMPL),
+];
+
+/// Finds the signature of `module.name`.
+pub(crate) fn find(module: &str, name: &str) -> Option<&'static Sig> {
+    SIGNATURES
+        .iter()
+        .find(|s| s.module == module && s.name == name)
+}
+
+/// Refuses a module that imports anything not in [`SIGNATURES`], or with another type.
+pub(crate) fn check(module: &Module) -> Result<(), LoadError> {
+    for import in module.imports() {
+        let problem = match (import.ty(), find(import.module(), import.name())) {
+            (ExternType::Func(ty), Some(sig))
+                if ty.params() == sig.params && ty.results() == sig.results =>
+            {
+                continue;
+            }
+            (ExternType::Func(_), Some(_)) => ImportProblem::WrongSignature,
+            (ExternType::Func(_), None) => ImportProblem::Unknown,
+            _ => ImportProblem::NotAFunction,
+        };
+        return Err(LoadError::MissingImport {
+            module: bounded(import.module()),
+            name: bounded(import.name()),
+            problem,
+        });
+    }
+    Ok(())
+}

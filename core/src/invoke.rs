@@ -1,0 +1,264 @@
+//! One call: a fresh store and instance, driven in slices of fuel.
+//!
+//! A target that must not block (an async executor on a single-core MCU)
+//! calls [`Invocation::resume`] with a small slice and yields between calls;
+//! a gateway may pass `u64::MAX`. The fuel used, the result and the point at
+//! which a call runs out of fuel are the same whatever the slicing.
+
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+use wasmi::{Func, Linker, Module, ResumableCall, ResumableCallOutOfFuel, Store, TrapCode};
+
+use crate::contract::{OutputError, Response};
+use crate::error::{InvokeError, TrapKind, bounded_display};
+use crate::fault::HostFault;
+use crate::manifest::Manifest;
+use crate::ports::Host;
+use crate::state::HostState;
+use crate::stats::CallStats;
+
+/// Whether a call needs more [`Invocation::resume`]s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Progress {
+    /// The slice ran out; resume again.
+    Running,
+    /// The call ended; take its [`Outcome`] with [`Invocation::finish`].
+    Finished,
+}
+
+impl Progress {
+    /// `true` for [`Progress::Running`].
+    pub fn is_running(self) -> bool {
+        self == Self::Running
+    }
+}
+
+/// What a call produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// The response, or why there is none.
+    pub result: Result<Response, InvokeError>,
+    /// Fuel used: wasm instructions plus host-call costs.
+    pub fuel_used: u64,
+    /// What the guest wrote on stderr (up to its cap).
+    pub stderr: Vec<u8>,
+    /// Host ABI counters.
+    pub stats: CallStats,
+}
+
+enum Phase {
+    Fresh,
+    Ready(Func),
+    Suspended(ResumableCallOutOfFuel),
+    Done(Result<(), InvokeError>),
+}
+
+/// A call in progress.
+pub struct Invocation<H: Host> {
+    store: Store<HostState<H>>,
+    module: Module,
+    linker: Arc<Linker<HostState<H>>>,
+    phase: Phase,
+}
+
+impl<H: Host> Invocation<H> {
+    pub(crate) fn new(
+        module: &Module,
+        linker: Arc<Linker<HostState<H>>>,
+        host: H,
+        manifest: Arc<Manifest>,
+        stdin: Vec<u8>,
+    ) -> Self {
+        let too_large =
+            (stdin.len() as u64 > manifest.limits.stdin).then(|| InvokeError::InputTooLarge {
+                len: stdin.len() as u64,
+                limit: manifest.limits.stdin,
+            });
+        let mut store = Store::new(module.engine(), HostState::new(host, manifest, stdin));
+        store.limiter(|state| &mut state.limiter);
+        let _ = store.set_fuel(0);
+        Self {
+            store,
+            module: module.clone(),
+            linker,
+            phase: too_large.map_or(Phase::Fresh, |e| Phase::Done(Err(e))),
+        }
+    }
+
+    /// Fuel used so far.
+    pub fn fuel_used(&self) -> u64 {
+        self.store.data().fuel.granted - self.store.get_fuel().unwrap_or(0)
+    }
+
+    /// Runs the call for at most `slice` more fuel (more when a single
+    /// instruction or host call needs more at once).
+    pub fn resume(&mut self, slice: u64) -> Progress {
+        let mut phase = core::mem::replace(&mut self.phase, Phase::Done(Ok(())));
+        if let Phase::Fresh = phase {
+            phase = self.instantiate();
+        }
+        self.phase = match phase {
+            Phase::Fresh => unreachable!("instantiated above"),
+            Phase::Ready(func) => {
+                self.grant(slice.min(self.ungranted()));
+                let result = func.call_resumable(&mut self.store, &[], &mut []);
+                self.settle(result)
+            }
+            Phase::Suspended(call) => {
+                let in_store = self.store.get_fuel().unwrap_or(0);
+                let missing = call.required_fuel().saturating_sub(in_store);
+                if missing > self.ungranted() {
+                    Phase::Done(Err(self.exhausted()))
+                } else {
+                    self.grant(slice.max(missing).min(self.ungranted()));
+                    let result = call.resume(&mut self.store, &mut []);
+                    self.settle(result)
+                }
+            }
+            done @ Phase::Done(_) => done,
+        };
+        match self.phase {
+            Phase::Done(_) => Progress::Finished,
+            _ => Progress::Running,
+        }
+    }
+
+    /// Stops the call from outside (a wall-clock deadline): it ends with
+    /// [`InvokeError::Interrupted`] unless it had already finished.
+    pub fn interrupt(&mut self) {
+        if !matches!(self.phase, Phase::Done(_)) {
+            self.phase = Phase::Done(Err(InvokeError::Interrupted));
+        }
+    }
+
+    /// The outcome, and the host back. A call that is still running is
+    /// reported as [`InvokeError::Interrupted`].
+    pub fn finish(mut self) -> (Outcome, H) {
+        self.interrupt();
+        let fuel_used = self.fuel_used();
+        let Phase::Done(ended) = core::mem::replace(&mut self.phase, Phase::Fresh) else {
+            unreachable!("interrupt() ends every phase");
+        };
+        let state = self.store.into_data();
+        let result = ended.and_then(|()| {
+            Response::from_guest_output(&state.stdout).map_err(|e| match e {
+                OutputError::Empty => InvokeError::EmptyOutput,
+                OutputError::Bad(detail) => InvokeError::BadOutput(detail),
+            })
+        });
+        let outcome = Outcome {
+            result,
+            fuel_used,
+            stderr: state.stderr,
+            stats: state.stats,
+        };
+        (outcome, state.host)
+    }
+
+    fn ungranted(&self) -> u64 {
+        self.store.data().fuel.ungranted()
+    }
+
+    fn grant(&mut self, amount: u64) {
+        let in_store = self.store.get_fuel().unwrap_or(0);
+        self.store.data_mut().fuel.granted += amount;
+        let _ = self.store.set_fuel(in_store + amount);
+    }
+
+    fn exhausted(&self) -> InvokeError {
+        InvokeError::FuelExhausted {
+            limit: self.store.data().fuel.limit,
+        }
+    }
+
+    /// Instantiates with the whole budget available (a `start` section
+    /// cannot be sliced), then takes back what it did not use.
+    fn instantiate(&mut self) -> Phase {
+        self.grant(self.ungranted());
+        let instance = self
+            .linker
+            .instantiate_and_start(&mut self.store, &self.module);
+        let unused = self.store.get_fuel().unwrap_or(0);
+        self.store.data_mut().fuel.granted -= unused;
+        let _ = self.store.set_fuel(0);
+        match instance {
+            Ok(instance) => match instance.get_func(&self.store, "_start") {
+                Some(func) => Phase::Ready(func),
+                None => Phase::Done(Err(InvokeError::Instantiation(bounded_display(
+                    &"no `_start`",
+                )))),
+            },
+            Err(error) => Phase::Done(self.classify(&error, true)),
+        }
+    }
+
+    fn settle(&mut self, result: Result<ResumableCall, wasmi::Error>) -> Phase {
+        match result {
+            Ok(ResumableCall::Finished) => Phase::Done(Ok(())),
+            Ok(ResumableCall::OutOfFuel(call)) => {
+                let in_store = self.store.get_fuel().unwrap_or(0);
+                if call.required_fuel().saturating_sub(in_store) > self.ungranted() {
+                    Phase::Done(Err(self.exhausted()))
+                } else {
+                    Phase::Suspended(call)
+                }
+            }
+            Ok(ResumableCall::HostTrap(trap)) => {
+                Phase::Done(self.classify(trap.host_error(), false))
+            }
+            Err(error) => Phase::Done(self.classify(&error, false)),
+        }
+    }
+
+    /// Maps an engine error to the call's end: `proc_exit(0)` is success.
+    fn classify(&self, error: &wasmi::Error, instantiating: bool) -> Result<(), InvokeError> {
+        let state = self.store.data();
+        let refused = state.limiter.refused_memory;
+        let memory_limit = InvokeError::MemoryLimit {
+            limit: state.manifest.limits.memory,
+        };
+        if let Some(code) = error.i32_exit_status() {
+            return if code == 0 {
+                Ok(())
+            } else {
+                Err(InvokeError::ExitCode(code))
+            };
+        }
+        if let Some(fault) = error.downcast_ref::<HostFault>() {
+            return Err(match *fault {
+                HostFault::OutputTooLarge(stream, limit) => {
+                    InvokeError::OutputTooLarge { stream, limit }
+                }
+                HostFault::MemoryOutOfBounds => InvokeError::Trap(TrapKind::HostMemoryOutOfBounds),
+                HostFault::NoMemory => InvokeError::Trap(TrapKind::NoExportedMemory),
+                HostFault::FuelExhausted => self.exhausted(),
+            });
+        }
+        Err(match error.as_trap_code() {
+            Some(TrapCode::OutOfFuel) => self.exhausted(),
+            _ if refused => memory_limit,
+            Some(code) => InvokeError::Trap(trap_kind(code)),
+            None if instantiating => InvokeError::Instantiation(bounded_display(error)),
+            None => InvokeError::Trap(TrapKind::Other),
+        })
+    }
+}
+
+fn trap_kind(code: TrapCode) -> TrapKind {
+    match code {
+        TrapCode::UnreachableCodeReached => TrapKind::Unreachable,
+        TrapCode::MemoryOutOfBounds => TrapKind::MemoryOutOfBounds,
+        TrapCode::TableOutOfBounds => TrapKind::TableOutOfBounds,
+        TrapCode::IndirectCallToNull => TrapKind::IndirectCallToNull,
+        TrapCode::IntegerDivisionByZero => TrapKind::IntegerDivisionByZero,
+        TrapCode::IntegerOverflow => TrapKind::IntegerOverflow,
+        TrapCode::BadConversionToInteger => TrapKind::BadConversionToInteger,
+        TrapCode::StackOverflow => TrapKind::StackOverflow,
+        TrapCode::BadSignature => TrapKind::BadSignature,
+        TrapCode::GrowthOperationLimited => TrapKind::GrowthOperationLimited,
+        TrapCode::OutOfSystemMemory => TrapKind::OutOfSystemMemory,
+        _ => TrapKind::Other,
+    }
+}

@@ -1,0 +1,65 @@
+//! # jinn-core
+//!
+//! The sans-IO heart of Jinn: it validates untrusted WebAssembly modules,
+//! runs each call in a fresh [wasmi] instance under a deterministic fuel
+//! budget, implements the Gojinn function contract (JSON request on stdin,
+//! JSON response on stdout) and the host ABI (`wasi_snapshot_preview1`,
+//! `gojinn`, `jinn`). It knows nothing of sockets, executors or clocks: time,
+//! entropy, storage, publishing and logging come in through the traits of
+//! [`ports`], which each target implements.
+//!
+//! ```ignore
+//! let runtime = Runtime::<MyHost>::new(EngineLimits::default());
+//! let function = runtime.load(&wasm_bytes)?;           // validate + compile once
+//! let mut call = function.invoke(host, manifest, request.to_json());
+//! while call.resume(100_000).is_running() {
+//!     executor_yield().await;                          // never starve the network stack
+//! }
+//! let (outcome, host) = call.finish();                 // response or typed error, fuel used
+//! ```
+//!
+//! Needs a target with atomic compare-and-swap: wasmi uses `alloc::sync::Arc`,
+//! so `thumbv6m` (Cortex-M0/M0+) is not supported; `thumbv7em`, `thumbv8m.main`
+//! and `riscv32imac` are.
+#![cfg_attr(not(any(test, feature = "std")), no_std)]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+// Errors are bounded, allocation-free values (no `String` on no_std paths),
+// which makes some of them larger than clippy likes; that is the point.
+#![allow(clippy::result_large_err)]
+
+extern crate alloc;
+
+mod fmt;
+
+pub mod contract;
+pub mod error;
+mod fault;
+mod host;
+mod imports;
+pub mod invoke;
+pub mod limits;
+pub mod manifest;
+mod memory;
+pub mod metering;
+pub mod permissions;
+pub mod ports;
+pub mod runtime;
+mod state;
+pub mod stats;
+mod wasi;
+
+pub use contract::{Headers, Request, Response};
+pub use error::{ErrorKind, InvokeError, LoadError, Stream, TrapKind};
+pub use host::{
+    PUBLISH_DENIED, PUBLISH_INVALID, PUBLISH_OK, PUBLISH_TOO_LARGE, PUBLISH_UNAVAILABLE,
+};
+pub use invoke::{Invocation, Outcome, Progress};
+pub use limits::Limits;
+pub use manifest::Manifest;
+pub use permissions::Permissions;
+pub use ports::{
+    Clock, Entropy, GuestLog, Host, KvError, KvStore, LogLevel, PublishError, Publisher, Qos,
+};
+pub use runtime::{EngineLimits, Function, Runtime};
+pub use stats::CallStats;

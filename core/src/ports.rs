@@ -1,0 +1,174 @@
+//! The traits a target implements to give guests time, entropy, storage,
+//! publishing and a log. The core never does I/O itself.
+//!
+//! A target implements all five on one type; [`Host`] is then implemented for
+//! it automatically. Calls are synchronous: they run inside a host call of the
+//! guest, so they must be quick (a RAM cache, a buffered queue, an embedded
+//! database) — never a network round trip.
+
+use alloc::vec::Vec;
+use core::fmt;
+
+/// Wall-clock and monotonic time, in nanoseconds.
+pub trait Clock {
+    /// Nanoseconds since the Unix epoch (WASI `realtime`).
+    fn wall_clock_ns(&mut self) -> u64;
+    /// Nanoseconds from an arbitrary fixed point (WASI `monotonic`).
+    fn monotonic_ns(&mut self) -> u64;
+}
+
+/// Random bytes for WASI `random_get`.
+pub trait Entropy {
+    /// Fills `buf`.
+    fn fill_bytes(&mut self, buf: &mut [u8]);
+}
+
+/// A KV store failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum KvError {
+    /// The target has no store.
+    Unavailable,
+    /// The store is full.
+    Full,
+    /// The backing storage failed.
+    Io,
+}
+
+impl fmt::Display for KvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Unavailable => "no key-value store",
+            Self::Full => "key-value store full",
+            Self::Io => "key-value storage failed",
+        })
+    }
+}
+
+impl core::error::Error for KvError {}
+
+/// Storage behind `host_kv_get` and `host_kv_set`. Permissions are checked
+/// by the core before any call.
+pub trait KvStore {
+    /// Looks `key` up; on `Ok(true)` its value is in `value` (cleared first).
+    ///
+    /// # Errors
+    ///
+    /// [`KvError`] when the store cannot answer; the guest then sees "missing".
+    fn kv_get(&mut self, key: &str, value: &mut Vec<u8>) -> Result<bool, KvError>;
+    /// Stores `value` at `key`.
+    ///
+    /// # Errors
+    ///
+    /// [`KvError`] when the write could not be made; the guest is not told
+    /// (Gojinn's `host_kv_set` returns nothing), the call's stats count it.
+    fn kv_set(&mut self, key: &str, value: &[u8]) -> Result<(), KvError>;
+}
+
+/// MQTT quality of service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Qos {
+    /// At most once.
+    AtMostOnce = 0,
+    /// At least once.
+    AtLeastOnce = 1,
+    /// Exactly once.
+    ExactlyOnce = 2,
+}
+
+impl Qos {
+    /// From the wire value 0, 1 or 2.
+    pub fn from_i32(value: i32) -> Option<Self> {
+        match value {
+            0 => Some(Self::AtMostOnce),
+            1 => Some(Self::AtLeastOnce),
+            2 => Some(Self::ExactlyOnce),
+            _ => None,
+        }
+    }
+}
+
+/// A publish could not be accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum PublishError {
+    /// No publisher on this target.
+    Unavailable,
+    /// The outgoing queue is full.
+    QueueFull,
+}
+
+impl fmt::Display for PublishError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Unavailable => "no publisher",
+            Self::QueueFull => "publish queue full",
+        })
+    }
+}
+
+impl core::error::Error for PublishError {}
+
+/// Outgoing messages of `jinn.publish`. Permissions are checked by the core.
+pub trait Publisher {
+    /// Queues one message. It should be durable before the call's outcome is
+    /// acknowledged; how is the target's business (an outbox).
+    ///
+    /// # Errors
+    ///
+    /// [`PublishError`], which the guest sees as `-3`.
+    fn publish(&mut self, topic: &str, payload: &[u8], qos: Qos) -> Result<(), PublishError>;
+}
+
+/// Severity of a guest log line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum LogLevel {
+    /// `host_log` level 0.
+    Debug,
+    /// `host_log` level 1 (and any unknown level).
+    Info,
+    /// `host_log` level 2.
+    Warn,
+    /// `host_log` level 3.
+    Error,
+}
+
+impl LogLevel {
+    /// Gojinn's levels: 0 debug, 1 info, 2 warn, 3 error; anything else is info.
+    pub fn from_gojinn(level: i32) -> Self {
+        match level {
+            0 => Self::Debug,
+            2 => Self::Warn,
+            3 => Self::Error,
+            _ => Self::Info,
+        }
+    }
+
+    /// `debug`, `info`, `warn` or `error`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Debug => "debug",
+            Self::Info => "info",
+            Self::Warn => "warn",
+            Self::Error => "error",
+        }
+    }
+}
+
+/// Receives the `host_log` lines of a guest (bounded per call by the core)
+/// and the core's own notes about the call (denied KV keys, …).
+pub trait GuestLog {
+    /// One line, already cut to the per-line cap; not necessarily UTF-8 clean
+    /// (invalid sequences were replaced).
+    fn guest_log(&mut self, level: LogLevel, message: &str);
+}
+
+/// Everything a target gives the core. Implemented for every type that
+/// implements the five port traits.
+pub trait Host: Clock + Entropy + KvStore + Publisher + GuestLog + 'static {}
+
+impl<T> Host for T where T: Clock + Entropy + KvStore + Publisher + GuestLog + 'static {}

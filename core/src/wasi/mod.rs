@@ -1,0 +1,30 @@
+//! WASI preview1, implemented in the core: stdio on descriptors 0–2,
+//! environment and arguments from the manifest, clocks and randomness from
+//! the target's ports, `proc_exit`. Everything else links to a stub that
+//! returns the errno a program expects when a capability is absent.
+
+pub(crate) mod errno;
+mod process;
+mod stdio;
+
+use wasmi::{FuncType, Linker, Val};
+
+use crate::imports::{Provided, SIGNATURES, WASI};
+use crate::ports::Host;
+use crate::state::HostState;
+
+/// Defines every WASI function in `linker`.
+pub(crate) fn link<H: Host>(linker: &mut Linker<HostState<H>>) -> Result<(), wasmi::Error> {
+    stdio::link(linker)?;
+    process::link(linker)?;
+    for sig in SIGNATURES.iter().filter(|s| s.module == WASI) {
+        if let Provided::Stub(code) = sig.provided {
+            let ty = FuncType::new(sig.params.iter().copied(), sig.results.iter().copied());
+            linker.func_new(WASI, sig.name, ty, move |_caller, _params, results| {
+                results[0] = Val::I32(code);
+                Ok(())
+            })?;
+        }
+    }
+    Ok(())
+}

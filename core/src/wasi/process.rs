@@ -1,0 +1,157 @@
+//! Arguments, environment, clocks, randomness, exit and yield.
+
+use alloc::string::String;
+
+use wasmi::{Caller, Linker};
+
+use super::errno;
+use crate::imports::WASI;
+use crate::memory;
+use crate::metering::{charge, cost};
+use crate::ports::Host;
+use crate::state::HostState;
+
+type Ctx<'a, H> = Caller<'a, HostState<H>>;
+
+const CLOCK_REALTIME: i32 = 0;
+const CLOCK_MONOTONIC: i32 = 1;
+const CLOCK_PROCESS_CPUTIME: i32 = 2;
+const CLOCK_THREAD_CPUTIME: i32 = 3;
+
+/// Which string list: `argv` or `environ`.
+#[derive(Clone, Copy)]
+enum List {
+    Args,
+    Env,
+}
+
+fn for_each_entry<H>(state: &HostState<H>, list: List, mut f: impl FnMut(&[&str])) {
+    match list {
+        List::Args => state.manifest.args.iter().for_each(|a| f(&[a.as_str()])),
+        List::Env => state
+            .manifest
+            .env
+            .iter()
+            .for_each(|(k, v)| f(&[k.as_str(), "=", v.as_str()])),
+    }
+}
+
+fn sizes_get<H: Host>(
+    mut caller: Ctx<'_, H>,
+    list: List,
+    count_out: i32,
+    size_out: i32,
+) -> Result<i32, wasmi::Error> {
+    let (mut count, mut size) = (0u32, 0u32);
+    for_each_entry(caller.data(), list, |parts| {
+        count += 1;
+        size += parts.iter().map(|p| p.len() as u32).sum::<u32>() + 1;
+    });
+    let memory = memory::exported(&caller)?;
+    let data = memory.data_mut(&mut caller);
+    let ok = memory::write(data, count_out, &count.to_le_bytes())
+        .and_then(|()| memory::write(data, size_out, &size.to_le_bytes()));
+    Ok(ok.map_or(errno::FAULT, |()| errno::SUCCESS))
+}
+
+fn list_get<H: Host>(
+    mut caller: Ctx<'_, H>,
+    list: List,
+    pointers: i32,
+    buf: i32,
+) -> Result<i32, wasmi::Error> {
+    let mut entries = alloc::vec::Vec::new();
+    for_each_entry(caller.data(), list, |parts| {
+        let mut s = String::new();
+        parts.iter().for_each(|p| s.push_str(p));
+        s.push('\0');
+        entries.push(s);
+    });
+    let memory = memory::exported(&caller)?;
+    let data = memory.data_mut(&mut caller);
+    let mut at = buf as u32;
+    let mut moved = 0;
+    for (i, entry) in entries.iter().enumerate() {
+        let slot = (pointers as u32).wrapping_add(4 * i as u32) as i32;
+        let ok = memory::write(data, slot, &at.to_le_bytes())
+            .and_then(|()| memory::write(data, at as i32, entry.as_bytes()));
+        if ok.is_none() {
+            return Ok(errno::FAULT);
+        }
+        at = at.wrapping_add(entry.len() as u32);
+        moved += entry.len();
+    }
+    charge(&mut caller, cost(moved))?;
+    Ok(errno::SUCCESS)
+}
+
+fn clock_time_get<H: Host>(
+    mut caller: Ctx<'_, H>,
+    id: i32,
+    _precision: i64,
+    out: i32,
+) -> Result<i32, wasmi::Error> {
+    let now = match id {
+        CLOCK_REALTIME => caller.data_mut().host.wall_clock_ns(),
+        CLOCK_MONOTONIC => caller.data_mut().host.monotonic_ns(),
+        // CPU time is the fuel used so far (one unit ≈ one nanosecond):
+        // deterministic, and it measures what the call is billed for.
+        CLOCK_PROCESS_CPUTIME | CLOCK_THREAD_CPUTIME => {
+            let in_store = caller.get_fuel().unwrap_or(0);
+            caller.data().fuel.granted - in_store
+        }
+        _ => return Ok(errno::INVAL),
+    };
+    let memory = memory::exported(&caller)?;
+    let data = memory.data_mut(&mut caller);
+    Ok(memory::write(data, out, &now.to_le_bytes()).map_or(errno::FAULT, |()| errno::SUCCESS))
+}
+
+fn clock_res_get<H: Host>(mut caller: Ctx<'_, H>, id: i32, out: i32) -> Result<i32, wasmi::Error> {
+    let resolution: u64 = match id {
+        CLOCK_REALTIME | CLOCK_MONOTONIC => 1_000,
+        CLOCK_PROCESS_CPUTIME | CLOCK_THREAD_CPUTIME => 1,
+        _ => return Ok(errno::INVAL),
+    };
+    let memory = memory::exported(&caller)?;
+    let data = memory.data_mut(&mut caller);
+    Ok(memory::write(data, out, &resolution.to_le_bytes())
+        .map_or(errno::FAULT, |()| errno::SUCCESS))
+}
+
+fn random_get<H: Host>(mut caller: Ctx<'_, H>, buf: i32, len: i32) -> Result<i32, wasmi::Error> {
+    let memory = memory::exported(&caller)?;
+    let (data, state) = memory.data_and_store_mut(&mut caller);
+    let Some(r) = memory::range(data, buf, len) else {
+        return Ok(errno::FAULT);
+    };
+    let n = r.len();
+    state.host.fill_bytes(&mut data[r]);
+    charge(&mut caller, cost(n))?;
+    Ok(errno::SUCCESS)
+}
+
+pub(super) fn link<H: Host>(linker: &mut Linker<HostState<H>>) -> Result<(), wasmi::Error> {
+    linker.func_wrap(WASI, "args_sizes_get", |c: Ctx<'_, H>, n: i32, s: i32| {
+        sizes_get(c, List::Args, n, s)
+    })?;
+    linker.func_wrap(WASI, "args_get", |c: Ctx<'_, H>, p: i32, b: i32| {
+        list_get(c, List::Args, p, b)
+    })?;
+    linker.func_wrap(
+        WASI,
+        "environ_sizes_get",
+        |c: Ctx<'_, H>, n: i32, s: i32| sizes_get(c, List::Env, n, s),
+    )?;
+    linker.func_wrap(WASI, "environ_get", |c: Ctx<'_, H>, p: i32, b: i32| {
+        list_get(c, List::Env, p, b)
+    })?;
+    linker.func_wrap(WASI, "clock_time_get", clock_time_get::<H>)?;
+    linker.func_wrap(WASI, "clock_res_get", clock_res_get::<H>)?;
+    linker.func_wrap(WASI, "random_get", random_get::<H>)?;
+    linker.func_wrap(WASI, "sched_yield", || errno::SUCCESS)?;
+    linker.func_wrap(WASI, "proc_exit", |code: i32| -> Result<(), wasmi::Error> {
+        Err(wasmi::Error::i32_exit(code))
+    })?;
+    Ok(())
+}

@@ -1,0 +1,137 @@
+//! A host for tests: in-memory KV, recorded publishes and logs, a fixed
+//! clock and a seeded generator, plus helpers to write small guests in WAT.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use jinn_core::{
+    Clock, EngineLimits, Entropy, Function, GuestLog, KvError, KvStore, LogLevel, Manifest,
+    Outcome, PublishError, Publisher, Qos, Runtime,
+};
+
+#[derive(Debug, Default)]
+pub struct TestHost {
+    pub kv: BTreeMap<String, Vec<u8>>,
+    pub published: Vec<(String, Vec<u8>, Qos)>,
+    pub logs: Vec<(LogLevel, String)>,
+    pub now_ns: u64,
+    pub rng: u64,
+    pub publish_fails: bool,
+}
+
+impl Clock for TestHost {
+    fn wall_clock_ns(&mut self) -> u64 {
+        self.now_ns
+    }
+    fn monotonic_ns(&mut self) -> u64 {
+        self.now_ns / 2
+    }
+}
+
+impl Entropy for TestHost {
+    fn fill_bytes(&mut self, buf: &mut [u8]) {
+        for b in buf {
+            self.rng = self
+                .rng
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            *b = (self.rng >> 56) as u8;
+        }
+    }
+}
+
+impl KvStore for TestHost {
+    fn kv_get(&mut self, key: &str, value: &mut Vec<u8>) -> Result<bool, KvError> {
+        value.clear();
+        match self.kv.get(key) {
+            Some(v) => {
+                value.extend_from_slice(v);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+    fn kv_set(&mut self, key: &str, value: &[u8]) -> Result<(), KvError> {
+        self.kv.insert(key.into(), value.to_vec());
+        Ok(())
+    }
+}
+
+impl Publisher for TestHost {
+    fn publish(&mut self, topic: &str, payload: &[u8], qos: Qos) -> Result<(), PublishError> {
+        if self.publish_fails {
+            return Err(PublishError::QueueFull);
+        }
+        self.published.push((topic.into(), payload.to_vec(), qos));
+        Ok(())
+    }
+}
+
+impl GuestLog for TestHost {
+    fn guest_log(&mut self, level: LogLevel, message: &str) {
+        self.logs.push((level, message.into()));
+    }
+}
+
+pub fn runtime() -> Runtime<TestHost> {
+    Runtime::new(EngineLimits::default())
+}
+
+#[track_caller]
+pub fn load(wat: &str) -> Function<TestHost> {
+    let wasm = wat::parse_str(wat).expect("test WAT parses");
+    runtime().load(&wasm).expect("test module loads")
+}
+
+pub fn run(function: &Function<TestHost>, manifest: Manifest, stdin: &[u8]) -> (Outcome, TestHost) {
+    function.run(TestHost::default(), Arc::new(manifest), stdin.to_vec())
+}
+
+pub fn run_host(
+    function: &Function<TestHost>,
+    manifest: Manifest,
+    host: TestHost,
+) -> (Outcome, TestHost) {
+    function.run(host, Arc::new(manifest), b"{}".to_vec())
+}
+
+/// Escapes bytes for a WAT data string.
+pub fn wat_bytes(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("\\{b:02x}")).collect()
+}
+
+/// A guest that runs `body` (WAT instructions) and then writes `response` to
+/// stdout. Memory layout: 0..8 iovec, 8..12 scratch, 16.. free for `body`,
+/// 1024.. the response text. `imports` adds import lines.
+pub fn guest(imports: &str, body: &str, response: &str) -> String {
+    format!(
+        r#"(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  {imports}
+  (memory (export "memory") 1)
+  (data (i32.const 1024) "{data}")
+  (func $respond
+    (i32.store (i32.const 0) (i32.const 1024))
+    (i32.store (i32.const 4) (i32.const {len}))
+    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8))))
+  (func (export "_start") (local i32 i32)
+    {body}
+    (call $respond)))"#,
+        data = wat_bytes(response.as_bytes()),
+        len = response.len(),
+    )
+}
+
+pub const OK: &str = r#"{"status":200,"headers":{"Content-Type":"text/plain"},"body":"ok"}"#;
+
+/// A loop of `n` iterations, as WAT instructions (uses local 0 of `_start`).
+pub fn spin(n: u32) -> String {
+    format!(
+        "(local.set 0 (i32.const {n}))
+         (block $done (loop $l
+            (br_if $done (i32.eqz (local.get 0)))
+            (local.set 0 (i32.sub (local.get 0) (i32.const 1)))
+            (br $l)))"
+    )
+}
