@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Builds every example guest to WebAssembly and copies the modules to
+# examples/wasm/ (hello.wasm, echo.wasm, ..., c-hello.wasm).
+#
+# Rust examples: one `cargo build --profile guest --target wasm32-wasip1`.
+# C example: clang + wasi-libc (Debian's, sysroot /usr).
+# Then each module is checked: it imports only from wasi_snapshot_preview1,
+# gojinn and jinn, exports _start and memory, and its initial memory is
+# reported in 64 KiB pages (the Rust guests should need at most
+# JINN_MAX_RUST_PAGES, default 2; more is a warning, not a failure).
+#
+# Needs: cargo (with the wasm32-wasip1 target), clang, wasm-ld, wasm-objdump
+# (wabt). Honors CARGO_TARGET_DIR. Runs from any directory.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+out_dir="$root/examples/wasm"
+max_rust_pages="${JINN_MAX_RUST_PAGES:-2}"
+
+# Rust example folders; each is package jinn-example-<name> with binary <name>.
+rust_examples=(hello echo kv-counter sensor-alert fuel-burner gojinn-compat)
+allowed_modules=(wasi_snapshot_preview1 gojinn jinn)
+
+die() {
+    echo "build-examples: error: $*" >&2
+    exit 1
+}
+
+need() {
+    command -v "$1" >/dev/null 2>&1 || die "'$1' not found on PATH; $2"
+}
+
+need cargo "install a Rust toolchain"
+need clang "install clang (Debian: apt-get install clang)"
+need wasm-ld "install lld (Debian: apt-get install lld)"
+need wasm-objdump "install wabt (Debian: apt-get install wabt)"
+if command -v rustup >/dev/null 2>&1; then
+    rustup target list --installed | grep -qx wasm32-wasip1 ||
+        die "Rust target wasm32-wasip1 missing (rustup target add wasm32-wasip1)"
+fi
+wasi_sysroot=/usr
+[[ -f "$wasi_sysroot/include/wasm32-wasi/stdio.h" && -f "$wasi_sysroot/lib/wasm32-wasi/libc.a" ]] ||
+    die "wasi-libc not found under $wasi_sysroot (Debian: apt-get install wasi-libc libclang-rt-14-dev-wasm32)"
+
+target_dir="${CARGO_TARGET_DIR:-$root/target}"
+[[ "$target_dir" = /* ]] || target_dir="$root/$target_dir"
+guest_dir="$target_dir/wasm32-wasip1/guest"
+
+# --- Rust examples --------------------------------------------------------
+packages=()
+for name in "${rust_examples[@]}"; do
+    packages+=(-p "jinn-example-$name")
+done
+echo "build-examples: cargo build --profile guest --target wasm32-wasip1 ${packages[*]}"
+(cd "$root" && cargo build --profile guest --target wasm32-wasip1 "${packages[@]}")
+
+# --- C example --------------------------------------------------------------
+mkdir -p "$guest_dir"
+echo "build-examples: clang examples/c-hello/hello.c"
+clang --target=wasm32-wasi --sysroot="$wasi_sysroot" -O2 -Wall -Wextra -Werror \
+    -Wl,-z,stack-size=65536 -Wl,--strip-all \
+    -o "$guest_dir/c-hello.wasm" "$root/examples/c-hello/hello.c"
+
+# --- Copy and check ------------------------------------------------------------
+mkdir -p "$out_dir"
+modules=("${rust_examples[@]}" c-hello)
+for name in "${modules[@]}"; do
+    src="$guest_dir/$name.wasm"
+    [[ -f "$src" ]] || die "expected $src after the build"
+    cp "$src" "$out_dir/$name.wasm"
+done
+
+# Prints the import module names of a module, one per line.
+import_modules() {
+    wasm-objdump -x -j Import "$1" | sed -n 's/.* <- \([^.]*\)\..*/\1/p' | sort -u
+}
+
+# Prints the initial page count of the module's (first) memory.
+initial_pages() {
+    wasm-objdump -x -j Memory "$1" | sed -n 's/.*memory\[0\] pages: initial=\([0-9]*\).*/\1/p'
+}
+
+failed=0
+warned=0
+printf '\n%-20s %10s %6s  %s\n' module bytes pages imports
+for name in "${modules[@]}"; do
+    wasm="$out_dir/$name.wasm"
+    bytes=$(wc -c <"$wasm")
+    pages=$(initial_pages "$wasm")
+    [[ -n "$pages" ]] || { echo "build-examples: $name.wasm: no memory section" >&2; failed=1; pages='?'; }
+    mods=$(import_modules "$wasm" | paste -sd, -)
+    printf '%-20s %10d %6s  %s\n' "$name.wasm" "$bytes" "$pages" "${mods:--}"
+
+    while read -r mod; do
+        [[ -z "$mod" ]] && continue
+        ok=0
+        for allowed in "${allowed_modules[@]}"; do
+            [[ "$mod" == "$allowed" ]] && ok=1
+        done
+        if ((!ok)); then
+            echo "build-examples: $name.wasm imports from unexpected module '$mod'" >&2
+            failed=1
+        fi
+    done < <(import_modules "$wasm")
+
+    exports=$(wasm-objdump -x -j Export "$wasm")
+    grep -qe '-> "_start"' <<<"$exports" || { echo "build-examples: $name.wasm does not export _start" >&2; failed=1; }
+    grep -qe '-> "memory"' <<<"$exports" || { echo "build-examples: $name.wasm does not export memory" >&2; failed=1; }
+
+    if [[ "$name" != c-hello && "$pages" =~ ^[0-9]+$ ]] && ((pages > max_rust_pages)); then
+        echo "build-examples: warning: $name.wasm starts with $pages pages (aim: <= $max_rust_pages)" >&2
+        warned=1
+    fi
+done
+
+((failed == 0)) || die "module checks failed"
+echo
+echo "build-examples: ${#modules[@]} modules in ${out_dir#"$root"/}/$( ((warned)) && echo ' (with warnings)')"

@@ -1,0 +1,63 @@
+//! Guest SDK for Jinn functions.
+//!
+//! A Jinn function is a WASI preview1 command module. The runtime writes one
+//! request envelope (JSON) to the function's stdin, runs `_start`, and reads
+//! exactly one response envelope (JSON) from its stdout. While it runs, the
+//! function may call the host: log lines, a key/value store and a publisher.
+//!
+//! The shape follows Gojinn's Rust SDK, so code written for it reads the same:
+//!
+//! ```no_run
+//! use jinn_guest::{Request, Response, kv, logger};
+//!
+//! fn handle(req: Request) -> Response {
+//!     logger::info(&format!("{} {}", req.method, req.uri));
+//!     let visits = kv::get_string("visits")
+//!         .and_then(|v| v.parse::<u64>().ok())
+//!         .unwrap_or(0)
+//!         + 1;
+//!     kv::set("visits", visits.to_string());
+//!     Response::new(200).body(format!("visit number {visits}\n"))
+//! }
+//!
+//! fn main() {
+//!     jinn_guest::run(handle);
+//! }
+//! ```
+//!
+//! On targets other than `wasm32` the host calls are replaced by in-process
+//! stand-ins (see [`imports`]), so functions and their unit tests build and
+//! run natively.
+
+#![warn(missing_docs)]
+
+pub mod base64;
+mod error;
+pub mod imports;
+pub mod kv;
+pub mod logger;
+pub mod publish;
+mod request;
+mod response;
+
+pub use error::Error;
+pub use publish::{PublishError, QoS, publish};
+pub use request::{Request, read_input};
+pub use response::{Response, send_response};
+
+/// Runs a function: reads the request from stdin, calls `handler`, and writes
+/// its response to stdout.
+///
+/// When stdin holds no request (it is empty), `handler` gets the default
+/// `GET /` request. When stdin does not hold a valid envelope, `handler` is not
+/// called and a `400` response with `{"error": "..."}` is written instead.
+pub fn run<F>(handler: F)
+where
+    F: FnOnce(Request) -> Response,
+{
+    let response = match Request::read() {
+        Ok(request) => handler(request),
+        Err(err) => Response::error(400, &format!("invalid request envelope: {err}")),
+    };
+    response.send();
+}
