@@ -26,10 +26,15 @@ pub(crate) fn bounded<const N: usize>(text: &str) -> heapless::String<N> {
 
 /// Formats `value` into a bounded string (truncated when it does not fit).
 pub(crate) fn bounded_display<const N: usize>(value: &dyn Display) -> heapless::String<N> {
+    /// Collects at most `N` bytes, folding every run of white space into one space.
     struct Sink<const N: usize>(heapless::String<N>, bool);
     impl<const N: usize> fmt::Write for Sink<N> {
         fn write_str(&mut self, s: &str) -> fmt::Result {
             for ch in s.chars() {
+                let ch = if ch.is_whitespace() { ' ' } else { ch };
+                if ch == ' ' && self.0.ends_with(' ') {
+                    continue;
+                }
                 if self.1 || self.0.push(ch).is_err() {
                     self.1 = true;
                 }
@@ -402,6 +407,12 @@ mod tests {
         assert!(s.len() <= 8);
         let t: heapless::String<8> = bounded("abc");
         assert_eq!(t.as_str(), "abc");
+    }
+
+    #[test]
+    fn displayed_details_fold_white_space() {
+        let d: Detail = bounded_display(&"a\n    b\t\tc");
+        assert_eq!(d.as_str(), "a b c");
     }
 
     #[test]

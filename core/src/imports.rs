@@ -3,7 +3,9 @@
 //! One table drives both the check of a module's imports and the stubs the
 //! linker defines, so a module that loads is a module that links.
 
-use wasmi::{ExternType, Module, ValType};
+use wasmi::{ExternType, Module};
+
+pub use wasmi::ValType;
 
 use crate::error::{ImportProblem, LoadError, bounded};
 use crate::wasi::errno;
@@ -20,7 +22,7 @@ pub(crate) const JINN: &str = "jinn";
 
 /// How an import is provided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Provided {
+pub enum Provided {
     /// Implemented by the core.
     Implemented,
     /// Linked to a stub that returns this errno.
@@ -29,12 +31,22 @@ pub(crate) enum Provided {
 
 /// One importable function.
 #[derive(Debug)]
-pub(crate) struct Sig {
+pub struct Sig {
+    /// Import module: `wasi_snapshot_preview1`, `gojinn` or `jinn`.
     pub module: &'static str,
+    /// Function name.
     pub name: &'static str,
+    /// Parameter types.
     pub params: &'static [ValType],
+    /// Result types.
     pub results: &'static [ValType],
+    /// Implemented, or a stub and its errno.
     pub provided: Provided,
+}
+
+/// Every function a guest may import.
+pub fn signatures() -> impl Iterator<Item = &'static Sig> {
+    SIGNATURES.iter()
 }
 
 const fn sig(

@@ -36,7 +36,7 @@ pub mod contract;
 pub mod error;
 mod fault;
 mod host;
-mod imports;
+pub mod imports;
 pub mod invoke;
 pub mod limits;
 pub mod manifest;

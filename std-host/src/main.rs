@@ -1,1 +1,13 @@
-fn main() {}
+//! The `jinn` command.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = jinn_host::cli::Cli::parse();
+    jinn_host::logging::init(cli.log_json);
+    match cli.command {
+        jinn_host::cli::Command::Run(args) => jinn_host::run::main(args),
+    }
+}

@@ -1,0 +1,210 @@
+//! The `gojinn` and `jinn` host modules: KV with permissions, publish, log.
+
+mod support;
+
+use jinn_core::{ErrorKind, InvokeError, LogLevel, Manifest, Qos, TrapKind};
+use support::*;
+
+const IMPORTS: &str = r#"
+  (import "gojinn" "host_log" (func $log (param i32 i32 i32)))
+  (import "gojinn" "host_kv_get" (func $kv_get (param i32 i32 i32 i32) (result i64)))
+  (import "gojinn" "host_kv_set" (func $kv_set (param i32 i32 i32 i32)))
+  (import "jinn" "publish" (func $publish (param i32 i32 i32 i32 i32) (result i32)))"#;
+
+/// Memory at 2048: the strings the guests use.
+const STRINGS: &str = "sensor/t1sensorsvalue-1alerts/t1other/x";
+// offsets:            0      8 9     16      23       32
+
+fn with_strings(body: &str) -> String {
+    let wat = guest(IMPORTS, body, OK);
+    wat.replace(
+        "(memory (export \"memory\") 1)",
+        &format!("(memory (export \"memory\") 1) (data (i32.const 2048) \"{STRINGS}\")"),
+    )
+}
+
+/// Dumps `n` bytes at 256 to stderr.
+fn dump(n: u32) -> String {
+    format!(
+        "(i32.store (i32.const 0) (i32.const 256)) (i32.store (i32.const 4) (i32.const {n}))
+         (drop (call $fd_write (i32.const 2) (i32.const 0) (i32.const 1) (i32.const 8)))"
+    )
+}
+
+fn i64s(stderr: &[u8]) -> Vec<i64> {
+    stderr
+        .chunks_exact(8)
+        .map(|c| i64::from_le_bytes(c.try_into().unwrap()))
+        .collect()
+}
+
+fn permissive() -> Manifest {
+    let mut m = Manifest::default();
+    m.permissions.kv_read = vec!["sensor/*".into()];
+    m.permissions.kv_write = vec!["sensor/*".into()];
+    m.permissions.publish = vec!["alerts/+".into()];
+    m
+}
+
+#[test]
+fn kv_get_follows_gojinn_and_never_truncates() {
+    // get sensor/t1 into 64 bytes; into 3 bytes; get `sensors` (denied: not under `sensor/`); get missing key.
+    let body = format!(
+        "(i64.store (i32.const 256) (call $kv_get (i32.const 2048) (i32.const 9) (i32.const 512) (i32.const 64)))
+         (i64.store (i32.const 264) (call $kv_get (i32.const 2048) (i32.const 9) (i32.const 600) (i32.const 3)))
+         (i64.store (i32.const 272) (call $kv_get (i32.const 2057) (i32.const 7) (i32.const 512) (i32.const 64)))
+         (i64.store (i32.const 280) (call $kv_get (i32.const 2048) (i32.const 7) (i32.const 512) (i32.const 64)))
+         (i64.store (i32.const 288) (i64.load (i32.const 512)))
+         (i64.store (i32.const 296) (i64.load (i32.const 600)))
+         {}",
+        dump(48)
+    );
+    let mut host = TestHost::default();
+    host.kv.insert("sensor/t1".into(), b"21.5".to_vec());
+    let (outcome, host) = run_host(&load(&with_strings(&body)), permissive(), host);
+    let got = i64s(&outcome.stderr);
+    assert_eq!(
+        &got[..4],
+        &[4, 4, -1, -1],
+        "len; len without writing; denied; missing"
+    );
+    assert_eq!(&got[4].to_le_bytes()[..4], b"21.5");
+    assert_eq!(got[5], 0, "nothing written when the value does not fit");
+    assert_eq!((outcome.stats.kv_reads, outcome.stats.kv_denied), (3, 1));
+    assert!(
+        host.logs
+            .iter()
+            .any(|(l, m)| *l == LogLevel::Warn && m.contains("sensors"))
+    );
+}
+
+#[test]
+fn kv_set_writes_only_where_permitted() {
+    let body = "(call $kv_set (i32.const 2048) (i32.const 9) (i32.const 2064) (i32.const 7))
+                (call $kv_set (i32.const 2057) (i32.const 7) (i32.const 2064) (i32.const 7))";
+    let (outcome, host) = run_host(
+        &load(&with_strings(body)),
+        permissive(),
+        TestHost::default(),
+    );
+    assert!(outcome.result.is_ok());
+    assert_eq!(
+        host.kv.get("sensor/t1").map(Vec::as_slice),
+        Some(&b"value-1"[..])
+    );
+    assert!(!host.kv.contains_key("sensors"));
+    assert_eq!((outcome.stats.kv_writes, outcome.stats.kv_denied), (1, 1));
+}
+
+#[test]
+fn empty_permissions_deny_everything() {
+    let body = format!(
+        "(call $kv_set (i32.const 2048) (i32.const 9) (i32.const 2064) (i32.const 7))
+         (i64.store (i32.const 256) (call $kv_get (i32.const 2048) (i32.const 9) (i32.const 512) (i32.const 64)))
+         (i64.store (i32.const 264) (i64.extend_i32_s (call $publish (i32.const 2071) (i32.const 9) (i32.const 2064) (i32.const 7) (i32.const 1))))
+         {}",
+        dump(16)
+    );
+    let mut host = TestHost::default();
+    host.kv.insert("sensor/t1".into(), b"secret".to_vec());
+    let (outcome, host) = run_host(&load(&with_strings(&body)), Manifest::default(), host);
+    assert_eq!(i64s(&outcome.stderr), [-1, -1]);
+    assert_eq!(host.kv["sensor/t1"], b"secret");
+    assert!(host.published.is_empty());
+}
+
+#[test]
+fn out_of_bounds_pointers_trap_and_never_panic() {
+    for call in [
+        "(call $log (i32.const 1) (i32.const 65535) (i32.const 2))",
+        "(call $log (i32.const 1) (i32.const -1) (i32.const 1))",
+        "(drop (call $kv_get (i32.const 2048) (i32.const 9) (i32.const 65530) (i32.const 64)))",
+        "(drop (call $kv_get (i32.const 2048) (i32.const -9) (i32.const 512) (i32.const 64)))",
+        "(call $kv_set (i32.const 2048) (i32.const 9) (i32.const 60000) (i32.const 9000))",
+        "(drop (call $publish (i32.const 2071) (i32.const 9) (i32.const 0) (i32.const 70000) (i32.const 0)))",
+    ] {
+        let (outcome, _) = run(&load(&with_strings(call)), permissive(), b"");
+        assert_eq!(
+            outcome.result,
+            Err(InvokeError::Trap(TrapKind::HostMemoryOutOfBounds)),
+            "{call}"
+        );
+        assert_eq!(outcome.result.unwrap_err().kind(), ErrorKind::Trap);
+    }
+}
+
+#[test]
+fn publish_codes() {
+    let mut manifest = permissive();
+    manifest.limits.publish_bytes = 4;
+    let body = format!(
+        "(i32.store (i32.const 256) (call $publish (i32.const 2071) (i32.const 9) (i32.const 2064) (i32.const 3) (i32.const 1)))
+         (i32.store (i32.const 260) (call $publish (i32.const 2080) (i32.const 7) (i32.const 2064) (i32.const 3) (i32.const 1)))
+         (i32.store (i32.const 264) (call $publish (i32.const 2071) (i32.const 9) (i32.const 2064) (i32.const 3) (i32.const 5)))
+         (i32.store (i32.const 268) (call $publish (i32.const 2071) (i32.const 9) (i32.const 2064) (i32.const 7) (i32.const 0)))
+         {}",
+        dump(16)
+    );
+    let (outcome, host) = run_host(&load(&with_strings(&body)), manifest, TestHost::default());
+    let codes: Vec<i32> = outcome
+        .stderr
+        .chunks_exact(4)
+        .map(|c| i32::from_le_bytes(c.try_into().unwrap()))
+        .collect();
+    assert_eq!(codes, [0, -1, -2, -4]);
+    assert_eq!(
+        host.published,
+        vec![("alerts/t1".to_string(), b"val".to_vec(), Qos::AtLeastOnce)]
+    );
+    assert_eq!(
+        (outcome.stats.published, outcome.stats.publish_refused),
+        (1, 3)
+    );
+}
+
+#[test]
+fn publisher_failures_and_the_per_call_cap_are_minus_3() {
+    let call = "(i32.store (i32.const 256) (call $publish (i32.const 2071) (i32.const 9) (i32.const 2064) (i32.const 3) (i32.const 0)))";
+    let host = TestHost {
+        publish_fails: true,
+        ..TestHost::default()
+    };
+    let (outcome, _) = run_host(
+        &load(&with_strings(&format!("{call} {}", dump(4)))),
+        permissive(),
+        host,
+    );
+    assert_eq!(outcome.stderr, (-3i32).to_le_bytes());
+
+    let mut manifest = permissive();
+    manifest.limits.publishes = 1;
+    let twice = format!(
+        "{call} (i32.store (i32.const 260) (call $publish (i32.const 2071) (i32.const 9) (i32.const 2064) (i32.const 3) (i32.const 0))) {}",
+        dump(8)
+    );
+    let (outcome, host) = run_host(&load(&with_strings(&twice)), manifest, TestHost::default());
+    assert_eq!(outcome.stderr[4..8], (-3i32).to_le_bytes());
+    assert_eq!(host.published.len(), 1);
+}
+
+#[test]
+fn logs_are_levelled_and_capped() {
+    let mut manifest = Manifest::default();
+    manifest.limits.log_lines = 3;
+    manifest.limits.log_line_bytes = 6;
+    let body = "(call $log (i32.const 0) (i32.const 2048) (i32.const 9))
+                (call $log (i32.const 3) (i32.const 2048) (i32.const 9))
+                (call $log (i32.const 99) (i32.const 2048) (i32.const 3))
+                (call $log (i32.const 2) (i32.const 2048) (i32.const 3))
+                (call $log (i32.const 2) (i32.const 2048) (i32.const 3))";
+    let (outcome, host) = run_host(&load(&with_strings(body)), manifest, TestHost::default());
+    assert_eq!(
+        host.logs,
+        vec![
+            (LogLevel::Debug, "sensor".to_string()),
+            (LogLevel::Error, "sensor".to_string()),
+            (LogLevel::Info, "sen".to_string()),
+        ]
+    );
+    assert_eq!((outcome.stats.log_lines, outcome.stats.log_dropped), (3, 2));
+}

@@ -1,0 +1,60 @@
+//! Command-line interface. `jinn run`'s flags are relied on by scripts: keep them.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Jinn: WebAssembly functions for edge devices, metered by fuel.
+#[derive(Debug, Parser)]
+#[command(name = "jinn", version, about)]
+pub struct Cli {
+    /// Log as JSON lines instead of human-readable text.
+    #[arg(long, global = true)]
+    pub log_json: bool,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a function once on a request and print its response.
+    Run(RunArgs),
+}
+
+/// `jinn run MODULE [--input FILE|-] [--fuel N] [--memory SIZE] [--env KEY=VALUE]... [--kv DIR] [--report]`
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The module: a `.wasm` file (or `.wat` text).
+    pub module: PathBuf,
+    /// Request envelope JSON: a file, or `-` for stdin. Without it, `GET /`.
+    #[arg(long, value_name = "FILE|-")]
+    pub input: Option<String>,
+    /// Fuel limit of the call.
+    #[arg(long, value_name = "N")]
+    pub fuel: Option<u64>,
+    /// Linear-memory cap, e.g. `16MiB` (powers of 1024) or `128MB` (powers of 1000).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub memory: Option<u64>,
+    /// Environment variable of the guest (repeatable).
+    #[arg(long = "env", value_name = "KEY=VALUE", value_parser = parse_env)]
+    pub env: Vec<(String, String)>,
+    /// Back the KV host API with a durable store in DIR (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub kv: Option<PathBuf>,
+    /// Print one JSON report instead of the response.
+    #[arg(long)]
+    pub report: bool,
+}
+
+fn parse_size(text: &str) -> Result<u64, String> {
+    jinn_core::limits::parse_size(text).map_err(|e| e.to_string())
+}
+
+fn parse_env(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.into(), value.into())),
+        _ => Err("expected KEY=VALUE".into()),
+    }
+}

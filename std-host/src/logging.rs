@@ -1,0 +1,19 @@
+//! Structured logs on stderr (human by default, JSON lines with `--log-json`).
+//! `RUST_LOG` filters them (default `info`).
+
+use tracing_subscriber::EnvFilter;
+
+/// Installs the global subscriber once, for the `jinn` binary.
+pub fn init(json: bool) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let result = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+    // A second init (tests) keeps the first subscriber.
+    let _ = result;
+}

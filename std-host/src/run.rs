@@ -1,0 +1,127 @@
+//! `jinn run`: one call of one function, for development and scripts.
+//!
+//! Exit codes: 0 the function produced a response, 1 the invocation failed
+//! (also when the module does not load), 2 usage errors (clap's, unreadable
+//! files).
+//!
+//! `jinn run` grants the function every permission (all KV keys, all topics);
+//! published messages are logged on stderr.
+
+use std::io::{Read, Write};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use jinn_core::{EngineLimits, ErrorKind, Manifest, Permissions, Request, Runtime};
+
+use crate::cli::RunArgs;
+use crate::gateway::GatewayHost;
+use crate::kv::Kv;
+use crate::module_file;
+use crate::report::Report;
+
+const USAGE: u8 = 2;
+const FAILED: u8 = 1;
+
+fn usage(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("jinn run: {message}");
+    ExitCode::from(USAGE)
+}
+
+/// Reads the request envelope named by `--input`.
+fn read_input(input: Option<&str>) -> std::io::Result<Option<Vec<u8>>> {
+    match input {
+        None => Ok(None),
+        Some("-") => {
+            let mut bytes = Vec::new();
+            std::io::stdin().read_to_end(&mut bytes)?;
+            Ok(Some(bytes))
+        }
+        Some(path) => std::fs::read(path).map(Some),
+    }
+}
+
+fn emit(report: &Report, as_report: bool) -> ExitCode {
+    let code = if report.outcome == "ok" { 0 } else { FAILED };
+    if as_report {
+        let mut out = std::io::stdout().lock();
+        let _ = serde_json::to_writer(&mut out, report);
+        let _ = writeln!(out);
+    } else {
+        if !report.stderr.is_empty() {
+            eprint!("{}", report.stderr);
+        }
+        match (&report.response, &report.error) {
+            (Some(response), _) => println!("{response}"),
+            (None, Some(error)) => eprintln!(
+                "jinn run: {} ({}): {error}",
+                report.outcome, report.http_status
+            ),
+            (None, None) => {}
+        }
+    }
+    ExitCode::from(code)
+}
+
+/// Runs `jinn run`.
+pub fn main(args: RunArgs) -> ExitCode {
+    let wasm = match module_file::read(&args.module) {
+        Ok(bytes) => bytes,
+        Err(e) => return usage(e),
+    };
+    let input = match read_input(args.input.as_deref()) {
+        Ok(input) => input,
+        Err(e) => return usage(format!("cannot read the input: {e}")),
+    };
+    let kv = match &args.kv {
+        Some(dir) => match Kv::open_dir(dir) {
+            Ok(kv) => kv,
+            Err(e) => return usage(e),
+        },
+        None => Kv::memory(),
+    };
+    let request = match input.as_deref().map(Request::from_json) {
+        None => Request::default(),
+        Some(Ok(request)) => request,
+        Some(Err(detail)) => {
+            let report = Report::failure(
+                ErrorKind::BadRequest,
+                format!("bad request envelope: {detail}"),
+            );
+            return emit(&report, args.report);
+        }
+    };
+
+    let mut manifest = Manifest {
+        permissions: Permissions::allow_all(),
+        env: args.env,
+        ..Manifest::default()
+    };
+    if let Some(fuel) = args.fuel {
+        manifest.limits.fuel = fuel;
+    }
+    if let Some(memory) = args.memory {
+        manifest.limits.memory = memory;
+    }
+
+    let runtime = Runtime::<GatewayHost>::new(EngineLimits::default());
+    let function = match runtime.load(&wasm) {
+        Ok(function) => function,
+        Err(e) => return emit(&Report::failure(e.kind(), e.to_string()), args.report),
+    };
+    let name: Arc<str> = args
+        .module
+        .file_stem()
+        .map_or("function".into(), |s| s.to_string_lossy().into());
+    let host = GatewayHost::new(name.clone(), request.trace_id.clone(), kv);
+    let (outcome, host) = function.run(host, Arc::new(manifest), request.to_json());
+    for message in &host.published {
+        tracing::info!(
+            function = &*name,
+            topic = message.topic,
+            qos = message.qos as u8,
+            bytes = message.payload.len(),
+            "published"
+        );
+    }
+    emit(&Report::from_outcome(&outcome), args.report)
+}
