@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what building and testing Jinn needs on a fresh Debian machine:
+# Rust targets and components, and the Debian packages for C guests, wasm
+# tooling and the network tests. Idempotent and quiet when everything is there.
+set -euo pipefail
+
+targets=(wasm32-wasip1 thumbv7em-none-eabihf thumbv8m.main-none-eabihf riscv32imac-unknown-none-elf)
+installed_targets=$(rustup target list --installed)
+missing_targets=()
+for t in "${targets[@]}"; do
+    grep -qx "$t" <<<"$installed_targets" || missing_targets+=("$t")
+done
+if [ ${#missing_targets[@]} -gt 0 ]; then
+    rustup target add "${missing_targets[@]}"
+fi
+installed_components=$(rustup component list --installed)
+for c in clippy rustfmt llvm-tools; do
+    grep -q "^$c" <<<"$installed_components" || rustup component add "$c"
+done
+
+# clang, lld, wasi-libc, compiler-rt: the C guest. wabt: module inspection.
+# mosquitto, iproute2, curl, wrk: network tests and load measurements.
+packages=(clang lld wasi-libc libclang-rt-14-dev-wasm32 wabt mosquitto mosquitto-clients iproute2 curl wrk)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo=sudo
+    echo "setup: installing ${missing[*]}"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

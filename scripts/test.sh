@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The test command: everything CI checks, in order, each step named.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "setup"
+bash scripts/setup.sh
+
+step "guests"
+bash scripts/build-examples.sh
+
+step "format"
+cargo fmt --all -- --check
+
+step "clippy (warnings denied)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "tests"
+cargo test --workspace --locked
+
+step "no_std builds of jinn-core"
+for target in thumbv7em-none-eabihf thumbv8m.main-none-eabihf riscv32imac-unknown-none-elf; do
+    for features in "" "log" "defmt"; do
+        echo "jinn-core on $target, features: ${features:-none}"
+        cargo build --locked -p jinn-core --target "$target" --no-default-features ${features:+--features "$features"}
+    done
+done
+
+if [ -x targets/ci.sh ]; then
+    step "microcontroller targets"
+    bash targets/ci.sh
+fi
+
+step "benchmarks compile"
+cargo bench --locked -p jinn-benches --no-run
