@@ -8,7 +8,7 @@
 //! entropy, storage, publishing and logging come in through the traits of
 //! [`ports`], which each target implements.
 //!
-//! ```ignore
+//! ```text
 //! let runtime = Runtime::<MyHost>::new(EngineLimits::default());
 //! let function = runtime.load(&wasm_bytes)?;           // validate + compile once
 //! let mut call = function.invoke(host, manifest, request.to_json());
@@ -30,6 +30,7 @@
 
 extern crate alloc;
 
+#[macro_use]
 mod fmt;
 
 pub mod contract;

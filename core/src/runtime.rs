@@ -97,6 +97,7 @@ impl<H: Host> Runtime<H> {
             Some(ExternType::Func(ty)) if ty.params().is_empty() && ty.results().is_empty() => {}
             _ => return Err(LoadError::NoEntryPoint),
         }
+        debug!("module loaded: {} bytes", wasm.len());
         Ok(Function {
             module,
             linker: self.linker.clone(),

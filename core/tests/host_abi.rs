@@ -208,3 +208,25 @@ fn logs_are_levelled_and_capped() {
     );
     assert_eq!((outcome.stats.log_lines, outcome.stats.log_dropped), (3, 2));
 }
+
+#[test]
+fn kv_key_and_value_caps() {
+    let mut manifest = permissive();
+    manifest.limits.kv_key_bytes = 8;
+    manifest.limits.kv_value_bytes = 4;
+    // `sensor/t1` is 9 bytes: too long to read or write; `value-1` is 7 bytes: too large to write.
+    manifest.permissions.kv_write.push("short".into());
+    let body = format!(
+        "(i64.store (i32.const 256) (call $kv_get (i32.const 2048) (i32.const 9) (i32.const 512) (i32.const 64)))
+         (call $kv_set (i32.const 2048) (i32.const 9) (i32.const 2064) (i32.const 3))
+         (call $kv_set (i32.const 2048) (i32.const 7) (i32.const 2064) (i32.const 7))
+         {}",
+        dump(8)
+    );
+    let mut host = TestHost::default();
+    host.kv.insert("sensor/t1".into(), b"x".to_vec());
+    let (outcome, host) = run_host(&load(&with_strings(&body)), manifest, host);
+    assert_eq!(i64s(&outcome.stderr), [-1]);
+    assert_eq!(host.kv.len(), 1, "neither write reached the store");
+    assert_eq!(outcome.stats.kv_denied, 3);
+}

@@ -7,11 +7,23 @@ pub(crate) mod errno;
 mod process;
 mod stdio;
 
-use wasmi::{FuncType, Linker, Val};
+use wasmi::{Caller, FuncType, Linker, Val};
 
 use crate::imports::{Provided, SIGNATURES, WASI};
+use crate::memory;
 use crate::ports::Host;
 use crate::state::HostState;
+
+/// Writes `bytes` at `ptr` in guest memory: `SUCCESS`, or `FAULT` when out of bounds.
+fn write_out<H>(
+    caller: &mut Caller<'_, HostState<H>>,
+    ptr: i32,
+    bytes: &[u8],
+) -> Result<i32, wasmi::Error> {
+    let memory = memory::exported(caller)?;
+    let data = memory.data_mut(caller);
+    Ok(memory::write(data, ptr, bytes).map_or(errno::FAULT, |()| errno::SUCCESS))
+}
 
 /// Defines every WASI function in `linker`.
 pub(crate) fn link<H: Host>(linker: &mut Linker<HostState<H>>) -> Result<(), wasmi::Error> {

@@ -4,7 +4,7 @@ use alloc::string::String;
 
 use wasmi::{Caller, Linker};
 
-use super::errno;
+use super::{errno, write_out};
 use crate::imports::WASI;
 use crate::memory;
 use crate::metering::{charge, cost};
@@ -102,9 +102,7 @@ fn clock_time_get<H: Host>(
         }
         _ => return Ok(errno::INVAL),
     };
-    let memory = memory::exported(&caller)?;
-    let data = memory.data_mut(&mut caller);
-    Ok(memory::write(data, out, &now.to_le_bytes()).map_or(errno::FAULT, |()| errno::SUCCESS))
+    write_out(&mut caller, out, &now.to_le_bytes())
 }
 
 fn clock_res_get<H: Host>(mut caller: Ctx<'_, H>, id: i32, out: i32) -> Result<i32, wasmi::Error> {
@@ -113,10 +111,7 @@ fn clock_res_get<H: Host>(mut caller: Ctx<'_, H>, id: i32, out: i32) -> Result<i
         CLOCK_PROCESS_CPUTIME | CLOCK_THREAD_CPUTIME => 1,
         _ => return Ok(errno::INVAL),
     };
-    let memory = memory::exported(&caller)?;
-    let data = memory.data_mut(&mut caller);
-    Ok(memory::write(data, out, &resolution.to_le_bytes())
-        .map_or(errno::FAULT, |()| errno::SUCCESS))
+    write_out(&mut caller, out, &resolution.to_le_bytes())
 }
 
 fn random_get<H: Host>(mut caller: Ctx<'_, H>, buf: i32, len: i32) -> Result<i32, wasmi::Error> {

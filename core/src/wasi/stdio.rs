@@ -1,8 +1,11 @@
 //! Descriptors 0 (stdin, the request), 1 (stdout, the response) and 2 (stderr).
 
+use alloc::vec::Vec;
+use core::ops::Range;
+
 use wasmi::{Caller, Linker};
 
-use super::errno;
+use super::{errno, write_out};
 use crate::error::Stream;
 use crate::fault::HostFault;
 use crate::imports::WASI;
@@ -18,20 +21,16 @@ const RIGHT_FD_READ: u64 = 1 << 1;
 const RIGHT_FD_WRITE: u64 = 1 << 6;
 const RIGHT_POLL_FD_READWRITE: u64 = 1 << 27;
 
-/// Walks an iovec array: `(ptr, len)` pairs of buffers inside `data`.
-fn iovecs(
-    data: &[u8],
-    iovs: i32,
-    count: i32,
-) -> Option<impl Iterator<Item = core::ops::Range<usize>> + '_> {
+/// Reads an iovec array: `(ptr, len)` pairs of buffers, all inside `data`.
+fn iovecs(data: &[u8], iovs: i32, count: i32) -> Option<Vec<Range<usize>>> {
     let table = range(data, iovs, (count as u32).checked_mul(8)? as i32)?;
-    let mut ranges = alloc::vec::Vec::with_capacity(count as u32 as usize);
+    let mut ranges = Vec::with_capacity(count as u32 as usize);
     for entry in data[table].chunks_exact(8) {
         let ptr = read_u32(entry, 0)?;
         let len = read_u32(entry, 4)?;
         ranges.push(range(data, ptr as i32, len as i32)?);
     }
-    Some(ranges.into_iter())
+    Some(ranges)
 }
 
 fn fd_write<H: Host>(
@@ -51,7 +50,6 @@ fn fd_write<H: Host>(
     let Some(ranges) = iovecs(data, iovs, count) else {
         return Ok(errno::FAULT);
     };
-    let ranges: alloc::vec::Vec<_> = ranges.collect();
     let total: usize = ranges.iter().map(|r| r.len()).sum();
     let (buffer, limit) = match stream {
         Stream::Stdout => (&mut state.stdout, state.manifest.limits.stdout),
@@ -92,7 +90,6 @@ fn fd_read<H: Host>(
     let Some(ranges) = iovecs(data, iovs, count) else {
         return Ok(errno::FAULT);
     };
-    let ranges: alloc::vec::Vec<_> = ranges.collect();
     let mut read = 0usize;
     for r in ranges {
         let rest = &state.stdin[state.stdin_pos..];
@@ -120,9 +117,7 @@ fn fd_fdstat_get<H: Host>(mut caller: Ctx<'_, H>, fd: i32, out: i32) -> Result<i
     let mut stat = [0u8; 24];
     stat[0] = FILETYPE_CHARACTER_DEVICE;
     stat[8..16].copy_from_slice(&rights.to_le_bytes());
-    let memory = memory::exported(&caller)?;
-    let data = memory.data_mut(&mut caller);
-    Ok(memory::write(data, out, &stat).map_or(errno::FAULT, |()| errno::SUCCESS))
+    write_out(&mut caller, out, &stat)
 }
 
 fn fd_filestat_get<H: Host>(
@@ -136,9 +131,7 @@ fn fd_filestat_get<H: Host>(
     let mut stat = [0u8; 64];
     stat[16] = FILETYPE_CHARACTER_DEVICE;
     stat[24..32].copy_from_slice(&1u64.to_le_bytes());
-    let memory = memory::exported(&caller)?;
-    let data = memory.data_mut(&mut caller);
-    Ok(memory::write(data, out, &stat).map_or(errno::FAULT, |()| errno::SUCCESS))
+    write_out(&mut caller, out, &stat)
 }
 
 /// Descriptors 0–2 are pipes: seeking is `ESPIPE`; others do not exist.
