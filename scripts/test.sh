@@ -32,6 +32,3 @@ if [ -x targets/ci.sh ]; then
     step "microcontroller targets"
     bash targets/ci.sh
 fi
-
-step "benchmarks compile"
-cargo bench --locked -p jinn-benches --no-run
