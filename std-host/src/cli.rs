@@ -1,5 +1,6 @@
 //! Command-line interface. `jinn run`'s flags are relied on by scripts: keep them.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
@@ -21,6 +22,54 @@ pub struct Cli {
 pub enum Command {
     /// Run a function once on a request and print its response.
     Run(RunArgs),
+    /// Serve functions over HTTP (the example functions without --config).
+    Serve(ServeArgs),
+    /// Validate a configuration and load its modules, without serving.
+    Check(CheckArgs),
+    /// Run a crash snapshot again and say whether it reproduced.
+    Replay(ReplayArgs),
+}
+
+/// `jinn serve [--config FILE] [--listen ADDR]... [--admin-listen ADDR] [--data-dir DIR]`
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// TOML configuration; without it, the embedded default serving
+    /// examples/wasm/*.wasm from the working directory.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// HTTP address, replacing `http.listen` (repeatable; port 0 picks a free port).
+    #[arg(long, value_name = "ADDR", value_parser = parse_addr)]
+    pub listen: Vec<SocketAddr>,
+    /// Admin address (`/metrics`, `/healthz`, `/readyz`), replacing `admin.listen`.
+    #[arg(long, value_name = "ADDR", value_parser = parse_addr)]
+    pub admin_listen: Option<SocketAddr>,
+    /// Data directory (KV store, outbox, crash snapshots), replacing `data_dir`.
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+/// `jinn check [--config FILE]`
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// TOML configuration; without it, the embedded default.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// `jinn replay FILE [--module PATH] [--config FILE] [--env KEY=VALUE]...`
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// A crash snapshot from `<data_dir>/crashes/`.
+    pub file: PathBuf,
+    /// The module to run, instead of the path recorded in the snapshot.
+    #[arg(long, value_name = "PATH")]
+    pub module: Option<PathBuf>,
+    /// Take the function's env values from this configuration (they are masked in snapshots).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// An env value of the function (repeatable; wins over --config).
+    #[arg(long = "env", value_name = "KEY=VALUE", value_parser = parse_env)]
+    pub env: Vec<(String, String)>,
 }
 
 /// `jinn run MODULE [--input FILE|-] [--fuel N] [--memory SIZE] [--env KEY=VALUE]... [--kv DIR] [--report]`
@@ -50,6 +99,10 @@ pub struct RunArgs {
 
 fn parse_size(text: &str) -> Result<u64, String> {
     jinn_core::limits::parse_size(text).map_err(|e| e.to_string())
+}
+
+fn parse_addr(text: &str) -> Result<SocketAddr, String> {
+    crate::config::parse_addr(text)
 }
 
 fn parse_env(text: &str) -> Result<(String, String), String> {

@@ -67,6 +67,14 @@ impl Kv {
         Ok(Self::Durable(Arc::new(db)))
     }
 
+    /// The redb database of a durable store (shared with the outbox).
+    pub fn database(&self) -> Option<&Arc<Database>> {
+        match self {
+            Self::Durable(db) => Some(db),
+            Self::Memory(_) => None,
+        }
+    }
+
     /// Reads `key` into `value`.
     ///
     /// # Errors

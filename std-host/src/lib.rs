@@ -2,12 +2,31 @@
 //!
 //! Jinn on Linux gateways: binds [`jinn_core`] to the operating system — the
 //! system clock and entropy, a durable KV store ([redb]) and the `jinn`
-//! command line.
+//! command line: `jinn run` (one call), `jinn serve` (HTTP gateway),
+//! `jinn check` (validate a configuration) and `jinn replay` (re-run a crash
+//! snapshot).
 
+pub mod admin;
+pub mod auth;
+pub mod call;
+pub mod check;
 pub mod cli;
+pub mod config;
+pub mod crash;
 pub mod gateway;
+pub mod http;
 pub mod kv;
 pub mod logging;
+pub mod metrics;
 pub mod module_file;
+pub mod outbox;
+pub mod pool;
+pub mod quota;
+pub mod reload;
+pub mod replay;
 pub mod report;
+pub mod router;
 pub mod run;
+pub mod serve;
+pub mod shared;
+pub mod state;

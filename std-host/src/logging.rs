@@ -1,6 +1,8 @@
 //! Structured logs on stderr (human by default, JSON lines with `--log-json`).
 //! `RUST_LOG` filters them (default `info`).
 
+use std::io::IsTerminal as _;
+
 use tracing_subscriber::EnvFilter;
 
 /// Installs the global subscriber once, for the `jinn` binary.
@@ -8,7 +10,8 @@ pub fn init(json: bool) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     let result = if json {
         builder.json().try_init()
     } else {

@@ -9,5 +9,8 @@ fn main() -> ExitCode {
     jinn_host::logging::init(cli.log_json);
     match cli.command {
         jinn_host::cli::Command::Run(args) => jinn_host::run::main(args),
+        jinn_host::cli::Command::Serve(args) => jinn_host::serve::main(args),
+        jinn_host::cli::Command::Check(args) => jinn_host::check::main(args),
+        jinn_host::cli::Command::Replay(args) => jinn_host::replay::main(args),
     }
 }

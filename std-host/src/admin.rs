@@ -1,0 +1,70 @@
+//! The admin listener: `GET /metrics` (Prometheus text), `/healthz` (the
+//! process answers) and `/readyz` (serving; `503` while starting or
+//! draining). With `admin.token` set, every endpoint wants
+//! `Authorization: Bearer <token>`; the token is required when the admin
+//! listener is not on a loopback address.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::header::{self, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+
+use crate::auth;
+use crate::http::{Body, error};
+use crate::shared::Shared;
+
+fn text(status: StatusCode, body: String, content_type: &'static str) -> Response<Body> {
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = status;
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r
+}
+
+/// Serves one admin request.
+pub async fn handle(
+    shared: Arc<Shared>,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, Infallible> {
+    if let Some(token) = &shared.startup.admin.token
+        && !auth::bearer_matches(req.headers(), token)
+    {
+        let mut r = error(StatusCode::UNAUTHORIZED, "unauthorized", "");
+        r.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"jinn-admin\""),
+        );
+        return Ok(r);
+    }
+    if req.method() != Method::GET {
+        return Ok(error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "",
+        ));
+    }
+    Ok(match req.uri().path() {
+        "/metrics" => text(
+            StatusCode::OK,
+            shared.metrics.encode(&shared.gauges()),
+            "text/plain; version=0.0.4; charset=utf-8",
+        ),
+        "/healthz" => text(StatusCode::OK, "ok\n".into(), "text/plain; charset=utf-8"),
+        "/readyz" if shared.ready.load(Ordering::Relaxed) => text(
+            StatusCode::OK,
+            "ready\n".into(),
+            "text/plain; charset=utf-8",
+        ),
+        "/readyz" => text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not ready\n".into(),
+            "text/plain; charset=utf-8",
+        ),
+        _ => error(StatusCode::NOT_FOUND, "not_found", ""),
+    })
+}

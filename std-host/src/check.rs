@@ -1,0 +1,48 @@
+//! `jinn check [--config FILE]`: validates a configuration and loads every
+//! module, as `jinn serve` would, without listening.
+//!
+//! Prints `ok: …` and exits 0, or prints each problem as
+//! `file:line:column: key: message` on stderr and exits 1.
+
+use std::process::ExitCode;
+
+use jinn_core::{EngineLimits, Runtime};
+
+use crate::cli::CheckArgs;
+use crate::config::{self, Overrides, Source};
+use crate::gateway::GatewayHost;
+use crate::metrics::Metrics;
+use crate::state::Gateway;
+
+/// Runs `jinn check`.
+pub fn main(args: CheckArgs) -> ExitCode {
+    let source = match Source::load(args.config.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("jinn check: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let checked = config::parse(&source, &Overrides::default()).and_then(|c| {
+        let runtime = Runtime::<GatewayHost>::new(EngineLimits::gateway());
+        Gateway::build(c, &runtime, &Metrics::default(), None)
+    });
+    match checked {
+        Ok(g) => {
+            let routes: usize = g.config.functions.iter().map(|f| f.routes.len()).sum();
+            let plural =
+                |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+            println!(
+                "ok: {}: {}, {}",
+                source.name,
+                plural(g.functions.len(), "function"),
+                plural(routes, "route")
+            );
+            ExitCode::SUCCESS
+        }
+        Err(errors) => {
+            eprintln!("{errors}");
+            ExitCode::from(1)
+        }
+    }
+}

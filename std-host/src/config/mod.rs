@@ -1,0 +1,259 @@
+//! `jinn serve`'s configuration: a TOML file (or the embedded default),
+//! parsed, checked and resolved into [`Config`].
+//!
+//! Relative paths (modules, `data_dir`) resolve against the directory of the
+//! config file; for the embedded default, against the working directory.
+//! Every error names the file, line, column and key ([`ConfigError`]).
+
+mod error;
+mod function;
+mod raw;
+#[cfg(test)]
+mod tests;
+mod validate;
+pub mod values;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use jinn_core::Manifest;
+
+pub use error::{ConfigError, ConfigErrors, Location, line_column};
+pub use validate::parse_addr;
+
+/// The default configuration, serving the example functions.
+pub const EMBEDDED: &str = include_str!("../default.toml");
+/// How the embedded default is named in errors.
+pub const EMBEDDED_NAME: &str = "<embedded default>";
+
+/// Config text and where it came from.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// File name as given (or [`EMBEDDED_NAME`]).
+    pub name: String,
+    /// The file, when there is one (watched for changes).
+    pub path: Option<PathBuf>,
+    /// The TOML text.
+    pub text: String,
+    /// Where relative paths start.
+    pub base: PathBuf,
+}
+
+impl Source {
+    /// The embedded default; relative paths resolve against the working directory.
+    pub fn embedded() -> Self {
+        Self {
+            name: EMBEDDED_NAME.into(),
+            path: None,
+            text: EMBEDDED.into(),
+            base: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+        }
+    }
+
+    /// Reads a config file.
+    ///
+    /// # Errors
+    ///
+    /// A message naming the file when it cannot be read.
+    pub fn read(path: &Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        let base = absolute
+            .parent()
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        Ok(Self {
+            name: path.display().to_string(),
+            path: Some(absolute),
+            text,
+            base,
+        })
+    }
+
+    /// Reads `path`, or takes the embedded default.
+    ///
+    /// # Errors
+    ///
+    /// As [`Source::read`].
+    pub fn load(path: Option<&Path>) -> Result<Self, String> {
+        path.map_or_else(|| Ok(Self::embedded()), Self::read)
+    }
+}
+
+/// Command-line settings that take precedence over the file.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// Replaces `http.listen`.
+    pub listen: Vec<SocketAddr>,
+    /// Replaces `admin.listen`.
+    pub admin_listen: Option<SocketAddr>,
+    /// Replaces `data_dir` (relative to the working directory).
+    pub data_dir: Option<PathBuf>,
+}
+
+/// The HTTP listeners.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpSettings {
+    /// Addresses to listen on.
+    pub listen: Vec<SocketAddr>,
+    /// Largest request body; more is `413`.
+    pub max_body: u64,
+    /// Time to receive a request's headers (slowloris guard; also closes idle keep-alive connections).
+    pub header_read_timeout: Duration,
+    /// Time to receive a request's body; more is `408`.
+    pub body_read_timeout: Duration,
+    /// Open connections at most; more wait in the kernel's backlog.
+    pub max_connections: usize,
+    /// HTTP/1.1 keep-alive.
+    pub keep_alive: bool,
+}
+
+/// The admin listener (`/metrics`, `/healthz`, `/readyz`).
+#[derive(Clone, PartialEq)]
+pub struct AdminSettings {
+    /// Address.
+    pub listen: SocketAddr,
+    /// Bearer token; required when `listen` is not a loopback address.
+    pub token: Option<String>,
+}
+
+impl std::fmt::Debug for AdminSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminSettings")
+            .field("listen", &self.listen)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+/// The worker pool that runs guests.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PoolSettings {
+    /// Worker threads.
+    pub workers: usize,
+    /// Calls waiting for a worker; more get `503`.
+    pub queue: usize,
+    /// A call that waited longer than this for a worker gets `503` without running.
+    pub queue_timeout: Duration,
+    /// `Retry-After` of `503`.
+    pub retry_after: Duration,
+    /// Fuel run between two wall-clock checks.
+    pub fuel_slice: u64,
+}
+
+/// CORS allowlist.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Cors {
+    /// Allowed origins (`scheme://host[:port]`), or `*`.
+    pub allow_origins: Vec<String>,
+    /// Request headers a preflight may ask for.
+    pub allow_headers: Vec<String>,
+    /// `Access-Control-Max-Age`.
+    pub max_age: Duration,
+}
+
+impl Cors {
+    /// Is `origin` allowed?
+    pub fn allows(&self, origin: &str) -> bool {
+        self.allow_origins.iter().any(|o| o == "*" || o == origin)
+    }
+}
+
+/// How a route matches paths.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RouteKind {
+    /// Exactly this path.
+    Path,
+    /// This path and everything under it (`/a` matches `/a` and `/a/…`, not `/ab`).
+    Prefix,
+}
+
+/// One route of a function.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Route {
+    /// Exact or prefix.
+    pub kind: RouteKind,
+    /// The path.
+    pub path: String,
+    /// Allowed methods; empty means any.
+    pub methods: Vec<String>,
+    /// Where it was written.
+    pub at: Location,
+}
+
+/// A fuel quota: at most `fuel` per `window`, refilled continuously.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuotaSpec {
+    /// Fuel per window (also the bucket's capacity).
+    pub fuel: u64,
+    /// The window.
+    pub window: Duration,
+}
+
+/// One function, resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunctionSpec {
+    /// Name (letters, digits, `-`, `_`): metrics label, log field, crash file names.
+    pub name: String,
+    /// Module file.
+    pub module: PathBuf,
+    /// Where `module` was written (errors of loading it point there).
+    pub module_at: Location,
+    /// Routes.
+    pub routes: Vec<Route>,
+    /// Limits, permissions, resolved env and args.
+    pub manifest: Manifest,
+    /// Wall-clock limit of one call.
+    pub timeout: Duration,
+    /// SHA-256 of each API key; empty means the routes are open.
+    pub api_keys: Vec<[u8; 32]>,
+    /// Optional fuel quota.
+    pub quota: Option<QuotaSpec>,
+    /// Write failed calls to `<data_dir>/crashes/`.
+    pub record_crashes: bool,
+}
+
+/// Everything `jinn serve` needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// Name of the source (file or embedded).
+    pub source_name: String,
+    /// The config file, if any.
+    pub file: Option<PathBuf>,
+    /// KV store, outbox and crash snapshots.
+    pub data_dir: PathBuf,
+    /// HTTP listeners.
+    pub http: HttpSettings,
+    /// Admin listener.
+    pub admin: AdminSettings,
+    /// Worker pool.
+    pub pool: PoolSettings,
+    /// Watch the config and module files.
+    pub watch: bool,
+    /// How often they are checked.
+    pub watch_interval: Duration,
+    /// How long SIGTERM waits for in-flight calls.
+    pub drain_timeout: Duration,
+    /// CORS.
+    pub cors: Cors,
+    /// Outbox capacity in messages.
+    pub outbox_max: u64,
+    /// Crash snapshots kept at most (oldest removed).
+    pub crashes_max: u32,
+    /// Guest stderr bytes logged per call.
+    pub guest_stderr_bytes: usize,
+    /// Guest stderr lines logged per call.
+    pub guest_stderr_lines: usize,
+    /// Functions.
+    pub functions: Vec<FunctionSpec>,
+}
+
+/// Parses and checks a config.
+///
+/// # Errors
+///
+/// Every problem found, each with file, line, column and key.
+pub fn parse(source: &Source, overrides: &Overrides) -> Result<Config, ConfigErrors> {
+    validate::parse(source, overrides)
+}

@@ -1,0 +1,116 @@
+//! Tests of config parsing and checking.
+
+use std::path::PathBuf;
+
+use jinn_core::Limits;
+
+use super::validate::{DEFAULT_ADMIN, DEFAULT_LISTEN, parse};
+use super::{Overrides, Source};
+
+fn src(text: &str) -> Source {
+    Source {
+        name: "t.toml".into(),
+        path: None,
+        text: text.into(),
+        base: PathBuf::from("/base"),
+    }
+}
+
+fn errors(text: &str) -> Vec<String> {
+    match parse(&src(text), &Overrides::default()) {
+        Ok(_) => Vec::new(),
+        Err(e) => e.0.iter().map(ToString::to_string).collect(),
+    }
+}
+
+const OK: &str = r#"
+[[function]]
+name = "a"
+module = "a.wasm"
+routes = [{ prefix = "/a" }]
+"#;
+
+#[test]
+fn minimal_config_gets_defaults() {
+    let c = parse(&src(OK), &Overrides::default()).unwrap();
+    assert_eq!(c.http.listen, vec![DEFAULT_LISTEN]);
+    assert_eq!(c.admin.listen, DEFAULT_ADMIN);
+    assert_eq!(c.data_dir, PathBuf::from("/base/jinn-data"));
+    assert_eq!(c.functions[0].module, PathBuf::from("/base/a.wasm"));
+    assert_eq!(c.functions[0].manifest.limits, Limits::default());
+}
+
+#[test]
+fn type_errors_name_line_column_and_key() {
+    let text = format!("{OK}[function.limits]\nmemory = \"12 parsecs\"\n");
+    let e = errors(&text);
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(
+        e[0].starts_with("t.toml:7:10: function[0].limits.memory: bad size"),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn unknown_keys_are_refused() {
+    let e = errors(&format!("{OK}fule = 3\n"));
+    assert!(e[0].starts_with("t.toml:6:1: function[0]"), "{e:?}");
+    assert!(e[0].contains("fule"), "{e:?}");
+}
+
+#[test]
+fn syntax_errors_name_the_line() {
+    let e = errors("[http]\nlisten = [\"127.0.0.1:1\"\n");
+    assert!(e[0].starts_with("t.toml:"), "{e:?}");
+}
+
+#[test]
+fn semantic_errors_are_all_reported() {
+    let text = r#"
+[admin]
+listen = "0.0.0.0:9090"
+[[function]]
+name = "a b"
+module = "a.wasm"
+routes = [{ path = "x" }, { prefix = "/p", path = "/q" }]
+permissions = { kv_read = ["a*b"], publish = ["a/#/b"] }
+env = { SECRET = { from_env = "JINN_TEST_SURELY_UNSET_VAR" } }
+[[function]]
+name = "b"
+module = "b.wasm"
+"#;
+    let e = errors(text).join("\n");
+    for needle in [
+        "t.toml:3:10: admin.listen: 0.0.0.0:9090 is not a loopback address",
+        "t.toml:5:8: function[0].name:",
+        "t.toml:7:11: function[0].routes[0]: \"x\" must start with `/`",
+        "function[0].routes[1]: a route has either",
+        "function[0].permissions.kv_read[0]: \"a*b\"",
+        "function[0].permissions.publish[0]",
+        "function[0].env.SECRET: environment variable JINN_TEST_SURELY_UNSET_VAR is not set",
+        "function[1].routes: function \"b\" has no routes",
+    ] {
+        assert!(e.contains(needle), "missing {needle:?} in\n{e}");
+    }
+}
+
+#[test]
+fn conflicting_routes_are_refused() {
+    let text = format!(
+        "{OK}\n[[function]]\nname = \"b\"\nmodule = \"b.wasm\"\nroutes = [{{ prefix = \"/a\", methods = [\"get\"] }}]\n"
+    );
+    let e = errors(&text);
+    assert!(e[0].contains("already routed to function \"a\""), "{e:?}");
+}
+
+#[test]
+fn secrets_are_never_in_errors() {
+    // SAFETY of the test: the variable name is unique to this test.
+    let text = format!("{OK}api_keys = [\"\"]\nenv = {{ K = \"s3cr3t\" }}\n");
+    let e = errors(&text).join("\n");
+    assert!(
+        e.contains("api_keys[0]: an API key must not be empty"),
+        "{e}"
+    );
+    assert!(!e.contains("s3cr3t"));
+}

@@ -1,0 +1,538 @@
+//! Prometheus metrics, hand-rolled: a fixed set of counters, gauges and
+//! histograms kept in atomics and written in the text exposition format.
+//!
+//! Hand-rolled rather than a client crate because the set is small and
+//! fixed, labels are bounded by the configured functions, and it keeps the
+//! binary and its dependency tree small on a gateway.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use jinn_core::{CallStats, ErrorKind};
+
+/// Outcome labels: `ok`, each error kind, and `cancelled` (the client left).
+const OUTCOMES: usize = 1 + ErrorKind::ALL.len() + 1;
+
+fn outcome_label(i: usize) -> &'static str {
+    match i {
+        0 => "ok",
+        i if i <= ErrorKind::ALL.len() => ErrorKind::ALL[i - 1].as_str(),
+        _ => "cancelled",
+    }
+}
+
+/// How a call ended, for the metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallEnd {
+    /// A response.
+    Ok,
+    /// An error of this kind.
+    Failed(ErrorKind),
+    /// The client disconnected and the call was stopped.
+    Cancelled,
+}
+
+impl CallEnd {
+    fn index(self) -> usize {
+        match self {
+            Self::Ok => 0,
+            Self::Failed(kind) => ErrorKind::ALL
+                .iter()
+                .position(|k| *k == kind)
+                .map_or(OUTCOMES - 1, |p| p + 1),
+            Self::Cancelled => OUTCOMES - 1,
+        }
+    }
+}
+
+/// Why a request was refused before its function ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rejection {
+    /// Queue full or waited too long: `503`.
+    Overloaded,
+    /// Fuel quota spent: `429`.
+    QuotaExceeded,
+    /// Missing or wrong API key: `401`.
+    Unauthorized,
+    /// Body over the cap: `413`.
+    BodyTooLarge,
+    /// Body not received in time: `408`.
+    BodyTimeout,
+}
+
+const REJECTIONS: [(Rejection, &str); 5] = [
+    (Rejection::Overloaded, "overloaded"),
+    (Rejection::QuotaExceeded, "quota_exceeded"),
+    (Rejection::Unauthorized, "unauthorized"),
+    (Rejection::BodyTooLarge, "body_too_large"),
+    (Rejection::BodyTimeout, "body_timeout"),
+];
+
+impl Rejection {
+    /// The label, e.g. `quota_exceeded`.
+    pub fn as_str(self) -> &'static str {
+        REJECTIONS
+            .iter()
+            .find(|(r, _)| *r == self)
+            .map_or("other", |(_, s)| s)
+    }
+
+    fn index(self) -> usize {
+        REJECTIONS.iter().position(|(r, _)| *r == self).unwrap_or(0)
+    }
+}
+
+struct Histogram {
+    bounds: &'static [f64],
+    counts: Vec<AtomicU64>,
+    sum: AtomicU64,
+    /// Sum units per exposed unit (1e9 for seconds kept in ns).
+    scale: f64,
+}
+
+impl Histogram {
+    fn new(bounds: &'static [f64], scale: f64) -> Self {
+        Self {
+            bounds,
+            counts: (0..=bounds.len()).map(|_| AtomicU64::new(0)).collect(),
+            sum: AtomicU64::new(0),
+            scale,
+        }
+    }
+
+    fn observe(&self, raw: u64) {
+        let value = raw as f64 / self.scale;
+        let i = self
+            .bounds
+            .iter()
+            .position(|b| value <= *b)
+            .unwrap_or(self.bounds.len());
+        self.counts[i].fetch_add(1, Ordering::Relaxed);
+        self.sum.fetch_add(raw, Ordering::Relaxed);
+    }
+
+    fn write(&self, out: &mut String, name: &str, function: &str) {
+        let mut cumulative = 0;
+        for (i, count) in self.counts.iter().enumerate() {
+            cumulative += count.load(Ordering::Relaxed);
+            let le = self
+                .bounds
+                .get(i)
+                .map_or_else(|| "+Inf".to_string(), |b| format!("{b}"));
+            let _ = writeln!(
+                out,
+                "{name}_bucket{{function=\"{function}\",le=\"{le}\"}} {cumulative}"
+            );
+        }
+        let sum = self.sum.load(Ordering::Relaxed) as f64 / self.scale;
+        let _ = writeln!(out, "{name}_sum{{function=\"{function}\"}} {sum}");
+        let _ = writeln!(out, "{name}_count{{function=\"{function}\"}} {cumulative}");
+    }
+}
+
+const DURATION_BUCKETS: [f64; 14] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+const FUEL_BUCKETS: [f64; 10] = [1e4, 1e5, 3e5, 1e6, 3e6, 1e7, 3e7, 1e8, 1e9, 1e10];
+
+/// The counters of one function (kept across reloads, by name).
+pub struct FunctionMetrics {
+    outcomes: [AtomicU64; OUTCOMES],
+    rejected: [AtomicU64; REJECTIONS.len()],
+    fuel_total: AtomicU64,
+    duration: Histogram,
+    fuel: Histogram,
+    kv: [AtomicU64; 4],
+    published: AtomicU64,
+    publish_refused: AtomicU64,
+    log_lines: AtomicU64,
+    log_dropped: AtomicU64,
+    crashes: AtomicU64,
+}
+
+impl FunctionMetrics {
+    fn new() -> Self {
+        Self {
+            outcomes: Default::default(),
+            rejected: Default::default(),
+            fuel_total: AtomicU64::new(0),
+            duration: Histogram::new(&DURATION_BUCKETS, 1e9),
+            fuel: Histogram::new(&FUEL_BUCKETS, 1.0),
+            kv: Default::default(),
+            published: AtomicU64::new(0),
+            publish_refused: AtomicU64::new(0),
+            log_lines: AtomicU64::new(0),
+            log_dropped: AtomicU64::new(0),
+            crashes: AtomicU64::new(0),
+        }
+    }
+
+    /// Counts one call that ran.
+    pub fn call(&self, end: CallEnd, elapsed: Duration, fuel: u64, stats: &CallStats) {
+        self.outcomes[end.index()].fetch_add(1, Ordering::Relaxed);
+        self.fuel_total.fetch_add(fuel, Ordering::Relaxed);
+        self.duration.observe(elapsed.as_nanos() as u64);
+        self.fuel.observe(fuel);
+        let kv = [
+            stats.kv_reads,
+            stats.kv_writes,
+            stats.kv_denied,
+            stats.kv_errors,
+        ];
+        for (slot, n) in self.kv.iter().zip(kv) {
+            slot.fetch_add(u64::from(n), Ordering::Relaxed);
+        }
+        self.published
+            .fetch_add(u64::from(stats.published), Ordering::Relaxed);
+        self.publish_refused
+            .fetch_add(u64::from(stats.publish_refused), Ordering::Relaxed);
+        self.log_lines
+            .fetch_add(u64::from(stats.log_lines), Ordering::Relaxed);
+        self.log_dropped
+            .fetch_add(u64::from(stats.log_dropped), Ordering::Relaxed);
+    }
+
+    /// Counts a refused request.
+    pub fn reject(&self, why: Rejection) {
+        self.rejected[why.index()].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a crash snapshot written.
+    pub fn crash_recorded(&self) {
+        self.crashes.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Fuel used by all calls so far.
+    pub fn fuel_total(&self) -> u64 {
+        self.fuel_total.load(Ordering::Relaxed)
+    }
+}
+
+/// Values read when `/metrics` is scraped.
+#[derive(Debug, Clone, Default)]
+pub struct Gauges {
+    /// Calls running on workers.
+    pub in_flight: u64,
+    /// Calls waiting for a worker.
+    pub queue_depth: u64,
+    /// Worker threads.
+    pub workers: u64,
+    /// Queue capacity.
+    pub queue_capacity: u64,
+    /// Open HTTP connections.
+    pub connections: u64,
+    /// Messages in the outbox.
+    pub outbox_messages: u64,
+    /// Functions loaded.
+    pub functions: u64,
+    /// Fuel left in each quota bucket.
+    pub quota_remaining: Vec<(String, f64)>,
+}
+
+/// All metrics.
+#[derive(Default)]
+pub struct Metrics {
+    functions: Mutex<BTreeMap<String, Arc<FunctionMetrics>>>,
+    reloads_ok: AtomicU64,
+    reloads_failed: AtomicU64,
+    not_found: AtomicU64,
+}
+
+impl Metrics {
+    /// The counters of `function` (created on first use).
+    pub fn function(&self, name: &str) -> Arc<FunctionMetrics> {
+        let mut map = self.functions.lock().unwrap_or_else(|e| e.into_inner());
+        map.entry(name.into())
+            .or_insert_with(|| Arc::new(FunctionMetrics::new()))
+            .clone()
+    }
+
+    /// Keeps only the functions in `names` (after a reload), so labels stay bounded.
+    pub fn retain(&self, names: &[&str]) {
+        let mut map = self.functions.lock().unwrap_or_else(|e| e.into_inner());
+        map.retain(|k, _| names.contains(&k.as_str()));
+    }
+
+    /// Counts a reload.
+    pub fn reload(&self, ok: bool) {
+        let c = if ok {
+            &self.reloads_ok
+        } else {
+            &self.reloads_failed
+        };
+        c.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a request no route matched.
+    pub fn not_found(&self) {
+        self.not_found.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The text exposition.
+    pub fn encode(&self, g: &Gauges) -> String {
+        let mut out = String::with_capacity(16 * 1024);
+        let functions: Vec<(String, Arc<FunctionMetrics>)> = {
+            let map = self.functions.lock().unwrap_or_else(|e| e.into_inner());
+            map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+        };
+        let head = |out: &mut String, name: &str, kind: &str, help: &str| {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        };
+        let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
+
+        head(
+            &mut out,
+            "jinn_invocations_total",
+            "counter",
+            "Calls that ran, by function and outcome (ok, an error kind, or cancelled).",
+        );
+        for (name, m) in &functions {
+            for (i, c) in m.outcomes.iter().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "jinn_invocations_total{{function=\"{name}\",outcome=\"{}\"}} {}",
+                    outcome_label(i),
+                    load(c)
+                );
+            }
+        }
+        head(
+            &mut out,
+            "jinn_rejected_total",
+            "counter",
+            "Requests refused before their function ran, by reason.",
+        );
+        for (name, m) in &functions {
+            for (i, c) in m.rejected.iter().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "jinn_rejected_total{{function=\"{name}\",reason=\"{}\"}} {}",
+                    REJECTIONS[i].1,
+                    load(c)
+                );
+            }
+        }
+        head(
+            &mut out,
+            "jinn_fuel_used_total",
+            "counter",
+            "Fuel used by all calls of a function.",
+        );
+        for (name, m) in &functions {
+            let _ = writeln!(
+                out,
+                "jinn_fuel_used_total{{function=\"{name}\"}} {}",
+                m.fuel_total()
+            );
+        }
+        head(
+            &mut out,
+            "jinn_invocation_duration_seconds",
+            "histogram",
+            "Wall-clock time of a call on its worker.",
+        );
+        for (name, m) in &functions {
+            m.duration
+                .write(&mut out, "jinn_invocation_duration_seconds", name);
+        }
+        head(
+            &mut out,
+            "jinn_invocation_fuel",
+            "histogram",
+            "Fuel used by one call.",
+        );
+        for (name, m) in &functions {
+            m.fuel.write(&mut out, "jinn_invocation_fuel", name);
+        }
+        head(
+            &mut out,
+            "jinn_kv_operations_total",
+            "counter",
+            "KV operations of guests: read, write, denied (permissions or caps), error (store failed).",
+        );
+        for (name, m) in &functions {
+            for (op, c) in ["read", "write", "denied", "error"].iter().zip(&m.kv) {
+                let _ = writeln!(
+                    out,
+                    "jinn_kv_operations_total{{function=\"{name}\",op=\"{op}\"}} {}",
+                    load(c)
+                );
+            }
+        }
+        head(
+            &mut out,
+            "jinn_published_total",
+            "counter",
+            "Messages accepted into the outbox.",
+        );
+        for (name, m) in &functions {
+            let _ = writeln!(
+                out,
+                "jinn_published_total{{function=\"{name}\"}} {}",
+                load(&m.published)
+            );
+        }
+        head(
+            &mut out,
+            "jinn_publish_refused_total",
+            "counter",
+            "Publishes refused (permissions, caps, outbox full).",
+        );
+        for (name, m) in &functions {
+            let _ = writeln!(
+                out,
+                "jinn_publish_refused_total{{function=\"{name}\"}} {}",
+                load(&m.publish_refused)
+            );
+        }
+        head(
+            &mut out,
+            "jinn_guest_log_lines_total",
+            "counter",
+            "host_log lines logged and dropped over the per-call cap.",
+        );
+        for (name, m) in &functions {
+            let _ = writeln!(
+                out,
+                "jinn_guest_log_lines_total{{function=\"{name}\",result=\"logged\"}} {}",
+                load(&m.log_lines)
+            );
+            let _ = writeln!(
+                out,
+                "jinn_guest_log_lines_total{{function=\"{name}\",result=\"dropped\"}} {}",
+                load(&m.log_dropped)
+            );
+        }
+        head(
+            &mut out,
+            "jinn_crash_snapshots_total",
+            "counter",
+            "Crash snapshots written.",
+        );
+        for (name, m) in &functions {
+            let _ = writeln!(
+                out,
+                "jinn_crash_snapshots_total{{function=\"{name}\"}} {}",
+                load(&m.crashes)
+            );
+        }
+        head(
+            &mut out,
+            "jinn_quota_fuel_remaining",
+            "gauge",
+            "Fuel left in a function's quota bucket (negative while an overdraft is paid back).",
+        );
+        for (name, left) in &g.quota_remaining {
+            let _ = writeln!(
+                out,
+                "jinn_quota_fuel_remaining{{function=\"{name}\"}} {left:.0}"
+            );
+        }
+        let gauges = [
+            ("jinn_in_flight", "Calls running on workers.", g.in_flight),
+            (
+                "jinn_queue_depth",
+                "Calls waiting for a worker.",
+                g.queue_depth,
+            ),
+            (
+                "jinn_queue_capacity",
+                "Calls that may wait for a worker.",
+                g.queue_capacity,
+            ),
+            ("jinn_workers", "Worker threads running guests.", g.workers),
+            (
+                "jinn_http_connections",
+                "Open HTTP connections.",
+                g.connections,
+            ),
+            (
+                "jinn_outbox_messages",
+                "Messages waiting in the outbox.",
+                g.outbox_messages,
+            ),
+            ("jinn_functions", "Functions loaded.", g.functions),
+        ];
+        for (name, help, value) in gauges {
+            head(&mut out, name, "gauge", help);
+            let _ = writeln!(out, "{name} {value}");
+        }
+        head(
+            &mut out,
+            "jinn_not_found_total",
+            "counter",
+            "Requests no route matched.",
+        );
+        let _ = writeln!(out, "jinn_not_found_total {}", load(&self.not_found));
+        head(
+            &mut out,
+            "jinn_reloads_total",
+            "counter",
+            "Configuration reloads, by result.",
+        );
+        let _ = writeln!(
+            out,
+            "jinn_reloads_total{{result=\"ok\"}} {}",
+            load(&self.reloads_ok)
+        );
+        let _ = writeln!(
+            out,
+            "jinn_reloads_total{{result=\"failed\"}} {}",
+            load(&self.reloads_failed)
+        );
+        head(
+            &mut out,
+            "jinn_build_info",
+            "gauge",
+            "Version of this jinn.",
+        );
+        let _ = writeln!(
+            out,
+            "jinn_build_info{{version=\"{}\"}} 1",
+            env!("CARGO_PKG_VERSION")
+        );
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exposition_has_counters_and_cumulative_buckets() {
+        let m = Metrics::default();
+        let f = m.function("echo");
+        let stats = CallStats {
+            kv_reads: 2,
+            ..CallStats::default()
+        };
+        f.call(CallEnd::Ok, Duration::from_millis(3), 50_000, &stats);
+        f.call(
+            CallEnd::Failed(ErrorKind::Trap),
+            Duration::from_millis(30),
+            2_000_000,
+            &stats,
+        );
+        f.reject(Rejection::QuotaExceeded);
+        let text = m.encode(&Gauges::default());
+        for line in [
+            "jinn_invocations_total{function=\"echo\",outcome=\"ok\"} 1",
+            "jinn_invocations_total{function=\"echo\",outcome=\"trap\"} 1",
+            "jinn_rejected_total{function=\"echo\",reason=\"quota_exceeded\"} 1",
+            "jinn_fuel_used_total{function=\"echo\"} 2050000",
+            "jinn_invocation_duration_seconds_bucket{function=\"echo\",le=\"0.005\"} 1",
+            "jinn_invocation_duration_seconds_bucket{function=\"echo\",le=\"+Inf\"} 2",
+            "jinn_invocation_fuel_bucket{function=\"echo\",le=\"100000\"} 1",
+            "jinn_invocation_fuel_count{function=\"echo\"} 2",
+            "jinn_kv_operations_total{function=\"echo\",op=\"read\"} 4",
+        ] {
+            assert!(text.contains(line), "missing {line}\n{text}");
+        }
+        m.retain(&[]);
+        assert!(!m.encode(&Gauges::default()).contains("echo"));
+    }
+}

@@ -1,0 +1,155 @@
+//! Hot reload, on SIGHUP and when the config file or a module file changes.
+//!
+//! The new configuration is parsed and every module loaded on a blocking
+//! thread; only if all of it succeeds is it swapped in, atomically. Calls in
+//! flight finish on the version they started with. A bad config or module is
+//! refused with its errors logged, and the old version keeps serving.
+//! Only `[[function]]` tables and `[cors]` are reloaded; every other section
+//! is read at start only: a reload that changes one logs a warning.
+//!
+//! Files are watched by polling their size, modification time and inode every
+//! `reload.interval`; a change is acted on once it has been stable for one
+//! interval, so a module half-way through being copied is not loaded.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use crate::config::{self, Source};
+use crate::shared::Shared;
+use crate::state::Gateway;
+
+/// Reloads now; returns whether the new configuration is in force.
+pub async fn reload(shared: &Arc<Shared>, why: &str) -> bool {
+    let _one_at_a_time = shared.reload_lock.lock().await;
+    let worker = shared.clone();
+    let built = tokio::task::spawn_blocking(move || {
+        let source = Source::load(worker.config_path.as_deref())?;
+        let config = config::parse(&source, &worker.overrides).map_err(|e| e.to_string())?;
+        let previous = worker.current();
+        Gateway::build(config, &worker.runtime, &worker.metrics, Some(&previous))
+            .map_err(|e| e.to_string())
+    })
+    .await;
+    match built {
+        Ok(Ok(gateway)) => {
+            warn_fixed_settings(shared, &gateway);
+            let generation = gateway.generation;
+            let functions = gateway.functions.len();
+            shared.swap(gateway);
+            shared.metrics.reload(true);
+            tracing::info!(generation, functions, why, "configuration reloaded");
+            true
+        }
+        Ok(Err(errors)) => {
+            shared.metrics.reload(false);
+            for line in errors.lines() {
+                tracing::error!(why, "reload refused: {line}");
+            }
+            tracing::error!(
+                why,
+                "reload refused; the previous configuration keeps serving"
+            );
+            false
+        }
+        Err(e) => {
+            shared.metrics.reload(false);
+            tracing::error!(why, "reload failed: {e}");
+            false
+        }
+    }
+}
+
+fn warn_fixed_settings(shared: &Shared, new: &Gateway) {
+    let (old, new) = (&shared.startup, &new.config);
+    let changed = [
+        ("http", old.http != new.http),
+        ("admin", old.admin != new.admin),
+        ("data_dir", old.data_dir != new.data_dir),
+        ("pool", old.pool != new.pool),
+        (
+            "reload, shutdown, outbox, crashes or log",
+            (
+                old.watch,
+                old.watch_interval,
+                old.drain_timeout,
+                old.outbox_max,
+            ) != (
+                new.watch,
+                new.watch_interval,
+                new.drain_timeout,
+                new.outbox_max,
+            ) || (
+                old.crashes_max,
+                old.guest_stderr_bytes,
+                old.guest_stderr_lines,
+            ) != (
+                new.crashes_max,
+                new.guest_stderr_bytes,
+                new.guest_stderr_lines,
+            ),
+        ),
+    ];
+    for (section, differs) in changed {
+        if differs {
+            tracing::warn!(
+                section,
+                "changed in the config, takes effect after a restart"
+            );
+        }
+    }
+}
+
+type Stamp = Vec<(PathBuf, Option<(SystemTime, u64, u64)>)>;
+
+fn stamp(files: &[PathBuf]) -> Stamp {
+    use std::os::unix::fs::MetadataExt as _;
+    files
+        .iter()
+        .map(|f| {
+            let meta = std::fs::metadata(f).ok().map(|m| {
+                (
+                    m.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+                    m.len(),
+                    m.ino(),
+                )
+            });
+            (f.clone(), meta)
+        })
+        .collect()
+}
+
+/// Reloads on each SIGHUP `hup` receives, until the process ends.
+pub async fn on_sighup(shared: Arc<Shared>, mut hup: tokio::signal::unix::Signal) {
+    while hup.recv().await.is_some() {
+        reload(&shared, "SIGHUP").await;
+    }
+}
+
+/// Polls the watched files and reloads when they change.
+pub async fn watch(shared: Arc<Shared>) {
+    let interval = shared.startup.watch_interval;
+    let mut seen = stamp(&shared.current().watched_files());
+    let mut pending: Option<Stamp> = None;
+    loop {
+        tokio::time::sleep(interval).await;
+        let files = shared.current().watched_files();
+        let now = tokio::task::spawn_blocking(move || stamp(&files))
+            .await
+            .unwrap_or_default();
+        if now == seen {
+            pending = None;
+            continue;
+        }
+        if pending.as_ref() != Some(&now) {
+            pending = Some(now);
+            continue;
+        }
+        pending = None;
+        reload(&shared, "file changed").await;
+        let files = shared.current().watched_files();
+        seen = tokio::task::spawn_blocking(move || stamp(&files))
+            .await
+            .unwrap_or_default();
+    }
+}

@@ -1,0 +1,126 @@
+//! What every part of a running gateway shares.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use jinn_core::Runtime;
+
+use crate::config::{Config, Overrides};
+use crate::gateway::GatewayHost;
+use crate::kv::Kv;
+use crate::metrics::{Gauges, Metrics};
+use crate::outbox::Outbox;
+use crate::pool::Pool;
+use crate::quota::Quotas;
+use crate::state::Gateway;
+
+/// The state of `jinn serve`.
+pub struct Shared {
+    /// The configuration in force; swapped by reloads.
+    current: RwLock<Arc<Gateway>>,
+    /// The configuration at start: listeners, data dir and pool size come from it.
+    pub startup: Config,
+    /// The config file (None: the embedded default).
+    pub config_path: Option<PathBuf>,
+    /// Command-line overrides, applied again at each reload.
+    pub overrides: Overrides,
+    /// The engine.
+    pub runtime: Runtime<GatewayHost>,
+    /// Workers.
+    pub pool: Pool,
+    /// Metrics.
+    pub metrics: Metrics,
+    /// Fuel quotas.
+    pub quotas: Quotas,
+    /// The KV store.
+    pub kv: Kv,
+    /// The outbox.
+    pub outbox: Outbox,
+    /// False while starting and once draining.
+    pub ready: AtomicBool,
+    /// Open HTTP connections.
+    pub connections: AtomicU64,
+    /// One reload at a time.
+    pub reload_lock: tokio::sync::Mutex<()>,
+}
+
+impl Shared {
+    /// Everything, with `gateway` in force.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        gateway: Gateway,
+        config_path: Option<PathBuf>,
+        overrides: Overrides,
+        runtime: Runtime<GatewayHost>,
+        pool: Pool,
+        metrics: Metrics,
+        kv: Kv,
+        outbox: Outbox,
+    ) -> Self {
+        let quotas = Quotas::default();
+        quotas.configure(
+            gateway
+                .config
+                .functions
+                .iter()
+                .map(|f| (f.name.as_str(), f.quota)),
+        );
+        Self {
+            startup: gateway.config.clone(),
+            current: RwLock::new(Arc::new(gateway)),
+            config_path,
+            overrides,
+            runtime,
+            pool,
+            metrics,
+            quotas,
+            kv,
+            outbox,
+            ready: AtomicBool::new(false),
+            connections: AtomicU64::new(0),
+            reload_lock: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// The configuration in force.
+    pub fn current(&self) -> Arc<Gateway> {
+        self.current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Swaps in a new configuration; calls in flight keep the old one.
+    pub fn swap(&self, gateway: Gateway) {
+        self.quotas.configure(
+            gateway
+                .config
+                .functions
+                .iter()
+                .map(|f| (f.name.as_str(), f.quota)),
+        );
+        let names: Vec<&str> = gateway
+            .config
+            .functions
+            .iter()
+            .map(|f| f.name.as_str())
+            .collect();
+        self.metrics.retain(&names);
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(gateway);
+    }
+
+    /// The gauges of `/metrics`.
+    pub fn gauges(&self) -> Gauges {
+        Gauges {
+            in_flight: self.pool.running(),
+            queue_depth: self.pool.queued(),
+            workers: self.pool.workers() as u64,
+            queue_capacity: self.pool.capacity() as u64,
+            connections: self.connections.load(Ordering::Relaxed),
+            outbox_messages: self.outbox.len(),
+            functions: self.current().functions.len() as u64,
+            quota_remaining: self.quotas.levels(),
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! `jinn serve` under pressure: a full queue answers 503, a spent fuel
+//! quota answers 429.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use support::{BASE, Server, example, function, request};
+
+#[test]
+fn overload_answers_503_with_retry_after() {
+    let config = BASE.to_string()
+        + "[pool]\nworkers = 1\nqueue = 0\nretry_after = \"2s\"\n"
+        + &function(
+            "spin",
+            &example("fuel-burner"),
+            "/spin",
+            "limits = { fuel = 1_000_000_000_000, timeout = \"1500ms\" }",
+        )
+        + &function("hello", &example("hello"), "/hello", "");
+    let s = Server::start(&config);
+    let addr = s.http;
+    let busy = std::thread::spawn(move || request(addr, "GET", "/spin", &[], b""));
+    let started = Instant::now();
+    while s.metric("jinn_in_flight") < 1.0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the call started"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let r = s.get("/hello");
+    assert_eq!(r.status, 503);
+    assert_eq!(r.header("retry-after"), Some("2"));
+    assert_eq!(r.json()["error"], "overloaded");
+    let r = busy.join().unwrap();
+    assert_eq!(
+        (r.status, r.json()["error"].as_str()),
+        (504, Some("timeout"))
+    );
+    assert_eq!(
+        s.metric("jinn_rejected_total{function=\"hello\",reason=\"overloaded\"}"),
+        1.0
+    );
+    assert_eq!(
+        s.get("/hello").status,
+        200,
+        "served again once a worker is free"
+    );
+}
+
+#[test]
+fn quota_answers_429_once_spent() {
+    // hello uses about 120,000 fuel a call: the second call overdraws the
+    // 200,000 bucket, the third is refused until it refills (an hour).
+    let config = BASE.to_string()
+        + &function(
+            "hello",
+            &example("hello"),
+            "/hello",
+            "quota = { fuel = 200_000, window = \"1h\" }",
+        )
+        + &function("echo", &example("echo"), "/echo", "");
+    let s = Server::start(&config);
+    let statuses: Vec<u16> = (0..3).map(|_| s.get("/hello").status).collect();
+    assert_eq!(statuses, [200, 200, 429]);
+    let r = s.get("/hello");
+    assert_eq!(
+        (r.status, r.json()["error"].as_str()),
+        (429, Some("quota_exceeded"))
+    );
+    let wait: u64 = r.header("retry-after").unwrap().parse().unwrap();
+    assert!(wait > 60 && wait <= 3600, "{wait}");
+    assert_eq!(
+        s.get("/echo").status,
+        200,
+        "other functions are not affected"
+    );
+    assert!(s.metric("jinn_quota_fuel_remaining{function=\"hello\"}") < 0.0);
+    assert_eq!(
+        s.metric("jinn_rejected_total{function=\"hello\",reason=\"quota_exceeded\"}"),
+        2.0
+    );
+    assert_eq!(
+        s.metric("jinn_invocations_total{function=\"hello\",outcome=\"ok\"}"),
+        2.0
+    );
+}

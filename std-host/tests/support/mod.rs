@@ -1,0 +1,382 @@
+//! Helpers of the `jinn serve` tests: spawn the real binary on loopback
+//! ports it picks itself, speak HTTP/1.1 over plain sockets, always kill it.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// A built example guest: tests fail (never skip) when it is missing.
+#[track_caller]
+pub fn example(name: &str) -> String {
+    let path = root().join("examples/wasm").join(format!("{name}.wasm"));
+    assert!(
+        path.exists(),
+        "{} is missing: build the guests with scripts/build-examples.sh",
+        path.display()
+    );
+    path.display().to_string()
+}
+
+pub fn hostile(name: &str) -> String {
+    root()
+        .join("examples/hostile")
+        .join(format!("{name}.wat"))
+        .display()
+        .to_string()
+}
+
+pub fn guest(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/guests")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+/// A `[[function]]` table.
+pub fn function(name: &str, module: &str, route: &str, extra: &str) -> String {
+    format!(
+        "\n[[function]]\nname = \"{name}\"\nmodule = \"{module}\"\nroutes = [{{ prefix = \"{route}\" }}]\n{extra}\n"
+    )
+}
+
+/// Settings every test config starts with: port 0 everywhere, no watching.
+pub const BASE: &str = "[http]\nlisten = [\"127.0.0.1:0\"]\n[admin]\nlisten = \"127.0.0.1:0\"\n[reload]\nwatch = false\n";
+
+pub struct Server {
+    pub child: Child,
+    pub http: SocketAddr,
+    pub admin: SocketAddr,
+    pub log: Arc<Mutex<Vec<String>>>,
+    pub dir: tempfile::TempDir,
+    pub config: PathBuf,
+}
+
+fn field(line: &str, name: &str) -> Option<SocketAddr> {
+    let human = format!("{name}=\"");
+    let json = format!("\"{name}\":\"");
+    let start = match line.find(&human) {
+        Some(at) => at + human.len(),
+        None => line.find(&json)? + json.len(),
+    };
+    let end = line[start..].find(['"', ','])? + start;
+    line[start..end].parse().ok()
+}
+
+fn spawn(
+    args: &[&str],
+    cwd: &Path,
+    env: &[(&str, &str)],
+) -> (Child, Arc<Mutex<Vec<String>>>, Receiver<String>) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_jinn"));
+    cmd.args(args)
+        .current_dir(cwd)
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("jinn starts");
+    let stderr = child.stderr.take().unwrap();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let (tx, rx) = channel();
+    let sink = log.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if line.contains("listening") {
+                let _ = tx.send(line.clone());
+            }
+            sink.lock().unwrap().push(line);
+        }
+    });
+    (child, log, rx)
+}
+
+impl Server {
+    /// Starts `jinn serve --config <dir>/jinn.toml` with `config`.
+    #[track_caller]
+    pub fn start(config: &str) -> Self {
+        Self::start_with(config, tempfile::tempdir().unwrap(), &[])
+    }
+
+    #[track_caller]
+    pub fn start_with(config: &str, dir: tempfile::TempDir, env: &[(&str, &str)]) -> Self {
+        Self::start_args(config, dir, env, &[])
+    }
+
+    /// Starts `jinn [ARGS…] serve --config <dir>/jinn.toml`.
+    #[track_caller]
+    pub fn start_args(
+        config: &str,
+        dir: tempfile::TempDir,
+        env: &[(&str, &str)],
+        args: &[&str],
+    ) -> Self {
+        let path = dir.path().join("jinn.toml");
+        std::fs::write(&path, config).unwrap();
+        let text = path.to_str().unwrap().to_string();
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["serve", "--config", text.as_str()]);
+        Self::launch(&all, dir, path.clone(), env)
+    }
+
+    /// Starts `jinn serve` with the embedded default in the repository root.
+    #[track_caller]
+    pub fn start_default() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data").display().to_string();
+        let args = [
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--admin-listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            data.as_str(),
+        ];
+        let path = dir.path().join("none");
+        Self::launch(&args, dir, path, &[])
+    }
+
+    #[track_caller]
+    fn launch(
+        args: &[&str],
+        dir: tempfile::TempDir,
+        config: PathBuf,
+        env: &[(&str, &str)],
+    ) -> Self {
+        let (mut child, log, rx) = spawn(args, &root(), env);
+        let line = match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(l) => l,
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                std::thread::sleep(Duration::from_millis(100));
+                panic!(
+                    "jinn serve did not start:\n{}",
+                    log.lock().unwrap().join("\n")
+                );
+            }
+        };
+        let http = field(&line, "http").expect("http address in the log");
+        let admin = field(&line, "admin").expect("admin address in the log");
+        Self {
+            child,
+            http,
+            admin,
+            log,
+            dir,
+            config,
+        }
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    pub fn signal(&self, sig: i32) {
+        // SAFETY: sending a signal to our own child process.
+        unsafe {
+            libc::kill(self.pid(), sig);
+        }
+    }
+
+    /// Waits for the process to exit; its exit code.
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<i32> {
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
+    pub fn log_text(&self) -> String {
+        self.log.lock().unwrap().join("\n")
+    }
+
+    /// Waits until the log has a line containing `needle`.
+    pub fn wait_log(&self, needle: &str, limit: Duration) -> bool {
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            if self.log_text().contains(needle) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+
+    pub fn get(&self, path: &str) -> Resp {
+        request(self.http, "GET", path, &[], b"")
+    }
+
+    pub fn metrics(&self) -> String {
+        String::from_utf8(request(self.admin, "GET", "/metrics", &[], b"").body).unwrap()
+    }
+
+    /// The value of a metric line (exact series text before the value).
+    pub fn metric(&self, series: &str) -> f64 {
+        metric_value(&self.metrics(), series)
+    }
+}
+
+pub fn metric_value(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series).and_then(|v| v.strip_prefix(' ')))
+        .map_or(f64::NAN, |v| v.trim().parse().unwrap())
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+}
+
+/// A keep-alive HTTP/1.1 connection.
+pub struct Conn {
+    stream: BufReader<TcpStream>,
+}
+
+impl Conn {
+    pub fn open(addr: SocketAddr) -> Self {
+        let stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        stream.set_nodelay(true).unwrap();
+        Self {
+            stream: BufReader::new(stream),
+        }
+    }
+
+    pub fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> std::io::Result<Resp> {
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: test\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+        for (k, v) in headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        head.push_str("\r\n");
+        let s = self.stream.get_mut();
+        s.write_all(head.as_bytes())?;
+        s.write_all(body)?;
+        read_response(&mut self.stream)
+    }
+}
+
+pub fn read_response(r: &mut BufReader<TcpStream>) -> std::io::Result<Resp> {
+    let mut line = String::new();
+    if r.read_line(&mut line)? == 0 {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "closed",
+        ));
+    }
+    let status: u16 = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("bad status line {line:?}")))?;
+    let mut headers = Vec::new();
+    loop {
+        let mut h = String::new();
+        r.read_line(&mut h)?;
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            headers.push((k.trim().to_string(), v.trim().to_string()));
+        }
+    }
+    let len: usize = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+        .map_or(0, |(_, v)| v.parse().unwrap());
+    let mut body = vec![0; len];
+    r.read_exact(&mut body)?;
+    Ok(Resp {
+        status,
+        headers,
+        body,
+    })
+}
+
+/// One request on a new connection.
+#[track_caller]
+pub fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Resp {
+    Conn::open(addr)
+        .send(method, path, headers, body)
+        .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+}
+
+/// `jinn ARGS…` to completion: (exit code, stdout, stderr).
+pub fn jinn(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_jinn"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
