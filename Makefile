@@ -1,9 +1,9 @@
 # The two commands of the README.
 .PHONY: run test guests setup
 
-# Runs the hello example once with default limits and prints its report.
+# Serves the example functions on 127.0.0.1:8080 with the embedded default configuration.
 run: guests
-	cargo run --release --locked -p jinn-host --bin jinn -- run examples/wasm/hello.wasm --report
+	cargo run --release --locked -p jinn-host --bin jinn -- serve
 
 # Everything CI checks.
 test:
