@@ -1,0 +1,158 @@
+//! Jinn on a NUCLEO-H743ZI(2): the functions in flash bank 2 answer HTTP on
+//! port 80 and MQTT messages, over the on-board Ethernet (LAN8742A, RMII)
+//! with DHCP. Flash the functions with `jinn-tap image --board nucleo-h743zi`
+//! and probe-rs (see targets/README.md), then `cargo run --release`.
+#![no_std]
+#![no_main]
+
+use core::mem::MaybeUninit;
+
+use embassy_executor::Spawner;
+use embassy_net::{Stack, StackResources};
+use embassy_stm32::eth::{Ethernet, GenericPhy, PacketQueue, Sma};
+use embassy_stm32::flash::{Bank2Region, Blocking, Flash};
+use embassy_stm32::peripherals::{ETH, ETH_SMA, RNG};
+use embassy_stm32::rng::{self, Rng};
+use embassy_stm32::{bind_interrupts, eth};
+use jinn_embassy::http::{self, HttpBuffers};
+use jinn_embassy::mqtt::{self, MqttBuffers};
+use jinn_embassy::{Config, Jinn, Resources};
+use jinn_nucleo_h743zi::{TwoBlockHeap, fatal, info, unwrap};
+use static_cell::StaticCell;
+use {defmt_rtt as _, panic_probe as _};
+
+bind_interrupts!(struct Irqs {
+    ETH => eth::InterruptHandler;
+    RNG => rng::InterruptHandler<RNG>;
+});
+
+const HTTP_WORKERS: usize = 3;
+const AXI_HEAP: usize = 440 * 1024;
+const D2_HEAP: usize = 288 * 1024;
+
+#[global_allocator]
+static HEAP: TwoBlockHeap = TwoBlockHeap::empty();
+#[unsafe(link_section = ".uninit.heap")]
+static mut AXI_BLOCK: [MaybeUninit<u8>; AXI_HEAP] = [MaybeUninit::uninit(); AXI_HEAP];
+#[unsafe(link_section = ".sram123.heap")]
+static mut D2_BLOCK: [MaybeUninit<u8>; D2_HEAP] = [MaybeUninit::uninit(); D2_HEAP];
+
+type EthDevice = Ethernet<'static, ETH, GenericPhy<Sma<'static, ETH_SMA>>>;
+/// TCP rx 1 KiB, tx 1 KiB, request 2 KiB per HTTP worker.
+type HttpBuf = HttpBuffers<1024, 1024, 2048>;
+/// TCP rx 1 KiB, tx 1 KiB, MQTT packets up to 2 KiB.
+type MqttBuf = MqttBuffers<1024, 1024, 2048>;
+type DataFlash = Bank2Region<'static, Blocking>;
+
+#[embassy_executor::task]
+async fn net_task(mut runner: embassy_net::Runner<'static, EthDevice>) -> ! {
+    runner.run().await
+}
+
+#[embassy_executor::task(pool_size = HTTP_WORKERS)]
+async fn http_task(
+    jinn: &'static Jinn<DataFlash>,
+    stack: Stack<'static>,
+    id: usize,
+    buf: &'static mut HttpBuf,
+) -> ! {
+    http::serve(jinn, stack, id, buf).await
+}
+
+#[embassy_executor::task]
+async fn mqtt_task(
+    jinn: &'static Jinn<DataFlash>,
+    stack: Stack<'static>,
+    buf: &'static mut MqttBuf,
+) -> ! {
+    mqtt::run(jinn, stack, buf).await
+}
+
+#[embassy_executor::main]
+async fn main(spawner: Spawner) {
+    let p = embassy_stm32::init(jinn_nucleo_h743zi::clocks());
+    // D2 SRAM1..3 hold the second heap block: clock them.
+    embassy_stm32::pac::RCC.ahb2enr().modify(|w| {
+        w.set_sram1en(true);
+        w.set_sram2en(true);
+        w.set_sram3en(true);
+    });
+    // Safety: the two blocks are reserved for the heap by the linker script,
+    // handed over once, before the first allocation.
+    unsafe {
+        HEAP.init(
+            ((&raw mut AXI_BLOCK) as usize, AXI_HEAP),
+            ((&raw mut D2_BLOCK) as usize, D2_HEAP),
+        )
+    };
+
+    let mut rng = Rng::new(p.RNG, Irqs);
+    let mut seed = [0u8; 32];
+    rng.fill_bytes(&mut seed);
+    let uid = embassy_stm32::uid::uid();
+    let mac = [0x02, uid[0], uid[1], uid[2], uid[3], uid[4]];
+
+    static RESOURCES: StaticCell<Resources<DataFlash>> = StaticCell::new();
+    let flash = Flash::new_blocking(p.FLASH)
+        .into_blocking_regions()
+        .bank2_region;
+    let jinn = match Jinn::start(
+        RESOURCES.init(Resources::new()),
+        flash,
+        Config::default(),
+        seed,
+    ) {
+        Ok(jinn) => jinn,
+        Err(e) => fatal!("jinn: {}", e),
+    };
+    info!("heap in use after loading: {} bytes", HEAP.used());
+
+    static PACKETS: StaticCell<PacketQueue<4, 4>> = StaticCell::new();
+    let device = Ethernet::new(
+        PACKETS.init(PacketQueue::new()),
+        p.ETH,
+        Irqs,
+        p.PA1,
+        p.PA7,
+        p.PC4,
+        p.PC5,
+        p.PG13,
+        p.PB13,
+        p.PG11,
+        mac,
+        p.ETH_SMA,
+        p.PA2,
+        p.PC1,
+    );
+    static NET: StaticCell<StackResources<6>> = StaticCell::new();
+    let net_seed = u64::from_le_bytes([
+        seed[8], seed[9], seed[10], seed[11], seed[12], seed[13], seed[14], seed[15],
+    ]);
+    let (stack, runner) = embassy_net::new(
+        device,
+        embassy_net::Config::dhcpv4(Default::default()),
+        NET.init(StackResources::new()),
+        net_seed,
+    );
+    spawner.spawn(unwrap!(net_task(runner)));
+
+    static HTTP: StaticCell<[HttpBuf; HTTP_WORKERS]> = StaticCell::new();
+    for (id, buf) in HTTP
+        .init([const { HttpBuf::new() }; HTTP_WORKERS])
+        .iter_mut()
+        .enumerate()
+    {
+        spawner.spawn(unwrap!(http_task(jinn, stack, id, buf)));
+    }
+    static MQTT: StaticCell<MqttBuf> = StaticCell::new();
+    spawner.spawn(unwrap!(mqtt_task(jinn, stack, MQTT.init(MqttBuf::new()))));
+
+    stack.wait_config_up().await;
+    if let Some(config) = stack.config_v4() {
+        info!(
+            "jinn: {} functions, http://{}/healthz",
+            jinn.function_count(),
+            config.address.address()
+        );
+    }
+}

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# CI of the microcontroller targets (targets/): installs what it needs, checks
+# format and lints, builds jinn-embassy for Cortex-M4/M7 and Cortex-M33,
+# builds the NUCLEO-H743ZI firmware, runs the unit tests, the gateway parity
+# test and the TAP integration tests (network namespace + mosquitto + curl),
+# then prints the latency numbers and the footprint report.
+#
+# Needs root (network namespaces, TAP devices) and Debian's apt-get for
+# mosquitto, mosquitto-clients, iproute2 and curl. It fails, never skips,
+# when one of them is unavailable. Honors CARGO_TARGET_DIR.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+board_dir="targets/boards/nucleo-h743zi"
+targets=(thumbv7em-none-eabihf thumbv8m.main-none-eabihf)
+# wasm32-wasip1: the example guests and the 32-bit heap probe.
+rust_targets=("${targets[@]}" wasm32-wasip1)
+started=$SECONDS
+
+step() { printf '\n== %s (%ds)\n' "$*" "$((SECONDS - started))"; }
+die() {
+    echo "targets/ci.sh: error: $*" >&2
+    exit 1
+}
+
+# Namespaces of TAP test runs that were killed before they could clean up:
+# `jinntap-<pid>-<tag>`, whose process is gone.
+remove_stale_namespaces() {
+    local ns pid
+    for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep '^jinntap-' || true); do
+        pid="${ns#jinntap-}"
+        pid="${pid%%-*}"
+        if [[ "$pid" =~ ^[0-9]+$ ]] && ! kill -0 "$pid" 2>/dev/null; then
+            ip netns del "$ns" 2>/dev/null || true
+        fi
+    done
+}
+trap remove_stale_namespaces EXIT
+
+step "prerequisites"
+[[ $(id -u) -eq 0 ]] || die "the TAP tests need root (network namespaces and TAP devices)"
+[[ -c /dev/net/tun ]] || die "/dev/net/tun is missing: the TAP tests need the tun driver"
+if command -v rustup >/dev/null 2>&1; then
+    for target in "${rust_targets[@]}"; do
+        rustup target list --installed | grep -qx "$target" || rustup target add "$target" >/dev/null
+    done
+fi
+missing=()
+for tool in mosquitto:mosquitto mosquitto_sub:mosquitto-clients mosquitto_pub:mosquitto-clients ip:iproute2 curl:curl; do
+    command -v "${tool%%:*}" >/dev/null 2>&1 || missing+=("${tool##*:}")
+done
+if ((${#missing[@]})); then
+    command -v apt-get >/dev/null 2>&1 || die "missing ${missing[*]} and no apt-get to install them"
+    echo "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq --no-install-recommends $(printf '%s\n' "${missing[@]}" | sort -u) >/dev/null
+fi
+for tool in mosquitto mosquitto_sub mosquitto_pub ip curl; do
+    command -v "$tool" >/dev/null 2>&1 || die "$tool is still missing"
+done
+remove_stale_namespaces
+
+step "example guests"
+for name in hello echo kv-counter sensor-alert fuel-burner gojinn-compat c-hello; do
+    if [[ ! -f "examples/wasm/$name.wasm" ]]; then
+        bash scripts/build-examples.sh
+        break
+    fi
+done
+
+step "format"
+cargo fmt -p jinn-embassy -p jinn-linux-tap -p jinn-heap-probe -- --check
+(cd "$board_dir" && cargo fmt -- --check)
+
+step "logging only through fmt.rs"
+if grep -rnE '\b(log|defmt)::[a-z_]+!' --include='*.rs' targets | grep -v '/fmt\.rs:'; then
+    die "log/defmt macros called outside a fmt.rs shim"
+fi
+
+step "clippy on the host (warnings denied)"
+cargo clippy --locked -p jinn-embassy -p jinn-linux-tap -p jinn-heap-probe --all-targets --features jinn-linux-tap/tap-tests -- -D warnings
+
+step "jinn-embassy for ${targets[*]}"
+for target in "${targets[@]}"; do
+    for features in "" defmt log; do
+        echo "jinn-embassy on $target, features: ${features:-none}"
+        cargo clippy --locked -q -p jinn-embassy --target "$target" ${features:+--features "$features"} -- -D warnings
+        cargo build --locked -q -p jinn-embassy --target "$target" ${features:+--features "$features"}
+    done
+done
+
+step "NUCLEO-H743ZI firmware (thumbv7em-none-eabihf, release)"
+(cd "$board_dir" && cargo clippy --locked -q --release -- -D warnings && cargo build --locked --release)
+firmware_dir="${CARGO_TARGET_DIR:-$board_dir/target}"
+[[ "$firmware_dir" = /* ]] || firmware_dir="$root/$firmware_dir"
+firmware="$firmware_dir/thumbv7em-none-eabihf/release/jinn"
+[[ -f "$firmware" ]] || die "no firmware at $firmware"
+
+step "unit tests"
+cargo test --locked -q -p jinn-embassy
+cargo test --locked -q -p jinn-linux-tap --lib --bins
+
+step "gateway parity (same module, same envelope: same response and fuel)"
+cargo build --locked -q -p jinn-host --bin jinn
+cargo test --locked -q -p jinn-linux-tap --test gateway_parity
+
+step "TAP integration tests (netns, tap, mosquitto, curl)"
+cargo test --locked -p jinn-linux-tap --features tap-tests --test tap -- --test-threads=2
+
+step "latency over TAP"
+cargo run --locked -q -p jinn-linux-tap --bin jinn-tap -- measure
+
+step "footprint"
+cargo build --locked -q -p jinn-heap-probe --release --target wasm32-wasip1
+host_dir="${CARGO_TARGET_DIR:-target}"
+[[ "$host_dir" = /* ]] || host_dir="$root/$host_dir"
+cargo run --locked -q -p jinn-linux-tap --bin jinn-footprint -- \
+    --probe "$host_dir/wasm32-wasip1/release/heap-probe.wasm" --gateway "$host_dir/debug/jinn" "$firmware"
+
+step "done"

@@ -1,0 +1,106 @@
+//! What the firmware decides: capacities (compile-time constants that size
+//! every static buffer) and the runtime [`Config`].
+
+use embassy_time::Duration;
+use jinn_core::EngineLimits;
+
+/// Functions a device holds.
+pub const MAX_FUNCTIONS: usize = 8;
+/// MQTT topic filters per function.
+pub const MAX_TOPICS: usize = 4;
+/// Longest function name in bytes.
+pub const NAME_BYTES: usize = 32;
+/// Longest HTTP route in bytes.
+pub const ROUTE_BYTES: usize = 64;
+/// Longest MQTT topic or topic filter in bytes (triggers and outbox).
+pub const TOPIC_BYTES: usize = 128;
+/// Longest KV key in bytes; longer keys read as missing and are never written.
+pub const KV_KEY_BYTES: usize = 64;
+/// Largest KV value in bytes; larger values are refused (`KvError::Full`).
+pub const KV_VALUE_BYTES: usize = 1024;
+/// Messages the flash outbox holds before `publish` answers "queue full".
+pub const OUTBOX_SLOTS: usize = 32;
+/// Largest published payload in bytes; larger ones are refused.
+pub const PAYLOAD_BYTES: usize = 1024;
+/// Bytes of published messages one call may stage before they are committed.
+pub const STAGED_BYTES: usize = 2048;
+/// Messages one call may stage before they are committed.
+pub const STAGED_MESSAGES: usize = 8;
+/// Largest postcard-encoded function record (name, route, topics, manifest).
+pub const RECORD_BYTES: usize = 1024;
+/// Largest MQTT client identifier (MQTT 3.1.1's portable limit).
+pub const CLIENT_ID_BYTES: usize = 23;
+
+/// Where Jinn keeps its data in the flash it is given: the catalog
+/// (functions) first, then the KV map, then the outbox, in erase pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Layout {
+    /// Erase pages of the KV map (at least 2).
+    pub kv_pages: u32,
+    /// Erase pages of the outbox (at least 2).
+    pub outbox_pages: u32,
+}
+
+impl Layout {
+    /// 2 pages of KV and 2 of outbox: enough on parts with large sectors
+    /// (STM32H7: 128 KiB).
+    pub const fn const_default() -> Self {
+        Self {
+            kv_pages: 2,
+            outbox_pages: 2,
+        }
+    }
+}
+
+impl Default for Layout {
+    fn default() -> Self {
+        Self::const_default()
+    }
+}
+
+/// Runtime settings chosen by the firmware. Network endpoints (the MQTT
+/// broker) are device settings kept in flash with the functions.
+#[derive(Debug, Clone)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Config {
+    /// TCP port of the HTTP server. Default 80.
+    pub http_port: u16,
+    /// Fuel a guest may use before it yields to the executor. Default 10,000
+    /// (tens of microseconds on a PC, about a millisecond on a Cortex-M7).
+    pub slice_fuel: u64,
+    /// Wall-clock deadline of one call, on top of its fuel. Default 10 s.
+    pub call_deadline: Duration,
+    /// wasmi's stack limits. Default [`EngineLimits::default`] (MCU-sized).
+    pub engine: EngineLimits,
+    /// Unix time in nanoseconds at boot, for WASI `realtime` (0 when the
+    /// board has no clock source: guests then see time since boot).
+    pub unix_ns_at_boot: u64,
+    /// Where the data lives in the flash.
+    pub layout: Layout,
+}
+
+impl Config {
+    /// The defaults, usable in a `const`.
+    pub const fn const_default() -> Self {
+        Self {
+            http_port: 80,
+            slice_fuel: 10_000,
+            call_deadline: Duration::from_secs(10),
+            engine: EngineLimits {
+                max_recursion_depth: 256,
+                max_stack_bytes: 128 * 1024,
+                min_stack_bytes: 1024,
+                cached_stacks: 1,
+            },
+            unix_ns_at_boot: 0,
+            layout: Layout::const_default(),
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self::const_default()
+    }
+}

@@ -1,0 +1,386 @@
+//! [`Jinn`]: the functions of one device, their storage, and how a call runs.
+
+use alloc::sync::Arc;
+use core::cell::{Cell, RefCell};
+use core::fmt;
+
+use embassy_sync::blocking_mutex::raw::NoopRawMutex;
+use embassy_sync::mutex::Mutex;
+use embassy_sync::signal::Signal;
+use embassy_time::Instant;
+use embedded_storage::nor_flash::NorFlash;
+use jinn_core::permissions::topic_matches;
+use jinn_core::{Function, Manifest, Outcome, Request, Runtime};
+
+use crate::catalog::{CatalogError, CatalogReader};
+use crate::config::{Config, MAX_FUNCTIONS, MAX_TOPICS};
+use crate::entropy::Entropy;
+use crate::flash::{LayoutError, Partitions, Region};
+use crate::host::DeviceHost;
+use crate::kv::KvStore;
+use crate::outbox::{Outbox, OutboxError};
+use crate::record::{DeviceSettings, Name, Route, Topic};
+use crate::staging::Staging;
+use crate::storage::Storage;
+
+/// The device could not start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum BootError {
+    /// The flash does not fit the [`Layout`](crate::config::Layout).
+    Layout(LayoutError),
+    /// The outbox area could not be opened.
+    Outbox(OutboxError),
+}
+
+impl fmt::Display for BootError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Layout(e) => write!(f, "flash layout: {e}"),
+            Self::Outbox(e) => write!(f, "outbox: {e}"),
+        }
+    }
+}
+
+impl core::error::Error for BootError {}
+
+/// One function, ready to run.
+pub(crate) struct Loaded<F: NorFlash + 'static> {
+    pub(crate) name: Name,
+    pub(crate) route: Option<Route>,
+    pub(crate) topics: heapless::Vec<Topic, MAX_TOPICS>,
+    pub(crate) manifest: Arc<Manifest>,
+    pub(crate) function: Function<DeviceHost<F>>,
+}
+
+/// Counters shown by `/healthz`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Counters {
+    /// Calls finished.
+    pub calls: u32,
+    /// Calls that ended in an error.
+    pub failed: u32,
+}
+
+/// Static storage for [`Jinn::start`]: put one in a `StaticCell`.
+pub struct Resources<F: NorFlash + 'static> {
+    flash: Option<RefCell<F>>,
+    storage: Option<Storage<'static, F>>,
+    jinn: Option<Jinn<F>>,
+}
+
+impl<F: NorFlash + 'static> Resources<F> {
+    /// Empty resources.
+    pub const fn new() -> Self {
+        Self {
+            flash: None,
+            storage: None,
+            jinn: None,
+        }
+    }
+}
+
+impl<F: NorFlash + 'static> Default for Resources<F> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The functions of one device and everything they use.
+pub struct Jinn<F: NorFlash + 'static> {
+    pub(crate) storage: &'static Storage<'static, F>,
+    pub(crate) functions: heapless::Vec<Loaded<F>, MAX_FUNCTIONS>,
+    pub(crate) settings: DeviceSettings,
+    pub(crate) config: Config,
+    pub(crate) catalog_error: Option<CatalogError>,
+    slot: Mutex<NoopRawMutex, ()>,
+    pub(crate) outbox_ready: Signal<NoopRawMutex, ()>,
+    counters: Cell<Counters>,
+    pub(crate) mqtt: Cell<MqttState>,
+    busy: Cell<bool>,
+    started: Instant,
+}
+
+/// Where the MQTT connection stands, shown by `/healthz`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum MqttState {
+    /// No broker configured.
+    Off,
+    /// Not connected (connecting, or waiting to retry).
+    Down,
+    /// Connected and subscribed to every topic filter.
+    Up,
+}
+
+impl MqttState {
+    /// `off`, `down` or `up`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Off => "off",
+            Self::Down => "down",
+            Self::Up => "up",
+        }
+    }
+}
+
+impl<F: NorFlash + 'static> Jinn<F> {
+    /// Opens the flash, loads every function of the catalog and returns the
+    /// device, ready for [`http::serve`](crate::http::serve) and
+    /// [`mqtt::run`](crate::mqtt::run). `seed` seeds the generator behind
+    /// `random_get` and trace ids: take it from a hardware RNG.
+    ///
+    /// A missing or damaged catalog is not fatal: the device starts with the
+    /// functions it could load and `/healthz` reports the problem.
+    ///
+    /// # Errors
+    ///
+    /// [`BootError`] when the flash cannot hold the layout or the outbox
+    /// cannot be opened.
+    pub fn start(
+        resources: &'static mut Resources<F>,
+        flash: F,
+        config: Config,
+        seed: [u8; 32],
+    ) -> Result<&'static Self, BootError> {
+        let Resources {
+            flash: flash_slot,
+            storage: storage_slot,
+            jinn: jinn_slot,
+        } = resources;
+        let capacity = flash.capacity();
+        let parts = Partitions::new::<F>(capacity, config.layout).map_err(BootError::Layout)?;
+        let flash: &'static RefCell<F> = flash_slot.insert(RefCell::new(flash));
+        let region = |r: &core::ops::Range<u32>| Region::new(flash, r.start, r.end - r.start);
+
+        let outbox = Outbox::open(region(&parts.outbox)).map_err(BootError::Outbox)?;
+        if !outbox.is_empty() {
+            info!("outbox: {} messages to send", outbox.len());
+        }
+        let storage: &'static Storage<'static, F> = storage_slot.insert(Storage {
+            kv: RefCell::new(KvStore::new(region(&parts.kv))),
+            outbox: RefCell::new(outbox),
+            staging: RefCell::new(Staging::new()),
+            entropy: RefCell::new(Entropy::new(seed)),
+            unix_ns_at_boot: config.unix_ns_at_boot,
+        });
+
+        let runtime = Runtime::<DeviceHost<F>>::new(config.engine);
+        let mut functions = heapless::Vec::new();
+        let (settings, catalog_error) = match load_catalog(
+            Region::new(flash, 0, parts.catalog.end),
+            &runtime,
+            &mut functions,
+        ) {
+            Ok(settings) => (settings, None),
+            Err((settings, e)) => {
+                error!("catalog: {}", e);
+                (settings, Some(e))
+            }
+        };
+        info!("{} functions loaded", functions.len());
+        Ok(jinn_slot.insert(Self {
+            storage,
+            functions,
+            settings,
+            config,
+            catalog_error,
+            slot: Mutex::new(()),
+            outbox_ready: Signal::new(),
+            counters: Cell::new(Counters::default()),
+            mqtt: Cell::new(MqttState::Off),
+            busy: Cell::new(false),
+            started: Instant::now(),
+        }))
+    }
+
+    /// The device settings read from the catalog.
+    pub fn settings(&self) -> &DeviceSettings {
+        &self.settings
+    }
+
+    /// The runtime settings.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// What went wrong reading the catalog, if anything.
+    pub fn catalog_error(&self) -> Option<CatalogError> {
+        self.catalog_error
+    }
+
+    /// Number of functions loaded.
+    pub fn function_count(&self) -> usize {
+        self.functions.len()
+    }
+
+    /// Calls and failures so far.
+    pub fn counters(&self) -> Counters {
+        self.counters.get()
+    }
+
+    /// Where the MQTT connection stands.
+    pub fn mqtt_state(&self) -> MqttState {
+        self.mqtt.get()
+    }
+
+    /// Whether a guest is running now.
+    pub fn busy(&self) -> bool {
+        self.busy.get()
+    }
+
+    /// Messages in the outbox.
+    pub fn outbox_len(&self) -> u32 {
+        self.storage.outbox.borrow().len()
+    }
+
+    /// Milliseconds since [`Jinn::start`].
+    pub fn uptime_ms(&self) -> u64 {
+        self.started.elapsed().as_millis()
+    }
+
+    /// The function answering HTTP `path`: its route is the path or a
+    /// parent of it at a `/` boundary; the longest route wins.
+    pub fn route(&self, path: &str) -> Option<usize> {
+        self.functions
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| {
+                let route = f.route.as_deref()?.trim_end_matches('/');
+                let rest = path.strip_prefix(route)?;
+                (rest.is_empty() || rest.starts_with('/')).then_some((i, route.len()))
+            })
+            .max_by_key(|&(_, len)| len)
+            .map(|(i, _)| i)
+    }
+
+    /// The functions whose topic filters match `topic`, in catalog order.
+    pub fn subscribers<'a>(&'a self, topic: &'a str) -> impl Iterator<Item = usize> + 'a {
+        self.functions
+            .iter()
+            .enumerate()
+            .filter(move |(_, f)| f.topics.iter().any(|t| topic_matches(t, topic)))
+            .map(|(i, _)| i)
+    }
+
+    /// Every topic filter of every function, once each.
+    pub fn topic_filters(&self) -> impl Iterator<Item = &str> {
+        self.functions.iter().enumerate().flat_map(move |(i, f)| {
+            f.topics
+                .iter()
+                .filter(move |t| {
+                    !self.functions[..i]
+                        .iter()
+                        .any(|g| g.topics.iter().any(|u| u == *t))
+                })
+                .map(|t| t.as_str())
+        })
+    }
+
+    /// The name of function `index`.
+    pub fn name(&self, index: usize) -> &str {
+        self.functions.get(index).map_or("", |f| f.name.as_str())
+    }
+
+    /// Runs function `index` on `request`, one guest at a time, in slices of
+    /// [`Config::slice_fuel`] with a yield to the executor between slices,
+    /// so the network keeps being served. Messages the call published are
+    /// in the flash outbox when this returns.
+    pub async fn call(&self, index: usize, request: &Request) -> Outcome {
+        let loaded = &self.functions[index];
+        let _one_at_a_time = self.slot.lock().await;
+        let _commit = CommitOnDrop(self);
+        self.busy.set(true);
+        self.storage.staging.borrow_mut().clear();
+        let host = DeviceHost::new(self.storage, &loaded.name);
+        let mut call = loaded
+            .function
+            .invoke(host, loaded.manifest.clone(), request.to_json());
+        let deadline = Instant::now() + self.config.call_deadline;
+        while call.resume(self.config.slice_fuel).is_running() {
+            if Instant::now() >= deadline {
+                call.interrupt();
+                break;
+            }
+            embassy_futures::yield_now().await;
+        }
+        let (outcome, _host) = call.finish();
+        let mut counters = self.counters.get();
+        counters.calls = counters.calls.wrapping_add(1);
+        if outcome.result.is_err() {
+            counters.failed = counters.failed.wrapping_add(1);
+        }
+        self.counters.set(counters);
+        outcome
+    }
+
+    /// Random bytes from the device generator.
+    pub fn random(&self, buf: &mut [u8]) {
+        self.storage.random(buf);
+    }
+}
+
+/// Commits a call's staged messages when the call ends, even when its
+/// future is dropped half-way.
+struct CommitOnDrop<'a, F: NorFlash + 'static>(&'a Jinn<F>);
+
+impl<F: NorFlash + 'static> Drop for CommitOnDrop<'_, F> {
+    fn drop(&mut self) {
+        self.0.busy.set(false);
+        if self.0.storage.commit_staged() > 0 {
+            self.0.outbox_ready.signal(());
+        }
+    }
+}
+
+fn load_catalog<F: NorFlash + 'static>(
+    region: Region<'static, F>,
+    runtime: &Runtime<DeviceHost<F>>,
+    functions: &mut heapless::Vec<Loaded<F>, MAX_FUNCTIONS>,
+) -> Result<DeviceSettings, (DeviceSettings, CatalogError)> {
+    let (mut reader, settings) =
+        CatalogReader::open(region).map_err(|e| (DeviceSettings::default(), e))?;
+    loop {
+        let (record, at) = match reader.next_function() {
+            Ok(Some(next)) => next,
+            Ok(None) => return Ok(settings),
+            Err(e) => return Err((settings, e)),
+        };
+        if functions.is_full() {
+            warn!(
+                "catalog: more than {} functions, {} skipped",
+                MAX_FUNCTIONS,
+                record.name.as_str()
+            );
+            continue;
+        }
+        let wasm = match reader.read_module(at, &record.wasm_sha256) {
+            Ok(wasm) => wasm,
+            Err(e) => {
+                error!("function {}: {}", record.name.as_str(), e);
+                continue;
+            }
+        };
+        match runtime.load(&wasm) {
+            Ok(function) => {
+                info!(
+                    "function {}: {} bytes, route {}, {} topics",
+                    record.name.as_str(),
+                    record.wasm_len,
+                    record.route.as_deref().unwrap_or("-"),
+                    record.topics.len()
+                );
+                let _ = functions.push(Loaded {
+                    name: record.name,
+                    route: record.route,
+                    topics: record.topics,
+                    manifest: Arc::new(record.manifest),
+                    function,
+                });
+            }
+            Err(e) => error!("function {}: {}", record.name.as_str(), e),
+        }
+    }
+}

@@ -1,0 +1,80 @@
+//! The five ports of `jinn-core` on a device: embassy-time clocks, the
+//! seeded generator, the flash KV map, the staged outbox and the log shim.
+
+use alloc::vec::Vec;
+
+use embassy_time::Instant;
+use embedded_storage::nor_flash::NorFlash;
+use jinn_core::{
+    Clock, Entropy, GuestLog, KvError, KvStore, LogLevel, PublishError, Publisher, Qos,
+};
+
+use crate::config::{PAYLOAD_BYTES, TOPIC_BYTES};
+use crate::record::Name;
+use crate::storage::Storage;
+
+/// What a guest's host calls reach on a device.
+pub struct DeviceHost<F: NorFlash + 'static> {
+    storage: &'static Storage<'static, F>,
+    function: Name,
+}
+
+impl<F: NorFlash + 'static> DeviceHost<F> {
+    pub(crate) fn new(storage: &'static Storage<'static, F>, function: &Name) -> Self {
+        Self {
+            storage,
+            function: function.clone(),
+        }
+    }
+}
+
+fn now_ns() -> u64 {
+    Instant::now().as_micros().saturating_mul(1000)
+}
+
+impl<F: NorFlash + 'static> Clock for DeviceHost<F> {
+    fn wall_clock_ns(&mut self) -> u64 {
+        self.storage.unix_ns_at_boot.saturating_add(now_ns())
+    }
+
+    fn monotonic_ns(&mut self) -> u64 {
+        now_ns()
+    }
+}
+
+impl<F: NorFlash + 'static> Entropy for DeviceHost<F> {
+    fn fill_bytes(&mut self, buf: &mut [u8]) {
+        self.storage.random(buf);
+    }
+}
+
+impl<F: NorFlash + 'static> KvStore for DeviceHost<F> {
+    fn kv_get(&mut self, key: &str, value: &mut Vec<u8>) -> Result<bool, KvError> {
+        self.storage.kv.borrow_mut().get(key, value)
+    }
+
+    fn kv_set(&mut self, key: &str, value: &[u8]) -> Result<(), KvError> {
+        self.storage.kv.borrow_mut().set(key, value)
+    }
+}
+
+impl<F: NorFlash + 'static> Publisher for DeviceHost<F> {
+    fn publish(&mut self, topic: &str, payload: &[u8], qos: Qos) -> Result<(), PublishError> {
+        if topic.len() > TOPIC_BYTES || payload.len() > PAYLOAD_BYTES {
+            return Err(PublishError::QueueFull);
+        }
+        let mut staging = self.storage.staging.borrow_mut();
+        let free = self.storage.outbox.borrow().free() as usize;
+        if staging.len() >= free {
+            return Err(PublishError::QueueFull);
+        }
+        staging.push(topic, payload, qos)
+    }
+}
+
+impl<F: NorFlash + 'static> GuestLog for DeviceHost<F> {
+    fn guest_log(&mut self, level: LogLevel, message: &str) {
+        let name = self.function.as_str();
+        guest_line!(level, "{}: {}", name, message);
+    }
+}

@@ -1,0 +1,360 @@
+//! The outbox: published messages kept in flash until the broker acknowledged them.
+//!
+//! A ring of [`OUTBOX_SLOTS`] slots in a sequential-storage map. Message
+//! number `seq` lives at key `1 + seq % OUTBOX_SLOTS`; key 0 holds the
+//! cursor, the number of the oldest message not yet acknowledged. Writing a
+//! slot supersedes the message that was there, which was acknowledged long
+//! ago (a full ring refuses new messages), and acknowledging only appends a
+//! new cursor: no flash word is ever written twice, so this works on ECC
+//! flash (STM32H7) where sequential-storage's queue cannot pop.
+//!
+//! Delivery is at least once: a reset between the broker's PUBACK and the
+//! cursor write sends that message again.
+
+use core::fmt;
+
+use embedded_storage::nor_flash::NorFlash;
+use jinn_core::Qos;
+use sequential_storage::cache::{Cache, Uncached};
+use sequential_storage::map::{MapConfig, MapStorage, SerializationError, Value};
+use serde::{Deserialize, Serialize};
+
+use crate::config::{OUTBOX_SLOTS, PAYLOAD_BYTES, TOPIC_BYTES};
+use crate::flash::{Region, RegionError, complete};
+
+/// The outbox could not be read or written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum OutboxError {
+    /// All slots hold messages not yet acknowledged, or the flash area is full.
+    Full,
+    /// The topic or payload is over the device's caps.
+    TooLarge,
+    /// The flash failed.
+    Flash(RegionError),
+    /// sequential-storage found the area corrupted and could not repair it.
+    Corrupted,
+}
+
+impl fmt::Display for OutboxError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Full => f.write_str("outbox full"),
+            Self::TooLarge => f.write_str("message over the outbox caps"),
+            Self::Flash(e) => write!(f, "outbox flash: {e}"),
+            Self::Corrupted => f.write_str("outbox corrupted"),
+        }
+    }
+}
+
+impl core::error::Error for OutboxError {}
+
+fn storage_error(e: sequential_storage::Error<RegionError>) -> OutboxError {
+    match e {
+        sequential_storage::Error::Storage { value, .. } => OutboxError::Flash(value),
+        sequential_storage::Error::FullStorage => OutboxError::Full,
+        sequential_storage::Error::ItemTooBig => OutboxError::TooLarge,
+        _ => OutboxError::Corrupted,
+    }
+}
+
+/// What the map stores.
+#[derive(Debug, Serialize, Deserialize)]
+enum Item<'a> {
+    /// Number of the oldest message not yet acknowledged.
+    Cursor(u32),
+    /// One message.
+    Message {
+        seq: u32,
+        qos: u8,
+        topic: &'a str,
+        payload: &'a [u8],
+    },
+}
+
+impl<'a> Value<'a> for Item<'a> {
+    fn serialize_into(&self, buffer: &mut [u8]) -> Result<usize, SerializationError> {
+        postcard::to_slice(self, buffer)
+            .map(|b| b.len())
+            .map_err(|_| SerializationError::BufferTooSmall)
+    }
+
+    fn deserialize_from(buffer: &'a [u8]) -> Result<(Self, usize), SerializationError> {
+        postcard::from_bytes(buffer)
+            .map(|item| (item, buffer.len()))
+            .map_err(|_| SerializationError::InvalidFormat)
+    }
+}
+
+const CURSOR_KEY: u16 = 0;
+
+fn slot_key(seq: u32) -> u16 {
+    1 + (seq % OUTBOX_SLOTS as u32) as u16
+}
+
+const BUFFER_BYTES: usize = (2 + 16 + TOPIC_BYTES + PAYLOAD_BYTES).div_ceil(32) * 32;
+
+#[repr(C, align(4))]
+struct Buffer([u8; BUFFER_BYTES]);
+
+/// The oldest message not yet acknowledged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pending<'a> {
+    /// Its number.
+    pub seq: u32,
+    /// The QoS the guest asked for.
+    pub qos: Qos,
+    /// Its topic.
+    pub topic: &'a str,
+    /// Its payload.
+    pub payload: &'a [u8],
+}
+
+/// The flash outbox.
+pub struct Outbox<'a, F: NorFlash> {
+    map: MapStorage<u16, Region<'a, F>, Cache<Uncached, Uncached, Uncached, u16>>,
+    buffer: Buffer,
+    /// Number the next message gets.
+    head: u32,
+    /// Oldest message not yet acknowledged.
+    tail: u32,
+}
+
+impl<'a, F: NorFlash> Outbox<'a, F> {
+    /// Opens the outbox over `region` (at least 2 erase pages) and finds
+    /// the messages still to send.
+    ///
+    /// # Errors
+    ///
+    /// [`OutboxError`] when the flash fails or the area is corrupted.
+    pub fn open(region: Region<'a, F>) -> Result<Self, OutboxError> {
+        let len = region.len();
+        let mut outbox = Self {
+            map: MapStorage::new(region, MapConfig::new(0..len), Cache::new_uncached()),
+            buffer: Buffer([0; BUFFER_BYTES]),
+            head: 0,
+            tail: 0,
+        };
+        let (mut cursor, mut newest) = (0u32, None::<u32>);
+        complete(async {
+            let mut items = outbox
+                .map
+                .fetch_all_items(&mut outbox.buffer.0)
+                .await
+                .map_err(storage_error)?;
+            while let Some((_, item)) = items
+                .next::<Item<'_>>(&mut outbox.buffer.0)
+                .await
+                .map_err(storage_error)?
+            {
+                match item {
+                    Item::Cursor(c) => cursor = cursor.max(c),
+                    Item::Message { seq, .. } => newest = Some(newest.map_or(seq, |n| n.max(seq))),
+                }
+            }
+            Ok::<(), OutboxError>(())
+        })?;
+        outbox.tail = cursor;
+        outbox.head = newest.map_or(cursor, |n| (n + 1).max(cursor));
+        Ok(outbox)
+    }
+
+    /// Messages waiting for the broker.
+    pub fn len(&self) -> u32 {
+        self.head - self.tail
+    }
+
+    /// `true` when nothing waits.
+    pub fn is_empty(&self) -> bool {
+        self.head == self.tail
+    }
+
+    /// Slots left.
+    pub fn free(&self) -> u32 {
+        OUTBOX_SLOTS as u32 - self.len()
+    }
+
+    /// Appends a message; returns its number.
+    ///
+    /// # Errors
+    ///
+    /// [`OutboxError::Full`], [`OutboxError::TooLarge`] or a flash error.
+    pub fn push(&mut self, topic: &str, payload: &[u8], qos: Qos) -> Result<u32, OutboxError> {
+        if topic.len() > TOPIC_BYTES || payload.len() > PAYLOAD_BYTES {
+            return Err(OutboxError::TooLarge);
+        }
+        if self.free() == 0 {
+            return Err(OutboxError::Full);
+        }
+        let seq = self.head;
+        let item = Item::Message {
+            seq,
+            qos: qos as u8,
+            topic,
+            payload,
+        };
+        complete(
+            self.map
+                .store_item(&mut self.buffer.0, &slot_key(seq), &item),
+        )
+        .map_err(storage_error)?;
+        self.head += 1;
+        Ok(seq)
+    }
+
+    /// The oldest message not yet acknowledged. A slot that does not hold
+    /// the expected message (lost to a flash error) is skipped.
+    ///
+    /// # Errors
+    ///
+    /// [`OutboxError`] when the flash fails.
+    pub fn peek(&mut self) -> Result<Option<Pending<'_>>, OutboxError> {
+        while !self.is_empty() {
+            let seq = self.tail;
+            let found = complete(
+                self.map
+                    .fetch_item::<Item<'_>>(&mut self.buffer.0, &slot_key(seq)),
+            )
+            .map_err(storage_error)?;
+            if matches!(found, Some(Item::Message { seq: s, .. }) if s == seq) {
+                break;
+            }
+            error!("outbox: message {} is missing, skipped", seq);
+            self.ack(seq)?;
+        }
+        if self.is_empty() {
+            return Ok(None);
+        }
+        let seq = self.tail;
+        let found = complete(
+            self.map
+                .fetch_item::<Item<'_>>(&mut self.buffer.0, &slot_key(seq)),
+        )
+        .map_err(storage_error)?;
+        match found {
+            Some(Item::Message {
+                seq,
+                qos,
+                topic,
+                payload,
+            }) => Ok(Some(Pending {
+                seq,
+                qos: Qos::from_i32(i32::from(qos)).unwrap_or(Qos::AtLeastOnce),
+                topic,
+                payload,
+            })),
+            _ => Err(OutboxError::Corrupted),
+        }
+    }
+
+    /// The broker has message `seq`: moves the cursor past it. Numbers other
+    /// than the oldest are ignored (messages leave in order).
+    ///
+    /// # Errors
+    ///
+    /// [`OutboxError`] when the cursor cannot be written.
+    pub fn ack(&mut self, seq: u32) -> Result<(), OutboxError> {
+        if seq != self.tail || self.is_empty() {
+            return Ok(());
+        }
+        let cursor = Item::Cursor(seq + 1);
+        complete(
+            self.map
+                .store_item(&mut self.buffer.0, &CURSOR_KEY, &cursor),
+        )
+        .map_err(storage_error)?;
+        self.tail = seq + 1;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use core::cell::RefCell;
+
+    use super::*;
+    use crate::testing::RamFlash;
+
+    fn open(flash: &RefCell<RamFlash>) -> Outbox<'_, RamFlash> {
+        Outbox::open(Region::new(flash, 0, 16 * 1024)).unwrap()
+    }
+
+    #[test]
+    fn messages_leave_in_order_and_survive_a_reset() {
+        let flash = RefCell::new(RamFlash::new(16 * 1024));
+        {
+            let mut outbox = open(&flash);
+            assert!(outbox.peek().unwrap().is_none());
+            outbox.push("alerts/t1", b"one", Qos::AtLeastOnce).unwrap();
+            outbox.push("alerts/t2", b"two", Qos::AtMostOnce).unwrap();
+        }
+        {
+            // Each block opens the outbox afresh: what a reset sees.
+            let mut outbox = open(&flash);
+            assert_eq!(outbox.len(), 2);
+            let first = outbox.peek().unwrap().unwrap();
+            assert_eq!(
+                (first.seq, first.topic, first.payload),
+                (0, "alerts/t1", &b"one"[..])
+            );
+            assert_eq!(first.qos, Qos::AtLeastOnce);
+            outbox.ack(0).unwrap();
+        }
+        {
+            let mut outbox = open(&flash);
+            let second = outbox.peek().unwrap().unwrap();
+            assert_eq!(
+                (second.seq, second.topic, second.qos),
+                (1, "alerts/t2", Qos::AtMostOnce)
+            );
+            outbox.ack(1).unwrap();
+            assert!(outbox.peek().unwrap().is_none());
+        }
+        assert!(open(&flash).is_empty());
+    }
+
+    #[test]
+    fn a_full_ring_refuses_then_recovers() {
+        let flash = RefCell::new(RamFlash::new(16 * 1024));
+        {
+            let mut outbox = open(&flash);
+            for i in 0..OUTBOX_SLOTS {
+                outbox.push("t", &[i as u8; 8], Qos::AtLeastOnce).unwrap();
+            }
+            assert_eq!(
+                outbox.push("t", b"x", Qos::AtLeastOnce),
+                Err(OutboxError::Full)
+            );
+            outbox.ack(0).unwrap();
+            outbox.push("t", b"again", Qos::AtLeastOnce).unwrap();
+            // Many laps around the ring reuse the flash pages.
+            for lap in 0..20u32 {
+                for _ in 0..OUTBOX_SLOTS {
+                    let seq = outbox.peek().unwrap().unwrap().seq;
+                    outbox.ack(seq).unwrap();
+                    outbox
+                        .push("t", &lap.to_le_bytes(), Qos::AtLeastOnce)
+                        .unwrap();
+                }
+            }
+        }
+        let outbox = open(&flash);
+        assert_eq!(outbox.len(), OUTBOX_SLOTS as u32);
+    }
+
+    #[test]
+    fn oversized_messages_are_refused() {
+        let flash = RefCell::new(RamFlash::new(16 * 1024));
+        let mut outbox = open(&flash);
+        let topic = "t".repeat(TOPIC_BYTES + 1);
+        assert_eq!(
+            outbox.push(&topic, b"", Qos::AtMostOnce),
+            Err(OutboxError::TooLarge)
+        );
+        assert_eq!(
+            outbox.push("t", &[0; PAYLOAD_BYTES + 1], Qos::AtMostOnce),
+            Err(OutboxError::TooLarge)
+        );
+    }
+}

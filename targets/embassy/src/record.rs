@@ -1,0 +1,94 @@
+//! What the catalog stores about each function and about the device,
+//! encoded with postcard. The module bytes follow each record in flash.
+
+use jinn_core::Manifest;
+use serde::{Deserialize, Serialize};
+
+use crate::config::{CLIENT_ID_BYTES, MAX_TOPICS, NAME_BYTES, ROUTE_BYTES, TOPIC_BYTES};
+
+/// A function name, e.g. `sensor-alert`.
+pub type Name = heapless::String<NAME_BYTES>;
+/// An HTTP route, e.g. `/hello`.
+pub type Route = heapless::String<ROUTE_BYTES>;
+/// An MQTT topic or topic filter.
+pub type Topic = heapless::String<TOPIC_BYTES>;
+
+/// One function: how it is triggered, what it may do, which module it runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FunctionRecord {
+    /// Name used in logs.
+    pub name: Name,
+    /// HTTP path it answers: the exact path and everything below it
+    /// (`/hello` answers `/hello` and `/hello/x`, not `/helloworld`).
+    /// `None`: no HTTP trigger.
+    pub route: Option<Route>,
+    /// MQTT topic filters that trigger it (QoS 1 subscriptions).
+    pub topics: heapless::Vec<Topic, MAX_TOPICS>,
+    /// Limits, permissions, environment.
+    pub manifest: Manifest,
+    /// Length of the module that follows the record.
+    pub wasm_len: u32,
+    /// SHA-256 of the module, checked when it is loaded.
+    pub wasm_sha256: [u8; 32],
+}
+
+/// IPv4 address and TCP port of the MQTT broker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Broker {
+    /// IPv4 address, e.g. `[10, 42, 0, 1]`.
+    pub ip: [u8; 4],
+    /// TCP port, usually 1883.
+    pub port: u16,
+}
+
+/// Settings of the device kept in flash with its functions, so that one
+/// firmware serves any site.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct DeviceSettings {
+    /// The broker; `None`: no MQTT (HTTP-triggered publishes stay in the outbox).
+    pub broker: Option<Broker>,
+    /// MQTT client identifier; the broker keeps the session under it.
+    pub client_id: heapless::String<CLIENT_ID_BYTES>,
+    /// MQTT keep-alive in seconds (0 means 30).
+    pub keep_alive_secs: u16,
+}
+
+impl DeviceSettings {
+    /// Keep-alive with the default applied.
+    pub fn keep_alive(&self) -> u16 {
+        if self.keep_alive_secs == 0 {
+            30
+        } else {
+            self.keep_alive_secs
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_round_trip_through_postcard() {
+        let mut manifest = Manifest::default();
+        manifest.limits.fuel = 1234;
+        manifest.permissions.publish.push("alerts/+".into());
+        manifest.env.push(("MODE".into(), "test".into()));
+        let mut topics = heapless::Vec::new();
+        topics.push(Topic::try_from("sensors/+").unwrap()).unwrap();
+        let record = FunctionRecord {
+            name: Name::try_from("sensor-alert").unwrap(),
+            route: Some(Route::try_from("/sensor").unwrap()),
+            topics,
+            manifest,
+            wasm_len: 42,
+            wasm_sha256: [7; 32],
+        };
+        let mut buf = [0u8; 512];
+        let bytes = postcard::to_slice(&record, &mut buf).unwrap();
+        let back: FunctionRecord = postcard::from_bytes(bytes).unwrap();
+        assert_eq!(back, record);
+    }
+}

@@ -1,0 +1,144 @@
+//! `heap-probe`: a Jinn function (built for `wasm32-wasip1`, run by `jinn
+//! run`) that measures what a guest costs in heap on a 32-bit target.
+//!
+//! The request body is a module (base64); the header `X-Probe-Request`
+//! holds the envelope to call it with. The probe loads the module with
+//! jinn-core (the same engine settings as a device) and calls it once,
+//! counting every allocation, and answers
+//! `{"resident":…,"load_peak":…,"call_peak":…,"fuel":…}` in bytes:
+//! heap kept after loading (engine, linker, compiled module), the most in
+//! use while loading, and the most a call adds (instance, linear memory,
+//! buffers). `jinn-footprint --probe` runs it for each example.
+//!
+//! Why a wasm guest: wasm32 has 32-bit pointers like a Cortex-M, so the
+//! engine's structures have their MCU size, and any Linux machine can run
+//! it (inside Jinn itself).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::io::{Read, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use jinn_core::{
+    Clock, EngineLimits, Entropy, GuestLog, Headers, KvError, KvStore, LogLevel, Manifest,
+    Permissions, PublishError, Publisher, Qos, Request, Response, Runtime,
+};
+
+static CURRENT: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+struct Counting;
+
+// Safety: every method forwards to the system allocator unchanged; the
+// counters do not affect the memory handed out.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let now = CURRENT.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+        PEAK.fetch_max(now, Ordering::Relaxed);
+        // Safety: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        CURRENT.fetch_sub(layout.size(), Ordering::Relaxed);
+        // Safety: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+fn reset_peak() -> usize {
+    let now = CURRENT.load(Ordering::Relaxed);
+    PEAK.store(now, Ordering::Relaxed);
+    now
+}
+
+/// A host with no state: the probe measures the engine, not a store.
+struct Null;
+
+impl Clock for Null {
+    fn wall_clock_ns(&mut self) -> u64 {
+        0
+    }
+    fn monotonic_ns(&mut self) -> u64 {
+        0
+    }
+}
+impl Entropy for Null {
+    fn fill_bytes(&mut self, buf: &mut [u8]) {
+        buf.fill(4);
+    }
+}
+impl KvStore for Null {
+    fn kv_get(&mut self, _key: &str, _value: &mut Vec<u8>) -> Result<bool, KvError> {
+        Ok(false)
+    }
+    fn kv_set(&mut self, _key: &str, _value: &[u8]) -> Result<(), KvError> {
+        Ok(())
+    }
+}
+impl Publisher for Null {
+    fn publish(&mut self, _topic: &str, _payload: &[u8], _qos: Qos) -> Result<(), PublishError> {
+        Ok(())
+    }
+}
+impl GuestLog for Null {
+    fn guest_log(&mut self, _level: LogLevel, _message: &str) {}
+}
+
+fn answer(status: u16, body: String) {
+    let mut headers = Headers::new();
+    headers.insert("Content-Type".into(), vec!["application/json".into()]);
+    let response = Response {
+        status,
+        headers,
+        body: body.into_bytes(),
+    };
+    let _ = std::io::stdout().write_all(&response.to_json());
+}
+
+fn main() {
+    let mut input = Vec::new();
+    if std::io::stdin().read_to_end(&mut input).is_err() {
+        return answer(400, r#"{"error":"unreadable input"}"#.into());
+    }
+    let Ok(request) = Request::from_json(&input) else {
+        return answer(400, r#"{"error":"not an envelope"}"#.into());
+    };
+    drop(input);
+    let call = request
+        .headers
+        .get("X-Probe-Request")
+        .and_then(|v| v.first())
+        .map_or("{}", String::as_str);
+    let Ok(call) = Request::from_json(call.as_bytes()) else {
+        return answer(400, r#"{"error":"bad X-Probe-Request"}"#.into());
+    };
+
+    let base = reset_peak();
+    let runtime = Runtime::<Null>::new(EngineLimits::default());
+    let function = match runtime.load(&request.body) {
+        Ok(f) => f,
+        Err(e) => return answer(422, format!(r#"{{"error":"{}"}}"#, e.kind())),
+    };
+    let resident = CURRENT.load(Ordering::Relaxed) - base;
+    let load_peak = PEAK.load(Ordering::Relaxed) - base;
+
+    let manifest = Arc::new(Manifest {
+        permissions: Permissions::allow_all(),
+        ..Manifest::default()
+    });
+    let base = reset_peak();
+    let (outcome, _) = function.run(Null, manifest, call.to_json());
+    let call_peak = PEAK.load(Ordering::Relaxed) - base;
+    let status = if outcome.result.is_ok() { 200 } else { 500 };
+    answer(
+        status,
+        format!(
+            r#"{{"resident":{resident},"load_peak":{load_peak},"call_peak":{call_peak},"fuel":{}}}"#,
+            outcome.fuel_used
+        ),
+    );
+}

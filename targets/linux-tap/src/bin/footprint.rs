@@ -1,0 +1,352 @@
+//! `jinn-footprint [--probe HEAP-PROBE.wasm --gateway JINN] [FIRMWARE.elf]...`:
+//! the footprint report.
+//!
+//! * For each firmware ELF: `.text`, `.rodata`, `.data`, `.bss` (and the
+//!   heap blocks in `.uninit` and `.sram123`), flash = vector table + text +
+//!   rodata + data, static RAM = data + bss.
+//! * For each example function: the heap it takes on the device path
+//!   (jinn-embassy, flash catalog, sliced call) — resident after loading
+//!   (engine and compiled module), the peak while loading, and the peak a
+//!   call adds (instance, linear memory, request and response) — counted
+//!   by this program's global allocator, on the host: 64-bit pointers.
+//! * With `--probe`: the same on a 32-bit target, which is what a
+//!   Cortex-M needs. `heap-probe.wasm` (targets/heap-probe, built for
+//!   wasm32-wasip1) loads and calls the module inside `jinn run` and
+//!   reports its own allocator's counts.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use jinn_core::{Manifest, Permissions, Request};
+use jinn_embassy::catalog::CatalogWriter;
+use jinn_embassy::flash::{Partitions, Region};
+use jinn_embassy::record::Name;
+use jinn_embassy::{Config, DeviceSettings, FunctionRecord, Jinn, Resources};
+use jinn_linux_tap::elf;
+use jinn_linux_tap::harness::{TempDir, examples_dir};
+use jinn_linux_tap::image::{Board, HostFlash};
+
+/// Heap bytes in use now and at most since the last reset.
+static CURRENT: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+struct Counting;
+
+fn grew(by: usize) {
+    let now = CURRENT.fetch_add(by, Ordering::Relaxed) + by;
+    PEAK.fetch_max(now, Ordering::Relaxed);
+}
+
+// Safety: every method forwards to the system allocator with the caller's
+// arguments unchanged; the counters do not affect the memory handed out.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // Safety: same contract as the caller's.
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            grew(layout.size());
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        CURRENT.fetch_sub(layout.size(), Ordering::Relaxed);
+        // Safety: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // Safety: same contract as the caller's.
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            CURRENT.fetch_sub(layout.size(), Ordering::Relaxed);
+            grew(new_size);
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+fn reset_peak() -> usize {
+    let now = CURRENT.load(Ordering::Relaxed);
+    PEAK.store(now, Ordering::Relaxed);
+    now
+}
+
+fn peak_since(base: usize) -> usize {
+    PEAK.load(Ordering::Relaxed).saturating_sub(base)
+}
+
+/// Initial linear memory of a module in bytes (its first memory's minimum).
+fn initial_memory(wasm: &[u8]) -> u64 {
+    fn leb(bytes: &[u8], at: &mut usize) -> u64 {
+        let (mut value, mut shift) = (0u64, 0);
+        while let Some(&b) = bytes.get(*at) {
+            *at += 1;
+            value |= u64::from(b & 0x7f) << shift;
+            shift += 7;
+            if b & 0x80 == 0 || shift > 63 {
+                break;
+            }
+        }
+        value
+    }
+    let mut at = 8;
+    while at < wasm.len() {
+        let id = wasm[at];
+        at += 1;
+        let len = leb(wasm, &mut at) as usize;
+        let body = at;
+        if id == 5 {
+            let mut p = body;
+            if leb(wasm, &mut p) == 0 {
+                return 0;
+            }
+            p += 1; // limits flags
+            return leb(wasm, &mut p) * 65_536;
+        }
+        at = body + len;
+    }
+    0
+}
+
+struct Example {
+    name: &'static str,
+    envelope: &'static str,
+}
+
+const EXAMPLES: [Example; 7] = [
+    Example {
+        name: "hello",
+        envelope: "{}",
+    },
+    Example {
+        name: "echo",
+        envelope: r#"{"method":"POST","uri":"/echo","headers":{"Content-Type":["text/plain"]},"body":"a hundred bytes of body text, more or less, to see the request and response buffers in the count."}"#,
+    },
+    Example {
+        name: "kv-counter",
+        envelope: r#"{"uri":"/count?name=door"}"#,
+    },
+    Example {
+        name: "sensor-alert",
+        envelope: r#"{"method":"POST","uri":"/sensor","body":"{\"sensor\":\"t1\",\"value\":42.5}"}"#,
+    },
+    Example {
+        name: "fuel-burner",
+        envelope: r#"{"uri":"/burn?iterations=10000"}"#,
+    },
+    Example {
+        name: "gojinn-compat",
+        envelope: "{}",
+    },
+    Example {
+        name: "c-hello",
+        envelope: "{}",
+    },
+];
+
+/// A device holding `modules`, its flash made in `dir`.
+fn device(dir: &Path, modules: &[&Path]) -> (HostFlash, usize) {
+    let board = Board::Host;
+    let flash = HostFlash::create(&dir.join("flash.bin"), board.capacity()).expect("flash");
+    let parts = Partitions::new::<HostFlash>(board.capacity(), board.layout()).expect("layout");
+    let cell = std::cell::RefCell::new(flash);
+    {
+        let mut catalog = CatalogWriter::create(
+            Region::new(&cell, 0, parts.catalog.end),
+            &DeviceSettings::default(),
+        )
+        .expect("catalog");
+        for module in modules {
+            let record = FunctionRecord {
+                name: Name::try_from("f").expect("name"),
+                route: None,
+                topics: heapless::Vec::new(),
+                manifest: Manifest {
+                    permissions: Permissions::allow_all(),
+                    ..Manifest::default()
+                },
+                wasm_len: 0,
+                wasm_sha256: [0; 32],
+            };
+            catalog
+                .add(&record, &std::fs::read(module).expect("module"))
+                .expect("add");
+        }
+    }
+    (cell.into_inner(), board.capacity())
+}
+
+fn start(flash: HostFlash) -> &'static Jinn<HostFlash> {
+    let config = Config {
+        layout: Board::Host.layout(),
+        ..Config::default()
+    };
+    let resources = Box::leak(Box::new(Resources::new()));
+    Jinn::start(resources, flash, config, [1; 32]).expect("boot")
+}
+
+fn kib(bytes: usize) -> String {
+    format!("{:.1}", bytes as f64 / 1024.0)
+}
+
+fn heap_report() {
+    println!("Heap per example (device path, one function loaded; KiB):");
+    println!(
+        "| example | module | linear memory | resident after load | load peak | call peak (adds) | resident + call |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    let dir = TempDir::new("footprint");
+    let mut all = Vec::new();
+    for example in &EXAMPLES {
+        let module = examples_dir().join(format!("{}.wasm", example.name));
+        let wasm = std::fs::read(&module).unwrap_or_else(|e| panic!("{}: {e}", module.display()));
+        all.push(module.clone());
+        let (flash, _) = device(dir.path(), &[&module]);
+        let before = reset_peak();
+        let jinn = start(flash);
+        let resident = CURRENT.load(Ordering::Relaxed).saturating_sub(before);
+        let load_peak = peak_since(before);
+
+        let base = reset_peak();
+        let request = Request::from_json(example.envelope.as_bytes()).expect("envelope");
+        let outcome = embassy_futures::block_on(jinn.call(0, &request));
+        drop(request);
+        let call_peak = peak_since(base);
+        if let Err(e) = &outcome.result {
+            panic!("{}: {e}", example.name);
+        }
+        println!(
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            example.name,
+            kib(wasm.len()),
+            kib(initial_memory(&wasm) as usize),
+            kib(resident),
+            kib(load_peak),
+            kib(call_peak),
+            kib(resident + call_peak),
+        );
+    }
+    let modules: Vec<&Path> = all.iter().map(|p| p.as_path()).collect();
+    let (flash, _) = device(dir.path(), &modules);
+    let before = reset_peak();
+    let jinn = start(flash);
+    println!(
+        "All {} examples loaded together: {} KiB resident ({} functions).",
+        modules.len(),
+        kib(CURRENT.load(Ordering::Relaxed).saturating_sub(before)),
+        jinn.function_count()
+    );
+}
+
+/// Runs `heap-probe.wasm` under `jinn run` on `module` with `envelope`:
+/// `(resident, load_peak, call_peak)` in bytes on a 32-bit target.
+fn probe(probe: &Path, gateway: &Path, module: &Path, envelope: &str) -> (usize, usize, usize) {
+    let mut headers = jinn_core::Headers::new();
+    headers.insert("X-Probe-Request".into(), vec![envelope.into()]);
+    let request = Request {
+        method: "POST".into(),
+        uri: "/".into(),
+        headers,
+        body: std::fs::read(module).unwrap_or_else(|e| panic!("{}: {e}", module.display())),
+        trace_id: None,
+    };
+    let dir = TempDir::new("probe");
+    let input = dir.path().join("probe.json");
+    std::fs::write(&input, request.to_json()).expect("probe input");
+    let out = std::process::Command::new(gateway)
+        .arg("run")
+        .arg(probe)
+        .arg("--input")
+        .arg(&input)
+        .args(["--fuel", "1000000000000", "--memory", "512MiB", "--report"])
+        .output()
+        .unwrap_or_else(|e| panic!("{}: {e}", gateway.display()));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("heap-probe: {e}: {}", String::from_utf8_lossy(&out.stdout)));
+    let body = report["response"]["body"].as_str().unwrap_or_default();
+    let counts: serde_json::Value = serde_json::from_str(body)
+        .unwrap_or_else(|e| panic!("heap-probe on {}: {e}: {report}", module.display()));
+    let n = |k: &str| {
+        counts[k]
+            .as_u64()
+            .unwrap_or_else(|| panic!("heap-probe: {counts}")) as usize
+    };
+    (n("resident"), n("load_peak"), n("call_peak"))
+}
+
+fn probe_report(probe_wasm: &Path, gateway: &Path) {
+    println!("Heap per example on a 32-bit target (heap-probe in wasm32; KiB):");
+    println!("| example | resident after load | load peak | call peak (adds) | resident + call |");
+    println!("|---|---|---|---|---|");
+    for example in &EXAMPLES {
+        let module = examples_dir().join(format!("{}.wasm", example.name));
+        let (resident, load_peak, call_peak) =
+            probe(probe_wasm, gateway, &module, example.envelope);
+        println!(
+            "| {} | {} | {} | {} | {} |",
+            example.name,
+            kib(resident),
+            kib(load_peak),
+            kib(call_peak),
+            kib(resident + call_peak)
+        );
+    }
+}
+
+fn firmware_report(paths: &[String]) {
+    println!("Firmware sections (bytes):");
+    println!(
+        "| firmware | .vector_table | .text | .rodata | .data | .bss | heap blocks | flash | static RAM |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
+    for path in paths {
+        let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let sections = elf::sections(&bytes).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let s = |name: &str| elf::size_of(&sections, name);
+        let flash = s(".vector_table") + s(".text") + s(".rodata") + s(".data");
+        let name = Path::new(path)
+            .file_name()
+            .map_or(path.clone(), |n| n.to_string_lossy().into_owned());
+        println!(
+            "| {name} | {} | {} | {} | {} | {} | {} | {flash} | {} |",
+            s(".vector_table"),
+            s(".text"),
+            s(".rodata"),
+            s(".data"),
+            s(".bss"),
+            s(".uninit") + s(".sram123"),
+            s(".data") + s(".bss"),
+        );
+    }
+}
+
+fn main() {
+    let mut firmware = Vec::new();
+    let (mut probe_wasm, mut gateway) = (None, None);
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--probe" => probe_wasm = args.next(),
+            "--gateway" => gateway = args.next(),
+            _ => firmware.push(arg),
+        }
+    }
+    if !firmware.is_empty() {
+        firmware_report(&firmware);
+        println!();
+    }
+    heap_report();
+    match (probe_wasm, gateway) {
+        (Some(p), Some(g)) => {
+            println!();
+            probe_report(Path::new(&p), Path::new(&g));
+        }
+        (None, None) => {}
+        _ => panic!("--probe and --gateway go together"),
+    }
+}

@@ -1,0 +1,157 @@
+//! `jinn-tap serve`: the embassy code of the device, on Linux, over a TAP
+//! device, with the flash in a file. Same tasks as the board firmware: the
+//! network stack, four HTTP workers and the MQTT connection.
+
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use embassy_executor::{Executor, Spawner};
+use embassy_net::{Ipv4Cidr, Stack, StackResources, StaticConfigV4};
+use embassy_net_tuntap::TunTapDevice;
+use embassy_time::{Duration, Instant};
+use jinn_embassy::http::{self, HttpBuffers};
+use jinn_embassy::mqtt::{self, MqttBuffers};
+use jinn_embassy::{Config, Jinn, Resources};
+use static_cell::StaticCell;
+
+use crate::image::{Board, HostFlash};
+
+/// HTTP workers: one may wait for a long function while the others answer.
+pub const HTTP_WORKERS: usize = 4;
+
+/// What `serve` needs.
+#[derive(Debug, Clone)]
+pub struct ServeArgs {
+    /// The flash file (made by `jinn-tap image`).
+    pub flash: PathBuf,
+    /// The TAP interface to attach to.
+    pub tap: String,
+    /// The device address.
+    pub address: Ipv4Addr,
+    /// Its prefix length.
+    pub prefix: u8,
+    /// The default gateway, if any.
+    pub gateway: Option<Ipv4Addr>,
+    /// The HTTP port.
+    pub http_port: u16,
+    /// Fuel per slice.
+    pub slice_fuel: u64,
+}
+
+type Device = Jinn<HostFlash>;
+
+#[embassy_executor::task]
+async fn net_task(mut runner: embassy_net::Runner<'static, TunTapDevice>) -> ! {
+    runner.run().await
+}
+
+#[embassy_executor::task(pool_size = HTTP_WORKERS)]
+async fn http_task(
+    jinn: &'static Device,
+    stack: Stack<'static>,
+    worker: usize,
+    buffers: &'static mut HttpBuffers,
+) -> ! {
+    http::serve(jinn, stack, worker, buffers).await
+}
+
+#[embassy_executor::task]
+async fn mqtt_task(
+    jinn: &'static Device,
+    stack: Stack<'static>,
+    buffers: &'static mut MqttBuffers,
+) -> ! {
+    mqtt::run(jinn, stack, buffers).await
+}
+
+fn random_seed() -> [u8; 32] {
+    use std::io::Read;
+    let mut seed = [0u8; 32];
+    if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
+        let _ = f.read_exact(&mut seed);
+    }
+    seed
+}
+
+fn fail(message: String) -> ! {
+    error!("{message}");
+    eprintln!("jinn-tap serve: {message}");
+    std::process::exit(1)
+}
+
+fn start(spawner: Spawner, args: ServeArgs) {
+    static RESOURCES: StaticCell<Resources<HostFlash>> = StaticCell::new();
+    static NET: StaticCell<StackResources<8>> = StaticCell::new();
+    static HTTP: StaticCell<[HttpBuffers; HTTP_WORKERS]> = StaticCell::new();
+    static MQTT: StaticCell<MqttBuffers> = StaticCell::new();
+
+    let board = Board::Host;
+    let flash = HostFlash::open(&args.flash, board.capacity())
+        .unwrap_or_else(|e| fail(format!("{}: {e}", args.flash.display())));
+    let now_unix_ns = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    let config = Config {
+        http_port: args.http_port,
+        slice_fuel: args.slice_fuel,
+        call_deadline: Duration::from_secs(30),
+        unix_ns_at_boot: now_unix_ns.saturating_sub(Instant::now().as_micros() * 1000),
+        layout: board.layout(),
+        ..Config::default()
+    };
+    let seed = random_seed();
+    let jinn = Jinn::start(RESOURCES.init(Resources::new()), flash, config, seed)
+        .unwrap_or_else(|e| fail(format!("boot: {e}")));
+
+    let device =
+        TunTapDevice::new(&args.tap).unwrap_or_else(|e| fail(format!("tap {}: {e}", args.tap)));
+    let o = args.address.octets();
+    let net_config = embassy_net::Config::ipv4_static(StaticConfigV4 {
+        address: Ipv4Cidr::new(
+            embassy_net::Ipv4Address::new(o[0], o[1], o[2], o[3]),
+            args.prefix,
+        ),
+        gateway: args.gateway.map(|g| {
+            let g = g.octets();
+            embassy_net::Ipv4Address::new(g[0], g[1], g[2], g[3])
+        }),
+        dns_servers: heapless::Vec::new(),
+    });
+    let net_seed = u64::from_le_bytes(seed[..8].try_into().unwrap_or_default());
+    let (stack, runner) = embassy_net::new(
+        device,
+        net_config,
+        NET.init(StackResources::new()),
+        net_seed ^ 0x5a5a_5a5a,
+    );
+    spawner.spawn(net_task(runner).unwrap_or_else(|e| fail(format!("spawn: {e:?}"))));
+    for (worker, buffers) in HTTP
+        .init([const { HttpBuffers::new() }; HTTP_WORKERS])
+        .iter_mut()
+        .enumerate()
+    {
+        spawner.spawn(
+            http_task(jinn, stack, worker, buffers)
+                .unwrap_or_else(|e| fail(format!("spawn: {e:?}"))),
+        );
+    }
+    spawner.spawn(
+        mqtt_task(jinn, stack, MQTT.init(MqttBuffers::new()))
+            .unwrap_or_else(|e| fail(format!("spawn: {e:?}"))),
+    );
+    info!(
+        "serving on {}:{} ({} functions)",
+        args.address,
+        args.http_port,
+        jinn.function_count()
+    );
+}
+
+/// Runs the device forever.
+pub fn serve(args: ServeArgs) -> ! {
+    static EXECUTOR: StaticCell<Executor> = StaticCell::new();
+    EXECUTOR
+        .init(Executor::new())
+        .run(|spawner| start(spawner, args))
+}

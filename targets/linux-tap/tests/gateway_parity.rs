@@ -1,0 +1,172 @@
+//! The example functions run unchanged on the device and on the gateway:
+//! the same module and request envelope give the same response and the
+//! same fuel through jinn-embassy (flash KV, staged outbox, sliced calls)
+//! and through `jinn run` (the gateway's host).
+//!
+//! Needs the gateway's `jinn` binary next to this test's target directory
+//! (`cargo build -p jinn-host --bin jinn`, which targets/ci.sh does).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use jinn_core::{Manifest, Permissions, Request};
+use jinn_embassy::catalog::CatalogWriter;
+use jinn_embassy::flash::{Partitions, Region};
+use jinn_embassy::record::Name;
+use jinn_embassy::{Config, DeviceSettings, FunctionRecord, Jinn, Resources};
+use jinn_linux_tap::harness::{TempDir, examples_dir};
+use jinn_linux_tap::image::{Board, HostFlash};
+use serde_json::Value;
+
+/// The gateway binary, built in the same target directory as this test.
+fn gateway_bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("test path");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps/<test>");
+    let jinn = profile_dir.join("jinn");
+    assert!(
+        jinn.is_file(),
+        "{} is missing: build the gateway first (cargo build -p jinn-host --bin jinn)",
+        jinn.display()
+    );
+    jinn
+}
+
+/// `jinn run <module> --input <envelope> --report`: the response and fuel.
+fn on_gateway(dir: &Path, module: &Path, envelope: &str) -> (Value, u64) {
+    let input = dir.join("envelope.json");
+    std::fs::write(&input, envelope).expect("envelope");
+    let out = Command::new(gateway_bin())
+        .arg("run")
+        .arg(module)
+        .arg("--input")
+        .arg(&input)
+        .arg("--report")
+        .output()
+        .expect("run jinn");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "jinn run: {e}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    assert_eq!(report["outcome"], "ok", "gateway: {report}");
+    (
+        report["response"].clone(),
+        report["fuel_used"].as_u64().expect("fuel_used"),
+    )
+}
+
+/// A device with one function (every permission, as `jinn run` grants),
+/// its flash in `dir`.
+fn device(dir: &Path, module: &Path) -> &'static Jinn<HostFlash> {
+    let board = Board::Host;
+    let flash = HostFlash::create(&dir.join("flash.bin"), board.capacity()).expect("flash");
+    let parts = Partitions::new::<HostFlash>(board.capacity(), board.layout()).expect("layout");
+    let cell = std::cell::RefCell::new(flash);
+    {
+        let region = Region::new(&cell, 0, parts.catalog.end);
+        let mut catalog =
+            CatalogWriter::create(region, &DeviceSettings::default()).expect("catalog");
+        let record = FunctionRecord {
+            name: Name::try_from("under-test").expect("name"),
+            route: None,
+            topics: heapless::Vec::new(),
+            manifest: Manifest {
+                permissions: Permissions::allow_all(),
+                ..Manifest::default()
+            },
+            wasm_len: 0,
+            wasm_sha256: [0; 32],
+        };
+        let wasm = std::fs::read(module).expect("module");
+        catalog.add(&record, &wasm).expect("add");
+    }
+    let config = Config {
+        layout: board.layout(),
+        ..Config::default()
+    };
+    let resources = Box::leak(Box::new(Resources::new()));
+    let jinn = Jinn::start(resources, cell.into_inner(), config, [7; 32]).expect("boot");
+    assert_eq!(jinn.function_count(), 1);
+    jinn
+}
+
+fn on_device(jinn: &'static Jinn<HostFlash>, envelope: &str) -> (Value, u64) {
+    let request = Request::from_json(envelope.as_bytes()).expect("envelope");
+    let outcome = embassy_futures::block_on(jinn.call(0, &request));
+    let response = outcome.result.unwrap_or_else(|e| panic!("device: {e}"));
+    (
+        serde_json::from_slice(&response.to_json()).expect("json"),
+        outcome.fuel_used,
+    )
+}
+
+fn same_everywhere(name: &str, envelopes: &[&str]) -> (Vec<Value>, &'static Jinn<HostFlash>) {
+    let dir = TempDir::new(&format!("parity-{name}"));
+    let module = examples_dir().join(format!("{name}.wasm"));
+    let jinn = device(dir.path(), &module);
+    let responses = envelopes
+        .iter()
+        .map(|envelope| {
+            let (gateway, gateway_fuel) = on_gateway(dir.path(), &module, envelope);
+            let (device, device_fuel) = on_device(jinn, envelope);
+            assert_eq!(device, gateway, "{name} answers differently to {envelope}");
+            assert_eq!(
+                device_fuel, gateway_fuel,
+                "{name} uses different fuel on {envelope}"
+            );
+            device
+        })
+        .collect();
+    (responses, jinn)
+}
+
+#[test]
+fn hello_is_the_same_on_device_and_gateway() {
+    let (got, _) = same_everywhere(
+        "hello",
+        &["{}", r#"{"method":"POST","uri":"/x","body":"ignored"}"#],
+    );
+    assert_eq!(got[0]["body"], "Hello from Jinn\n");
+}
+
+#[test]
+fn echo_is_the_same_on_device_and_gateway() {
+    let (got, _) = same_everywhere(
+        "echo",
+        &[
+            r#"{"method":"POST","uri":"/e?x=1","headers":{"X-A":["1","2"],"Content-Type":["text/plain"]},"body":"hi","trace_id":"t-1"}"#,
+            r#"{"method":"PUT","uri":"/bin","body":"AP8QgA==","body_encoding":"base64"}"#,
+        ],
+    );
+    assert_eq!(got[0]["body"], "hi");
+    assert_eq!(
+        got[0]["headers"]["X-Echo-Trace-Id"],
+        serde_json::json!(["t-1"])
+    );
+    assert_eq!(got[1]["body_encoding"], "base64");
+}
+
+#[test]
+fn sensor_alert_is_the_same_on_device_and_gateway() {
+    let (got, jinn) = same_everywhere(
+        "sensor-alert",
+        &[
+            r#"{"method":"POST","uri":"/sensor","body":"{\"sensor\":\"t1\",\"value\":42.5}"}"#,
+            r#"{"method":"POST","uri":"/sensor","body":"{\"sensor\":\"t2\",\"value\":3.5}"}"#,
+            r#"{"method":"POST","uri":"/sensor","body":"not json"}"#,
+        ],
+    );
+    assert_eq!(got[0]["body"], r#"{"alert":true,"published":true}"#);
+    assert_eq!(got[1]["body"], r#"{"alert":false}"#);
+    assert_eq!(got[2]["status"], 400);
+    assert_eq!(
+        jinn.outbox_len(),
+        1,
+        "the alert waits in the device's flash outbox"
+    );
+}
