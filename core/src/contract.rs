@@ -50,6 +50,34 @@ impl Default for Request {
     }
 }
 
+/// Hop-by-hop headers: a function's response may not set them, the server owns them.
+pub const HOP_BY_HOP_HEADERS: [&str; 8] = [
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "te",
+    "trailer",
+    "upgrade",
+    "content-length",
+    "proxy-connection",
+];
+
+/// `x-api-key` → `X-Api-Key`: header names as Go's `http.Header`, and so
+/// Gojinn guests, see them. Every target builds envelopes with it.
+pub fn canonical_header_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut upper = true;
+    for c in name.chars() {
+        out.push(if upper {
+            c.to_ascii_uppercase()
+        } else {
+            c.to_ascii_lowercase()
+        });
+        upper = c == '-';
+    }
+    out
+}
+
 /// One header value or several.
 #[derive(Deserialize)]
 #[serde(untagged)]
@@ -340,6 +368,13 @@ mod tests {
             r#"{"method":"POST","uri":"/a?b=1","headers":{"X-Api-Key":["k"]},"body":"hi","trace_id":"4bf92f3577b34da6a3ce929d0e0e4736"}"#
         );
         assert_eq!(Request::from_json(json.as_bytes()).unwrap(), req);
+    }
+
+    #[test]
+    fn header_names_are_canonical_as_in_go() {
+        assert_eq!(canonical_header_name("x-api-key"), "X-Api-Key");
+        assert_eq!(canonical_header_name("CONTENT-TYPE"), "Content-Type");
+        assert_eq!(canonical_header_name("te"), "Te");
     }
 
     #[test]

@@ -14,6 +14,7 @@ use hyper::body::Incoming;
 use hyper::header::{self, HeaderName, HeaderValue};
 use hyper::{HeaderMap, Method, Request, Response, StatusCode};
 use jinn_core::Headers;
+use jinn_core::contract::{HOP_BY_HOP_HEADERS as HOP_BY_HOP, canonical_header_name as canonical};
 
 use crate::auth;
 use crate::call::{self, CallResult};
@@ -76,21 +77,6 @@ pub fn trace_id(headers: &HeaderMap) -> String {
         })
 }
 
-/// `x-api-key` → `X-Api-Key`, as Go (and so Gojinn guests) see header names.
-pub fn canonical(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut upper = true;
-    for c in name.chars() {
-        out.push(if upper {
-            c.to_ascii_uppercase()
-        } else {
-            c.to_ascii_lowercase()
-        });
-        upper = c == '-';
-    }
-    out
-}
-
 fn envelope_headers(headers: &HeaderMap, strip_credentials: bool) -> Headers {
     let mut out = Headers::new();
     for (name, value) in headers {
@@ -103,17 +89,6 @@ fn envelope_headers(headers: &HeaderMap, strip_credentials: bool) -> Headers {
     }
     out
 }
-
-const HOP_BY_HOP: [&str; 8] = [
-    "connection",
-    "keep-alive",
-    "transfer-encoding",
-    "te",
-    "trailer",
-    "upgrade",
-    "content-length",
-    "proxy-connection",
-];
 
 fn into_http(response: jinn_core::Response) -> Response<Body> {
     let mut r = Response::new(Full::new(Bytes::from(response.body)));

@@ -8,22 +8,8 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
+pub use jinn_core::contract::canonical_header_name as canonical;
 use jinn_core::{Headers, Request};
-
-/// `x-api-key` → `X-Api-Key`.
-pub fn canonical(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut upper = true;
-    for c in name.chars() {
-        out.push(if upper {
-            c.to_ascii_uppercase()
-        } else {
-            c.to_ascii_lowercase()
-        });
-        upper = c == '-';
-    }
-    out
-}
 
 fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";

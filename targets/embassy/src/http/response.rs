@@ -11,19 +11,14 @@ use jinn_core::Headers;
 use picoserve::io::Write;
 use picoserve::response::{Content, ForEachHeader, HeadersIter};
 
-/// Headers a function may not set: the server owns them.
-const OWNED: [&str; 10] = [
-    "connection",
-    "keep-alive",
-    "transfer-encoding",
-    "te",
-    "trailer",
-    "upgrade",
-    "content-length",
-    "proxy-connection",
-    "content-type",
-    "date",
-];
+/// Headers a function may not set: the server owns them (the hop-by-hop
+/// ones, and the two picoserve writes itself).
+fn owned(name: &str) -> bool {
+    jinn_core::contract::HOP_BY_HOP_HEADERS
+        .iter()
+        .chain(&["content-type", "date"])
+        .any(|o| o.eq_ignore_ascii_case(name))
+}
 
 /// Content types written without interning.
 const KNOWN_TYPES: [&str; 10] = [
@@ -104,7 +99,7 @@ impl HeadersIter for GuestHeaders<'_> {
                 && name
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
-            if !valid_name || OWNED.iter().any(|o| o.eq_ignore_ascii_case(name)) {
+            if !valid_name || owned(name) {
                 continue;
             }
             for value in values.iter().filter(|v| !v.contains(['\r', '\n'])) {
