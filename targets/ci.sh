@@ -85,10 +85,11 @@ cargo clippy --locked -p jinn-embassy -p jinn-linux-tap -p jinn-heap-probe --all
 step "jinn-embassy for ${targets[*]}"
 for target in "${targets[@]}"; do
     for features in "" defmt log; do
-        echo "jinn-embassy on $target, features: ${features:-none}"
+        echo "clippy: jinn-embassy on $target, features: ${features:-none}"
         cargo clippy --locked -q -p jinn-embassy --target "$target" ${features:+--features "$features"} -- -D warnings
-        cargo build --locked -q -p jinn-embassy --target "$target" ${features:+--features "$features"}
     done
+    echo "build: jinn-embassy on $target, features: defmt"
+    cargo build --locked -q -p jinn-embassy --target "$target" --features defmt
 done
 
 step "NUCLEO-H743ZI firmware (thumbv7em-none-eabihf, release)"
@@ -100,7 +101,7 @@ firmware="$firmware_dir/thumbv7em-none-eabihf/release/jinn"
 
 step "unit tests"
 cargo test --locked -q -p jinn-embassy
-cargo test --locked -q -p jinn-linux-tap --lib --bins
+cargo test --locked -q -p jinn-linux-tap --lib --bins --test resident_modules
 
 step "gateway parity (same module, same envelope: same response and fuel)"
 cargo build --locked -q -p jinn-host --bin jinn

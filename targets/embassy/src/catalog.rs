@@ -244,12 +244,7 @@ impl<'a, F: NorFlash> CatalogReader<'a, F> {
     ///
     /// [`CatalogError::HashMismatch`] or a flash error.
     pub fn read_module(&self, at: ModuleAt, sha256: &[u8; 32]) -> Result<Vec<u8>, CatalogError> {
-        let mut wasm = alloc::vec![0u8; at.len as usize];
-        self.read(at.offset, &mut wasm)?;
-        if Sha256::digest(&wasm).as_slice() != sha256 {
-            return Err(CatalogError::HashMismatch { offset: at.entry });
-        }
-        Ok(wasm)
+        read_module(&self.region, at, sha256)
     }
 
     fn next_entry<'b>(
@@ -291,22 +286,48 @@ impl<'a, F: NorFlash> CatalogReader<'a, F> {
         Ok(Some((magic, record, module)))
     }
 
-    /// Reads any length at a word-aligned offset, whatever the flash's read size.
     fn read(&self, at: u32, out: &mut [u8]) -> Result<(), CatalogError> {
-        let r = F::READ_SIZE.max(1);
-        let whole = out.len() / r * r;
-        if whole > 0 {
-            self.region.read_blocking(at, &mut out[..whole])?;
-        }
-        let tail = out.len() - whole;
-        if tail > 0 {
-            let mut last = [0u8; MAX_WORD];
-            self.region
-                .read_blocking(at + whole as u32, &mut last[..r])?;
-            out[whole..].copy_from_slice(&last[..tail]);
-        }
-        Ok(())
+        read_at(&self.region, at, out)
     }
+}
+
+/// Reads the module at `at` of the catalog in `region` and checks its hash
+/// (see [`CatalogReader::read_module`]).
+///
+/// # Errors
+///
+/// [`CatalogError::HashMismatch`] or a flash error.
+pub fn read_module<F: NorFlash>(
+    region: &Region<'_, F>,
+    at: ModuleAt,
+    sha256: &[u8; 32],
+) -> Result<Vec<u8>, CatalogError> {
+    let mut wasm = alloc::vec![0u8; at.len as usize];
+    read_at(region, at.offset, &mut wasm)?;
+    if Sha256::digest(&wasm).as_slice() != sha256 {
+        return Err(CatalogError::HashMismatch { offset: at.entry });
+    }
+    Ok(wasm)
+}
+
+/// Reads any length at a word-aligned offset, whatever the flash's read size.
+fn read_at<F: NorFlash>(
+    region: &Region<'_, F>,
+    at: u32,
+    out: &mut [u8],
+) -> Result<(), CatalogError> {
+    let r = F::READ_SIZE.max(1);
+    let whole = out.len() / r * r;
+    if whole > 0 {
+        region.read_blocking(at, &mut out[..whole])?;
+    }
+    let tail = out.len() - whole;
+    if tail > 0 {
+        let mut last = [0u8; MAX_WORD];
+        region.read_blocking(at + whole as u32, &mut last[..r])?;
+        out[whole..].copy_from_slice(&last[..tail]);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -78,6 +78,13 @@ pub struct Config {
     pub unix_ns_at_boot: u64,
     /// Where the data lives in the flash.
     pub layout: Layout,
+    /// Compiled modules kept in RAM at once; 0 keeps them all. With a
+    /// limit, a function whose module is not resident is compiled from
+    /// flash when it is called, after the least recently used ones are
+    /// dropped: a device then holds more functions than fit in its RAM
+    /// together, at the cost of a compile (blocking, tens of ms on a
+    /// Cortex-M7 for 100 KiB of wasm) when the function changes. Default 0.
+    pub resident_modules: usize,
 }
 
 impl Config {
@@ -95,6 +102,7 @@ impl Config {
             },
             unix_ns_at_boot: 0,
             layout: Layout::const_default(),
+            resident_modules: 0,
         }
     }
 }

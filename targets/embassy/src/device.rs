@@ -1,6 +1,5 @@
 //! [`Jinn`]: the functions of one device, their storage, and how a call runs.
 
-use alloc::sync::Arc;
 use core::cell::{Cell, RefCell};
 use core::fmt;
 
@@ -10,16 +9,17 @@ use embassy_sync::signal::Signal;
 use embassy_time::Instant;
 use embedded_storage::nor_flash::NorFlash;
 use jinn_core::permissions::topic_matches;
-use jinn_core::{Function, Manifest, Outcome, Request, Runtime};
+use jinn_core::{CallStats, Outcome, Request};
 
-use crate::catalog::{CatalogError, CatalogReader};
-use crate::config::{Config, MAX_FUNCTIONS, MAX_TOPICS};
+use crate::catalog::CatalogError;
+use crate::config::{Config, MAX_FUNCTIONS};
 use crate::entropy::Entropy;
 use crate::flash::{LayoutError, Partitions, Region};
 use crate::host::DeviceHost;
 use crate::kv::KvStore;
+use crate::modules::{Loaded, load_catalog};
 use crate::outbox::{Outbox, OutboxError};
-use crate::record::{DeviceSettings, Name, Route, Topic};
+use crate::record::DeviceSettings;
 use crate::staging::Staging;
 use crate::storage::Storage;
 
@@ -44,15 +44,6 @@ impl fmt::Display for BootError {
 }
 
 impl core::error::Error for BootError {}
-
-/// One function, ready to run.
-pub(crate) struct Loaded<F: NorFlash + 'static> {
-    pub(crate) name: Name,
-    pub(crate) route: Option<Route>,
-    pub(crate) topics: heapless::Vec<Topic, MAX_TOPICS>,
-    pub(crate) manifest: Arc<Manifest>,
-    pub(crate) function: Function<DeviceHost<F>>,
-}
 
 /// Counters shown by `/healthz`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -92,6 +83,8 @@ impl<F: NorFlash + 'static> Default for Resources<F> {
 pub struct Jinn<F: NorFlash + 'static> {
     pub(crate) storage: &'static Storage<'static, F>,
     pub(crate) functions: heapless::Vec<Loaded<F>, MAX_FUNCTIONS>,
+    pub(crate) catalog: Region<'static, F>,
+    pub(crate) uses: Cell<u32>,
     pub(crate) settings: DeviceSettings,
     pub(crate) config: Config,
     pub(crate) catalog_error: Option<CatalogError>,
@@ -167,11 +160,12 @@ impl<F: NorFlash + 'static> Jinn<F> {
             unix_ns_at_boot: config.unix_ns_at_boot,
         });
 
-        let runtime = Runtime::<DeviceHost<F>>::new(config.engine);
         let mut functions = heapless::Vec::new();
+        let catalog = Region::new(flash, 0, parts.catalog.end);
         let (settings, catalog_error) = match load_catalog(
             Region::new(flash, 0, parts.catalog.end),
-            &runtime,
+            config.engine,
+            config.resident_modules,
             &mut functions,
         ) {
             Ok(settings) => (settings, None),
@@ -184,6 +178,8 @@ impl<F: NorFlash + 'static> Jinn<F> {
         Ok(jinn_slot.insert(Self {
             storage,
             functions,
+            catalog,
+            uses: Cell::new(0),
             settings,
             config,
             catalog_error,
@@ -214,6 +210,14 @@ impl<F: NorFlash + 'static> Jinn<F> {
     /// Number of functions loaded.
     pub fn function_count(&self) -> usize {
         self.functions.len()
+    }
+
+    /// Number of compiled modules in RAM now.
+    pub fn resident_count(&self) -> usize {
+        self.functions
+            .iter()
+            .filter(|f| f.function.borrow().is_some())
+            .count()
     }
 
     /// Calls and failures so far.
@@ -294,10 +298,19 @@ impl<F: NorFlash + 'static> Jinn<F> {
         let _commit = CommitOnDrop(self);
         self.busy.set(true);
         self.storage.staging.borrow_mut().clear();
+        let function = match self.compiled(index) {
+            Ok(function) => function,
+            Err(error) => {
+                return self.counted(Outcome {
+                    result: Err(error),
+                    fuel_used: 0,
+                    stderr: alloc::vec::Vec::new(),
+                    stats: CallStats::default(),
+                });
+            }
+        };
         let host = DeviceHost::new(self.storage, &loaded.name);
-        let mut call = loaded
-            .function
-            .invoke(host, loaded.manifest.clone(), request.to_json());
+        let mut call = function.invoke(host, loaded.manifest.clone(), request.to_json());
         let deadline = Instant::now() + self.config.call_deadline;
         while call.resume(self.config.slice_fuel).is_running() {
             if Instant::now() >= deadline {
@@ -307,6 +320,11 @@ impl<F: NorFlash + 'static> Jinn<F> {
             embassy_futures::yield_now().await;
         }
         let (outcome, _host) = call.finish();
+        self.counted(outcome)
+    }
+
+    /// Counts a finished call for `/healthz`.
+    fn counted(&self, outcome: Outcome) -> Outcome {
         let mut counters = self.counters.get();
         counters.calls = counters.calls.wrapping_add(1);
         if outcome.result.is_err() {
@@ -331,56 +349,6 @@ impl<F: NorFlash + 'static> Drop for CommitOnDrop<'_, F> {
         self.0.busy.set(false);
         if self.0.storage.commit_staged() > 0 {
             self.0.outbox_ready.signal(());
-        }
-    }
-}
-
-fn load_catalog<F: NorFlash + 'static>(
-    region: Region<'static, F>,
-    runtime: &Runtime<DeviceHost<F>>,
-    functions: &mut heapless::Vec<Loaded<F>, MAX_FUNCTIONS>,
-) -> Result<DeviceSettings, (DeviceSettings, CatalogError)> {
-    let (mut reader, settings) =
-        CatalogReader::open(region).map_err(|e| (DeviceSettings::default(), e))?;
-    loop {
-        let (record, at) = match reader.next_function() {
-            Ok(Some(next)) => next,
-            Ok(None) => return Ok(settings),
-            Err(e) => return Err((settings, e)),
-        };
-        if functions.is_full() {
-            warn!(
-                "catalog: more than {} functions, {} skipped",
-                MAX_FUNCTIONS,
-                record.name.as_str()
-            );
-            continue;
-        }
-        let wasm = match reader.read_module(at, &record.wasm_sha256) {
-            Ok(wasm) => wasm,
-            Err(e) => {
-                error!("function {}: {}", record.name.as_str(), e);
-                continue;
-            }
-        };
-        match runtime.load(&wasm) {
-            Ok(function) => {
-                info!(
-                    "function {}: {} bytes, route {}, {} topics",
-                    record.name.as_str(),
-                    record.wasm_len,
-                    record.route.as_deref().unwrap_or("-"),
-                    record.topics.len()
-                );
-                let _ = functions.push(Loaded {
-                    name: record.name,
-                    route: record.route,
-                    topics: record.topics,
-                    manifest: Arc::new(record.manifest),
-                    function,
-                });
-            }
-            Err(e) => error!("function {}: {}", record.name.as_str(), e),
         }
     }
 }

@@ -41,6 +41,7 @@ pub mod flash;
 mod host;
 pub mod http;
 pub mod kv;
+mod modules;
 pub mod mqtt;
 pub mod outbox;
 pub mod record;

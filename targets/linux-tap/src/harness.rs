@@ -153,6 +153,8 @@ fn stop(child: &mut Child, gracefully: bool) {
 /// mosquitto inside a namespace, listening on 10.42.0.1:1883 only, with
 /// its persistence file in a scratch directory (so that stopping and
 /// starting it keeps the subscribers' sessions, as a real broker does).
+/// It stays root (`user root`): the scratch directory is root's, and
+/// mosquitto would otherwise drop to its own user and fail to save.
 pub struct Broker<'a> {
     ns: &'a Netns,
     dir: PathBuf,
@@ -178,7 +180,7 @@ impl<'a> Broker<'a> {
         fs::write(
             &conf,
             format!(
-                "listener {BROKER_PORT} {HOST_IP}\nallow_anonymous true\npersistence true\npersistence_location {}/\nautosave_interval 1\n",
+                "listener {BROKER_PORT} {HOST_IP}\nallow_anonymous true\npersistence true\npersistence_location {}/\nautosave_interval 1\nuser root\n",
                 self.dir.display()
             ),
         )

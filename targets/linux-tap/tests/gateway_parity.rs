@@ -9,13 +9,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use jinn_core::{Manifest, Permissions, Request};
-use jinn_embassy::catalog::CatalogWriter;
-use jinn_embassy::flash::{Partitions, Region};
-use jinn_embassy::record::Name;
-use jinn_embassy::{Config, DeviceSettings, FunctionRecord, Jinn, Resources};
+use jinn_embassy::{Config, Jinn};
 use jinn_linux_tap::harness::{TempDir, examples_dir};
-use jinn_linux_tap::image::{Board, HostFlash};
+use jinn_linux_tap::image::HostFlash;
+use jinn_linux_tap::in_process;
 use serde_json::Value;
 
 /// The gateway binary, built in the same target directory as this test.
@@ -60,44 +57,15 @@ fn on_gateway(dir: &Path, module: &Path, envelope: &str) -> (Value, u64) {
     )
 }
 
-/// A device with one function (every permission, as `jinn run` grants),
-/// its flash in `dir`.
+/// A device with one function, its flash in `dir`.
 fn device(dir: &Path, module: &Path) -> &'static Jinn<HostFlash> {
-    let board = Board::Host;
-    let flash = HostFlash::create(&dir.join("flash.bin"), board.capacity()).expect("flash");
-    let parts = Partitions::new::<HostFlash>(board.capacity(), board.layout()).expect("layout");
-    let cell = std::cell::RefCell::new(flash);
-    {
-        let region = Region::new(&cell, 0, parts.catalog.end);
-        let mut catalog =
-            CatalogWriter::create(region, &DeviceSettings::default()).expect("catalog");
-        let record = FunctionRecord {
-            name: Name::try_from("under-test").expect("name"),
-            route: None,
-            topics: heapless::Vec::new(),
-            manifest: Manifest {
-                permissions: Permissions::allow_all(),
-                ..Manifest::default()
-            },
-            wasm_len: 0,
-            wasm_sha256: [0; 32],
-        };
-        let wasm = std::fs::read(module).expect("module");
-        catalog.add(&record, &wasm).expect("add");
-    }
-    let config = Config {
-        layout: board.layout(),
-        ..Config::default()
-    };
-    let resources = Box::leak(Box::new(Resources::new()));
-    let jinn = Jinn::start(resources, cell.into_inner(), config, [7; 32]).expect("boot");
+    let jinn = in_process::start(in_process::flash_with(dir, &[module]), Config::default());
     assert_eq!(jinn.function_count(), 1);
     jinn
 }
 
 fn on_device(jinn: &'static Jinn<HostFlash>, envelope: &str) -> (Value, u64) {
-    let request = Request::from_json(envelope.as_bytes()).expect("envelope");
-    let outcome = embassy_futures::block_on(jinn.call(0, &request));
+    let outcome = in_process::call(jinn, 0, envelope);
     let response = outcome.result.unwrap_or_else(|e| panic!("device: {e}"));
     (
         serde_json::from_slice(&response.to_json()).expect("json"),

@@ -237,8 +237,9 @@ fn outbox_survives_an_outage_and_a_reset_then_drains() {
     assert_eq!(
         got.len(),
         1,
-        "outbox not drained; device log:\n{}",
-        device.log()
+        "outbox not drained; device log:\n{}\nbroker log:\n{}",
+        device.log(),
+        broker.log()
     );
     assert_eq!(got[0].0, "alerts/t9");
     let alert = json(got[0].1.as_bytes());

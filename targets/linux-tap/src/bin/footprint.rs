@@ -18,14 +18,11 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use jinn_core::{Manifest, Permissions, Request};
-use jinn_embassy::catalog::CatalogWriter;
-use jinn_embassy::flash::{Partitions, Region};
-use jinn_embassy::record::Name;
-use jinn_embassy::{Config, DeviceSettings, FunctionRecord, Jinn, Resources};
+use jinn_core::Request;
+use jinn_embassy::Config;
 use jinn_linux_tap::elf;
 use jinn_linux_tap::harness::{TempDir, examples_dir};
-use jinn_linux_tap::image::{Board, HostFlash};
+use jinn_linux_tap::in_process;
 
 /// Heap bytes in use now and at most since the last reset.
 static CURRENT: AtomicUsize = AtomicUsize::new(0);
@@ -149,47 +146,6 @@ const EXAMPLES: [Example; 7] = [
     },
 ];
 
-/// A device holding `modules`, its flash made in `dir`.
-fn device(dir: &Path, modules: &[&Path]) -> (HostFlash, usize) {
-    let board = Board::Host;
-    let flash = HostFlash::create(&dir.join("flash.bin"), board.capacity()).expect("flash");
-    let parts = Partitions::new::<HostFlash>(board.capacity(), board.layout()).expect("layout");
-    let cell = std::cell::RefCell::new(flash);
-    {
-        let mut catalog = CatalogWriter::create(
-            Region::new(&cell, 0, parts.catalog.end),
-            &DeviceSettings::default(),
-        )
-        .expect("catalog");
-        for module in modules {
-            let record = FunctionRecord {
-                name: Name::try_from("f").expect("name"),
-                route: None,
-                topics: heapless::Vec::new(),
-                manifest: Manifest {
-                    permissions: Permissions::allow_all(),
-                    ..Manifest::default()
-                },
-                wasm_len: 0,
-                wasm_sha256: [0; 32],
-            };
-            catalog
-                .add(&record, &std::fs::read(module).expect("module"))
-                .expect("add");
-        }
-    }
-    (cell.into_inner(), board.capacity())
-}
-
-fn start(flash: HostFlash) -> &'static Jinn<HostFlash> {
-    let config = Config {
-        layout: Board::Host.layout(),
-        ..Config::default()
-    };
-    let resources = Box::leak(Box::new(Resources::new()));
-    Jinn::start(resources, flash, config, [1; 32]).expect("boot")
-}
-
 fn kib(bytes: usize) -> String {
     format!("{:.1}", bytes as f64 / 1024.0)
 }
@@ -206,16 +162,14 @@ fn heap_report() {
         let module = examples_dir().join(format!("{}.wasm", example.name));
         let wasm = std::fs::read(&module).unwrap_or_else(|e| panic!("{}: {e}", module.display()));
         all.push(module.clone());
-        let (flash, _) = device(dir.path(), &[&module]);
+        let flash = in_process::flash_with(dir.path(), &[&module]);
         let before = reset_peak();
-        let jinn = start(flash);
+        let jinn = in_process::start(flash, Config::default());
         let resident = CURRENT.load(Ordering::Relaxed).saturating_sub(before);
         let load_peak = peak_since(before);
 
         let base = reset_peak();
-        let request = Request::from_json(example.envelope.as_bytes()).expect("envelope");
-        let outcome = embassy_futures::block_on(jinn.call(0, &request));
-        drop(request);
+        let outcome = in_process::call(jinn, 0, example.envelope);
         let call_peak = peak_since(base);
         if let Err(e) = &outcome.result {
             panic!("{}: {e}", example.name);
@@ -232,14 +186,38 @@ fn heap_report() {
         );
     }
     let modules: Vec<&Path> = all.iter().map(|p| p.as_path()).collect();
-    let (flash, _) = device(dir.path(), &modules);
+    let flash = in_process::flash_with(dir.path(), &modules);
     let before = reset_peak();
-    let jinn = start(flash);
+    let jinn = in_process::start(flash, Config::default());
     println!(
         "All {} examples loaded together: {} KiB resident ({} functions).",
         modules.len(),
         kib(CURRENT.load(Ordering::Relaxed).saturating_sub(before)),
         jinn.function_count()
+    );
+
+    // The board's mode: one compiled module in RAM, each call compiles its
+    // function from flash when another one was resident.
+    let flash = in_process::flash_with(dir.path(), &modules);
+    let one = Config {
+        resident_modules: 1,
+        ..Config::default()
+    };
+    let before = reset_peak();
+    let jinn = in_process::start(flash, one);
+    let boot_peak = peak_since(before);
+    let before = reset_peak();
+    for (index, example) in EXAMPLES.iter().enumerate() {
+        in_process::call(jinn, index, example.envelope)
+            .result
+            .unwrap_or_else(|e| panic!("{}: {e}", example.name));
+    }
+    println!(
+        "One resident module (`resident_modules: 1`), all {} examples called in turn: peak {} KiB \
+         (boot, compiling each once: {} KiB).",
+        modules.len(),
+        kib(peak_since(before)),
+        kib(boot_peak)
     );
 }
 
@@ -281,19 +259,24 @@ fn probe(probe: &Path, gateway: &Path, module: &Path, envelope: &str) -> (usize,
 
 fn probe_report(probe_wasm: &Path, gateway: &Path) {
     println!("Heap per example on a 32-bit target (heap-probe in wasm32; KiB):");
-    println!("| example | resident after load | load peak | call peak (adds) | resident + call |");
-    println!("|---|---|---|---|---|");
+    println!(
+        "| example | resident after load | load peak | call peak (adds) | resident + call | one resident module: peak |"
+    );
+    println!("|---|---|---|---|---|---|");
     for example in &EXAMPLES {
         let module = examples_dir().join(format!("{}.wasm", example.name));
         let (resident, load_peak, call_peak) =
             probe(probe_wasm, gateway, &module, example.envelope);
+        // Compiling from flash holds the module bytes next to the compiler.
+        let module_bytes = std::fs::metadata(&module).map_or(0, |m| m.len() as usize);
         println!(
-            "| {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} |",
             example.name,
             kib(resident),
             kib(load_peak),
             kib(call_peak),
-            kib(resident + call_peak)
+            kib(resident + call_peak),
+            kib((module_bytes + load_peak).max(resident + call_peak))
         );
     }
 }

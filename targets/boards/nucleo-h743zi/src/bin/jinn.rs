@@ -96,12 +96,13 @@ async fn main(spawner: Spawner) {
     let flash = Flash::new_blocking(p.FLASH)
         .into_blocking_regions()
         .bank2_region;
-    let jinn = match Jinn::start(
-        RESOURCES.init(Resources::new()),
-        flash,
-        Config::default(),
-        seed,
-    ) {
+    // One compiled module in RAM at a time: the example Rust guests need
+    // 350-430 KiB each once compiled, the heap is 728 KiB.
+    let config = Config {
+        resident_modules: 1,
+        ..Config::default()
+    };
+    let jinn = match Jinn::start(RESOURCES.init(Resources::new()), flash, config, seed) {
         Ok(jinn) => jinn,
         Err(e) => fatal!("jinn: {}", e),
     };

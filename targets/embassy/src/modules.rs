@@ -1,0 +1,148 @@
+//! Functions and their compiled modules: the catalog read at boot, and the
+//! budget of modules kept in RAM (`Config::resident_modules`).
+
+use alloc::sync::Arc;
+use core::cell::{Cell, RefCell};
+
+use embedded_storage::nor_flash::NorFlash;
+use jinn_core::{EngineLimits, Function, InvokeError, Manifest, Runtime};
+
+use crate::catalog::{CatalogError, CatalogReader, ModuleAt, read_module};
+use crate::config::{MAX_FUNCTIONS, MAX_TOPICS};
+use crate::device::Jinn;
+use crate::flash::Region;
+use crate::host::DeviceHost;
+use crate::record::{DeviceSettings, Name, Route, Topic};
+
+/// One function of the catalog; its compiled module is in RAM unless the
+/// resident-module budget evicted it.
+pub(crate) struct Loaded<F: NorFlash + 'static> {
+    pub(crate) name: Name,
+    pub(crate) route: Option<Route>,
+    pub(crate) topics: heapless::Vec<Topic, MAX_TOPICS>,
+    pub(crate) manifest: Arc<Manifest>,
+    pub(crate) module: ModuleAt,
+    pub(crate) sha256: [u8; 32],
+    pub(crate) function: RefCell<Option<Function<DeviceHost<F>>>>,
+    /// When it was last called (a counter), to evict the least recently used.
+    pub(crate) last_used: Cell<u32>,
+}
+
+impl<F: NorFlash + 'static> Jinn<F> {
+    /// The compiled module of function `index`, compiled from flash (after
+    /// evicting the least recently used modules over the budget) when it is
+    /// not in RAM.
+    // jinn-core's `InvokeError` is large by design (bounded, allocation-free
+    // details); boxing it would put it on the heap.
+    #[allow(clippy::result_large_err)]
+    pub(crate) fn compiled(&self, index: usize) -> Result<Function<DeviceHost<F>>, InvokeError> {
+        let uses = self.uses.get().wrapping_add(1);
+        self.uses.set(uses);
+        let loaded = &self.functions[index];
+        loaded.last_used.set(uses);
+        if let Some(function) = loaded.function.borrow().as_ref() {
+            return Ok(function.clone());
+        }
+        let budget = self.config.resident_modules.max(1);
+        while self.resident_count() >= budget {
+            let Some(oldest) = self
+                .functions
+                .iter()
+                .filter(|f| f.function.borrow().is_some())
+                .min_by_key(|f| f.last_used.get())
+            else {
+                break;
+            };
+            debug!("module of {} dropped from RAM", oldest.name.as_str());
+            oldest.function.replace(None);
+        }
+        let failed = |what: &dyn core::fmt::Display| {
+            let mut detail = jinn_core::error::Detail::new();
+            let _ = core::fmt::write(&mut detail, format_args!("{what}"));
+            InvokeError::Instantiation(detail)
+        };
+        let wasm = read_module(&self.catalog, loaded.module, &loaded.sha256).map_err(|e| {
+            error!("function {}: {}", loaded.name.as_str(), e);
+            failed(&e)
+        })?;
+        // A fresh engine per module: wasmi keeps compiled code in its engine
+        // until the engine itself is dropped, so an evicted module frees its
+        // memory only if nothing else shares that engine.
+        let function = Runtime::new(self.config.engine).load(&wasm).map_err(|e| {
+            error!("function {}: {}", loaded.name.as_str(), e);
+            failed(&e)
+        })?;
+        drop(wasm);
+        debug!("module of {} compiled", loaded.name.as_str());
+        loaded.function.replace(Some(function.clone()));
+        Ok(function)
+    }
+}
+
+/// Reads the catalog: every module is compiled once, so that a bad module
+/// shows at boot. Without a budget (0) they all stay in RAM, in one shared
+/// engine; with one, none does (each is compiled in an engine of its own,
+/// dropped with it, so each compile has the heap to itself) and calls
+/// compile them again.
+pub(crate) fn load_catalog<F: NorFlash + 'static>(
+    region: Region<'static, F>,
+    engine: EngineLimits,
+    budget: usize,
+    functions: &mut heapless::Vec<Loaded<F>, MAX_FUNCTIONS>,
+) -> Result<DeviceSettings, (DeviceSettings, CatalogError)> {
+    let (mut reader, settings) =
+        CatalogReader::open(region).map_err(|e| (DeviceSettings::default(), e))?;
+    // Without a budget every module stays, in one shared engine.
+    let runtime = Runtime::<DeviceHost<F>>::new(engine);
+    loop {
+        let (record, at) = match reader.next_function() {
+            Ok(Some(next)) => next,
+            Ok(None) => return Ok(settings),
+            Err(e) => return Err((settings, e)),
+        };
+        if functions.is_full() {
+            warn!(
+                "catalog: more than {} functions, {} skipped",
+                MAX_FUNCTIONS,
+                record.name.as_str()
+            );
+            continue;
+        }
+        let wasm = match reader.read_module(at, &record.wasm_sha256) {
+            Ok(wasm) => wasm,
+            Err(e) => {
+                error!("function {}: {}", record.name.as_str(), e);
+                continue;
+            }
+        };
+        let compiled = if budget == 0 {
+            runtime.load(&wasm)
+        } else {
+            Runtime::new(engine).load(&wasm)
+        };
+        match compiled {
+            Ok(function) => {
+                info!(
+                    "function {}: {} bytes, route {}, {} topics",
+                    record.name.as_str(),
+                    record.wasm_len,
+                    record.route.as_deref().unwrap_or("-"),
+                    record.topics.len()
+                );
+                drop(wasm);
+                let keep = budget == 0;
+                let _ = functions.push(Loaded {
+                    name: record.name,
+                    route: record.route,
+                    topics: record.topics,
+                    manifest: Arc::new(record.manifest),
+                    module: at,
+                    sha256: record.wasm_sha256,
+                    function: RefCell::new(keep.then_some(function)),
+                    last_used: Cell::new(0),
+                });
+            }
+            Err(e) => error!("function {}: {}", record.name.as_str(), e),
+        }
+    }
+}
