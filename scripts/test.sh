@@ -17,6 +17,9 @@ cargo fmt --all -- --check
 step "clippy (warnings denied)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "jinn-core on 32 bits (the heap probe, wasm32; its tests run it inside jinn)"
+cargo build --locked -p jinn-heap-probe --release --target wasm32-wasip1
+
 step "tests"
 cargo test --workspace --locked
 

@@ -15,6 +15,7 @@ use crate::error::{InvokeError, TrapKind, bounded_display};
 use crate::fault::HostFault;
 use crate::manifest::Manifest;
 use crate::ports::Host;
+use crate::prepare::START_EXPORT;
 use crate::state::HostState;
 use crate::stats::CallStats;
 
@@ -48,10 +49,27 @@ pub struct Outcome {
     pub stats: CallStats,
 }
 
+/// How a module is entered, fixed when it was loaded.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Entry {
+    /// The module had a start section, moved to [`START_EXPORT`]: it runs
+    /// first, as a sliced call.
+    pub has_start: bool,
+    /// [`crate::EngineLimits::max_slice_fuel`].
+    pub max_slice_fuel: u64,
+}
+
 enum Phase {
     Fresh,
-    Ready(Func),
-    Suspended(ResumableCallOutOfFuel),
+    /// `func` runs next; `then` (`_start`, after a start function) after it.
+    Ready {
+        func: Func,
+        then: Option<Func>,
+    },
+    Suspended {
+        call: ResumableCallOutOfFuel,
+        then: Option<Func>,
+    },
     Done(Result<(), InvokeError>),
 }
 
@@ -60,6 +78,7 @@ pub struct Invocation<H: Host> {
     store: Store<HostState<H>>,
     module: Module,
     linker: Arc<Linker<HostState<H>>>,
+    entry: Entry,
     phase: Phase,
 }
 
@@ -70,6 +89,7 @@ impl<H: Host> Invocation<H> {
         host: H,
         manifest: Arc<Manifest>,
         stdin: Vec<u8>,
+        entry: Entry,
     ) -> Self {
         let too_large =
             (stdin.len() as u64 > manifest.limits.stdin).then(|| InvokeError::InputTooLarge {
@@ -83,6 +103,7 @@ impl<H: Host> Invocation<H> {
             store,
             module: module.clone(),
             linker,
+            entry,
             phase: too_large.map_or(Phase::Fresh, |e| Phase::Done(Err(e))),
         }
     }
@@ -92,29 +113,30 @@ impl<H: Host> Invocation<H> {
         self.store.data().fuel.granted - self.store.get_fuel().unwrap_or(0)
     }
 
-    /// Runs the call for at most `slice` more fuel (more when a single
-    /// instruction or host call needs more at once).
+    /// Runs the call for at most `slice` more fuel, and never more than
+    /// [`crate::EngineLimits::max_slice_fuel`] at once (a single block,
+    /// instruction or host call that needs more gets exactly what it needs).
     pub fn resume(&mut self, slice: u64) -> Progress {
+        let slice = slice.clamp(1, self.entry.max_slice_fuel);
         let mut phase = core::mem::replace(&mut self.phase, Phase::Done(Ok(())));
         if let Phase::Fresh = phase {
             phase = self.instantiate();
         }
         self.phase = match phase {
             Phase::Fresh => unreachable!("instantiated above"),
-            Phase::Ready(func) => {
-                self.grant(slice.min(self.ungranted()));
+            Phase::Ready { func, then } => {
+                self.top_up(slice, 0);
                 let result = func.call_resumable(&mut self.store, &[], &mut []);
-                self.settle(result)
+                self.settle(result, then)
             }
-            Phase::Suspended(call) => {
+            Phase::Suspended { call, then } => {
                 let in_store = self.store.get_fuel().unwrap_or(0);
-                let missing = call.required_fuel().saturating_sub(in_store);
-                if missing > self.ungranted() {
+                if call.required_fuel().saturating_sub(in_store) > self.ungranted() {
                     Phase::Done(Err(self.exhausted()))
                 } else {
-                    self.grant(slice.max(missing).min(self.ungranted()));
+                    self.top_up(slice, call.required_fuel());
                     let result = call.resume(&mut self.store, &mut []);
-                    self.settle(result)
+                    self.settle(result, then)
                 }
             }
             done @ Phase::Done(_) => done,
@@ -167,42 +189,71 @@ impl<H: Host> Invocation<H> {
         let _ = self.store.set_fuel(in_store + amount);
     }
 
+    /// Fills the store up to `slice` more fuel without it ever holding more
+    /// than the cap, or — when the next block or operation alone needs more
+    /// than the cap (`required`) — to exactly what that needs.
+    fn top_up(&mut self, slice: u64, required: u64) {
+        let cap = self.entry.max_slice_fuel;
+        let in_store = self.store.get_fuel().unwrap_or(0);
+        let target = if required > cap {
+            required
+        } else {
+            in_store.saturating_add(slice).min(cap).max(required)
+        };
+        let amount = target.saturating_sub(in_store).min(self.ungranted());
+        self.grant(amount);
+    }
+
     fn exhausted(&self) -> InvokeError {
         InvokeError::FuelExhausted {
             limit: self.store.data().fuel.limit,
         }
     }
 
-    /// Instantiates with the whole budget available (a `start` section
-    /// cannot be sliced), then takes back what it did not use.
+    /// Instantiates (no guest code runs: a start section was moved to an
+    /// export when the module was loaded) and picks the first function.
     fn instantiate(&mut self) -> Phase {
-        self.grant(self.ungranted());
-        let instance = self
+        let instance = match self
             .linker
-            .instantiate_and_start(&mut self.store, &self.module);
-        let unused = self.store.get_fuel().unwrap_or(0);
-        self.store.data_mut().fuel.granted -= unused;
-        let _ = self.store.set_fuel(0);
-        match instance {
-            Ok(instance) => match instance.get_func(&self.store, "_start") {
-                Some(func) => Phase::Ready(func),
+            .instantiate_and_start(&mut self.store, &self.module)
+        {
+            Ok(instance) => instance,
+            Err(error) => return Phase::Done(self.classify(&error, true)),
+        };
+        let Some(main) = instance.get_func(&self.store, "_start") else {
+            return Phase::Done(Err(InvokeError::Instantiation(bounded_display(
+                &"no `_start`",
+            ))));
+        };
+        match self.entry.has_start {
+            true => match instance.get_func(&self.store, START_EXPORT) {
+                Some(start) => Phase::Ready {
+                    func: start,
+                    then: Some(main),
+                },
                 None => Phase::Done(Err(InvokeError::Instantiation(bounded_display(
-                    &"no `_start`",
+                    &"start function missing",
                 )))),
             },
-            Err(error) => Phase::Done(self.classify(&error, true)),
+            false => Phase::Ready {
+                func: main,
+                then: None,
+            },
         }
     }
 
-    fn settle(&mut self, result: Result<ResumableCall, wasmi::Error>) -> Phase {
+    fn settle(&mut self, result: Result<ResumableCall, wasmi::Error>, then: Option<Func>) -> Phase {
         match result {
-            Ok(ResumableCall::Finished) => Phase::Done(Ok(())),
+            Ok(ResumableCall::Finished) => match then {
+                Some(func) => Phase::Ready { func, then: None },
+                None => Phase::Done(Ok(())),
+            },
             Ok(ResumableCall::OutOfFuel(call)) => {
                 let in_store = self.store.get_fuel().unwrap_or(0);
                 if call.required_fuel().saturating_sub(in_store) > self.ungranted() {
                     Phase::Done(Err(self.exhausted()))
                 } else {
-                    Phase::Suspended(call)
+                    Phase::Suspended { call, then }
                 }
             }
             Ok(ResumableCall::HostTrap(trap)) => {
@@ -212,7 +263,8 @@ impl<H: Host> Invocation<H> {
         }
     }
 
-    /// Maps an engine error to the call's end: `proc_exit(0)` is success.
+    /// Maps an engine error to the call's end: `proc_exit(0)` is success
+    /// (also from a start function: the program ended, `_start` never runs).
     fn classify(&self, error: &wasmi::Error, instantiating: bool) -> Result<(), InvokeError> {
         let state = self.store.data();
         let refused = state.limiter.refused_memory;

@@ -45,6 +45,7 @@ mod memory;
 pub mod metering;
 pub mod permissions;
 pub mod ports;
+mod prepare;
 pub mod runtime;
 mod state;
 pub mod stats;

@@ -10,10 +10,13 @@ use crate::state::HostState;
 pub const HOST_CALL_FUEL: u64 = 20;
 /// Host calls cost one more unit of fuel per this many bytes they move.
 pub const BYTES_PER_FUEL: u64 = 16;
+/// `fd_read` and `fd_write` cost this much more per buffer (iovec) they take.
+pub const IOVEC_FUEL: u64 = 1;
 
-/// The cost of a host call that moves `bytes` bytes.
-pub(crate) fn cost(bytes: usize) -> u64 {
-    HOST_CALL_FUEL + bytes as u64 / BYTES_PER_FUEL
+/// The cost of a host call that moves `bytes` bytes (counted in 64 bits:
+/// sums of guest lengths must not wrap on a 32-bit host).
+pub(crate) fn cost(bytes: u64) -> u64 {
+    HOST_CALL_FUEL.saturating_add(bytes / BYTES_PER_FUEL)
 }
 
 /// Takes `cost` fuel from the store, granting more from the call's budget

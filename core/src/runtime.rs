@@ -7,11 +7,11 @@ use sha2::{Digest, Sha256};
 use wasmi::{CompilationMode, Config, Engine, ExternType, Linker, Module};
 
 use crate::error::{LoadError, bounded_display};
-use crate::invoke::{Invocation, Outcome};
+use crate::invoke::{Entry, Invocation, Outcome};
 use crate::manifest::Manifest;
 use crate::ports::Host;
 use crate::state::HostState;
-use crate::{host, imports, wasi};
+use crate::{host, imports, prepare, wasi};
 
 /// wasmi's stack limits. The defaults are sized for a microcontroller;
 /// [`EngineLimits::gateway`] gives a Linux gateway more room.
@@ -26,28 +26,69 @@ pub struct EngineLimits {
     pub min_stack_bytes: usize,
     /// Stacks kept for reuse between calls. Default 1.
     pub cached_stacks: usize,
+    /// Most fuel the store holds at once: [`Invocation::resume`] runs at
+    /// most this much per slice, whatever slice it is asked for (a single
+    /// block or bulk operation that costs more gets exactly what it needs).
+    /// 8,192 on devices, 16,384 on gateways.
+    ///
+    /// This bounds the host's native stack. Under wasmi's tail-call dispatch
+    /// every `memory.grow` (and refused `table.grow`) executed nests a native
+    /// frame until the slice ends; each costs at least 1 fuel, so a call
+    /// nests at most `max_slice_fuel` frames: up to
+    /// [`NATIVE_STACK_PER_SLICE_FUEL`] bytes per unit of this cap
+    /// ([`EngineLimits::native_stack_bytes`]; 3.5 MiB on gateways). Threads
+    /// that run calls need that much stack on top of their own use. Under
+    /// wasmi's `portable-dispatch` (the firmware images) nothing nests.
+    ///
+    /// [`Invocation::resume`]: crate::Invocation::resume
+    pub max_slice_fuel: u64,
 }
+
+/// Native stack, in bytes, a call may nest per unit of
+/// [`EngineLimits::max_slice_fuel`] under wasmi's tail-call dispatch: one
+/// `memory.grow` handler frame per unit of fuel — 176 bytes in optimised
+/// x86-64 builds, 208 in test builds — rounded up. `core/tests/stack_safety.rs`
+/// runs the worst cases on threads with just this budget.
+pub const NATIVE_STACK_PER_SLICE_FUEL: usize = 224;
 
 impl Default for EngineLimits {
     fn default() -> Self {
-        Self {
-            max_recursion_depth: 256,
-            max_stack_bytes: 128 * 1024,
-            min_stack_bytes: 1024,
-            cached_stacks: 1,
-        }
+        Self::DEVICE
     }
 }
 
 impl EngineLimits {
+    /// Limits for a microcontroller: depth 256, 128 KiB value stack, 1 cached stack.
+    pub const DEVICE: Self = Self {
+        max_recursion_depth: 256,
+        max_stack_bytes: 128 * 1024,
+        min_stack_bytes: 1024,
+        cached_stacks: 1,
+        max_slice_fuel: 8_192,
+    };
+
     /// Limits for a Linux gateway: depth 1024, 1 MiB value stack, 4 cached stacks.
-    pub fn gateway() -> Self {
+    pub const fn gateway() -> Self {
         Self {
             max_recursion_depth: 1024,
             max_stack_bytes: 1024 * 1024,
             min_stack_bytes: 4 * 1024,
             cached_stacks: 4,
+            max_slice_fuel: 16_384,
         }
+    }
+
+    /// Native stack a thread needs for the nesting a call can cause (see
+    /// [`EngineLimits::max_slice_fuel`]), on top of its own use.
+    pub const fn native_stack_bytes(&self) -> usize {
+        self.max_slice_fuel as usize * NATIVE_STACK_PER_SLICE_FUEL
+    }
+
+    /// Grow instructions one function body may hold: a block's fuel is paid
+    /// when it is entered, so a block of grows paid at once must nest no
+    /// more than a full slice could.
+    fn max_grows_per_function(&self) -> u32 {
+        u32::try_from(self.max_slice_fuel).unwrap_or(u32::MAX)
     }
 }
 
@@ -58,6 +99,7 @@ impl EngineLimits {
 pub struct Runtime<H: Host> {
     engine: Engine,
     linker: Arc<Linker<HostState<H>>>,
+    limits: EngineLimits,
 }
 
 impl<H: Host> Runtime<H> {
@@ -79,6 +121,7 @@ impl<H: Host> Runtime<H> {
         Self {
             engine,
             linker: Arc::new(linker),
+            limits,
         }
     }
 
@@ -90,8 +133,9 @@ impl<H: Host> Runtime<H> {
     /// [`LoadError::MissingImport`] when it imports something not provided,
     /// [`LoadError::NoEntryPoint`] when it has no `_start`.
     pub fn load(&self, wasm: &[u8]) -> Result<Function<H>, LoadError> {
-        let module =
-            Module::new(&self.engine, wasm).map_err(|e| LoadError::Invalid(bounded_display(&e)))?;
+        let prepared = prepare::prepare(wasm, self.limits.max_grows_per_function())?;
+        let module = Module::new(&self.engine, &prepared.wasm)
+            .map_err(|e| LoadError::Invalid(bounded_display(&e)))?;
         imports::check(&module)?;
         match module.get_export("_start") {
             Some(ExternType::Func(ty)) if ty.params().is_empty() && ty.results().is_empty() => {}
@@ -102,6 +146,8 @@ impl<H: Host> Runtime<H> {
             module,
             linker: self.linker.clone(),
             sha256: Sha256::digest(wasm).into(),
+            has_start: prepared.has_start,
+            max_slice_fuel: self.limits.max_slice_fuel.max(1),
         })
     }
 }
@@ -111,6 +157,8 @@ pub struct Function<H: Host> {
     module: Module,
     linker: Arc<Linker<HostState<H>>>,
     sha256: [u8; 32],
+    has_start: bool,
+    max_slice_fuel: u64,
 }
 
 impl<H: Host> Clone for Function<H> {
@@ -119,6 +167,8 @@ impl<H: Host> Clone for Function<H> {
             module: self.module.clone(),
             linker: self.linker.clone(),
             sha256: self.sha256,
+            has_start: self.has_start,
+            max_slice_fuel: self.max_slice_fuel,
         }
     }
 }
@@ -132,7 +182,17 @@ impl<H: Host> Function<H> {
     /// Prepares one call: a fresh store and instance with `stdin` as input.
     /// Nothing runs until [`Invocation::resume`].
     pub fn invoke(&self, host: H, manifest: Arc<Manifest>, stdin: Vec<u8>) -> Invocation<H> {
-        Invocation::new(&self.module, self.linker.clone(), host, manifest, stdin)
+        Invocation::new(
+            &self.module,
+            self.linker.clone(),
+            host,
+            manifest,
+            stdin,
+            Entry {
+                has_start: self.has_start,
+                max_slice_fuel: self.max_slice_fuel,
+            },
+        )
     }
 
     /// Runs one call to its end in a single slice.

@@ -9,6 +9,7 @@
 pub mod admin;
 pub mod auth;
 pub mod call;
+pub mod call_thread;
 pub mod check;
 pub mod cli;
 pub mod config;

@@ -62,8 +62,7 @@ impl Pool {
             .map(|i| {
                 let rx = rx.clone();
                 let counters = counters.clone();
-                std::thread::Builder::new()
-                    .name(format!("jinn-worker-{i}"))
+                crate::call_thread::builder(format!("jinn-worker-{i}"))
                     .spawn(move || work(&rx, &counters))
                     .expect("the OS starts a worker thread")
             })

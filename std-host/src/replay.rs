@@ -157,20 +157,23 @@ pub fn main(args: ReplayArgs) -> ExitCode {
             let timed_out = snap.error.kind == "timeout";
             let timeout = Duration::from_millis(snap.timeout_ms.saturating_mul(10))
                 .max(Duration::from_secs(10));
-            let (outcome, _, stop) = drive(
-                &function,
-                host,
-                manifest,
-                request.to_json(),
-                if timed_out {
-                    Duration::MAX / 4
-                } else {
-                    timeout
-                },
-                1_000_000,
-                None,
-                timed_out.then_some(snap.fuel_used),
-            );
+            let stdin = request.to_json();
+            let (outcome, _, stop) = crate::call_thread::run(|| {
+                drive(
+                    &function,
+                    host,
+                    manifest,
+                    stdin,
+                    if timed_out {
+                        Duration::MAX / 4
+                    } else {
+                        timeout
+                    },
+                    1_000_000,
+                    None,
+                    timed_out.then_some(snap.fuel_used),
+                )
+            });
             let outcome_name = match (&outcome.result, stop) {
                 (_, Stop::Deadline) => "replay_deadline".to_string(),
                 (Ok(_), _) => "ok".into(),

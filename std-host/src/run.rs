@@ -113,7 +113,8 @@ pub fn main(args: RunArgs) -> ExitCode {
         .file_stem()
         .map_or("function".into(), |s| s.to_string_lossy().into());
     let host = GatewayHost::new(name.clone(), request.trace_id.clone(), kv);
-    let (outcome, host) = function.run(host, Arc::new(manifest), request.to_json());
+    let stdin = request.to_json();
+    let (outcome, host) = crate::call_thread::run(|| function.run(host, Arc::new(manifest), stdin));
     for message in &host.published {
         tracing::info!(
             function = &*name,

@@ -131,6 +131,19 @@ fn each_failure_reports_its_kind_and_status() {
     }
 }
 
+/// A refused grow retried a million times used to abort the process (native
+/// stack overflow under wasmi's tail-call dispatch); it now runs to its end.
+#[test]
+fn refused_grows_retried_a_million_times_leave_the_host_alive() {
+    for name in ["grow-retry", "table-grow-retry"] {
+        let (code, r) = report(&hostile(name), &[]);
+        assert_eq!(code, 0, "{name}: {r}");
+        assert_eq!(r["outcome"], "ok", "{name}");
+        assert_eq!(r["response"]["body"], "still here", "{name}");
+        assert!(r["fuel_used"].as_u64().unwrap() > 1_000_000, "{name}: {r}");
+    }
+}
+
 #[test]
 fn trap_messages_name_the_trap() {
     let (_, r) = report(&hostile("deep-recursion"), &[]);

@@ -5,7 +5,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use support::{BASE, Server, example, function, request};
+use support::{BASE, Server, example, function, hostile, request};
 
 #[test]
 fn overload_answers_503_with_retry_after() {
@@ -84,5 +84,28 @@ fn quota_answers_429_once_spent() {
     assert_eq!(
         s.metric("jinn_invocations_total{function=\"hello\",outcome=\"ok\"}"),
         2.0
+    );
+}
+
+/// One unauthenticated GET of a guest that retries a refused grow a million
+/// times used to abort the gateway; now every route keeps answering.
+#[test]
+fn refused_grow_loops_leave_the_gateway_serving() {
+    let mut config = BASE.to_string();
+    config += &function("grow", &hostile("grow-retry"), "/grow", "");
+    config += &function("table", &hostile("table-grow-retry"), "/table", "");
+    config += &function("echo", &example("echo"), "/echo", "");
+    let s = Server::start(&config);
+    for path in ["/grow", "/table", "/grow"] {
+        let r = request(s.http, "GET", path, &[], b"");
+        assert_eq!((r.status, r.text().as_str()), (200, "still here"), "{path}");
+    }
+    let r = request(s.http, "POST", "/echo", &[], b"alive");
+    assert_eq!(r.status, 200);
+    let mut s = s;
+    assert_eq!(
+        s.wait_exit(Duration::from_millis(100)),
+        None,
+        "the gateway process is still up"
     );
 }

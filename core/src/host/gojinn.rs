@@ -29,7 +29,7 @@ fn host_log<H: Host>(
     len: i32,
 ) -> Result<(), wasmi::Error> {
     let bytes = read_guest(&caller, ptr, len)?;
-    charge(&mut caller, cost(bytes.len()))?;
+    charge(&mut caller, cost(bytes.len() as u64))?;
     let state = caller.data_mut();
     let cap = state.manifest.limits.log_line_bytes as usize;
     let text = String::from_utf8_lossy(&bytes[..bytes.len().min(cap)]);
@@ -98,15 +98,15 @@ fn host_kv_get<H: Host>(
             let memory = memory::exported(&caller)?;
             // In bounds: the whole out buffer was checked above.
             let _ = memory::write(memory.data_mut(&mut caller), out_ptr, &value);
-            charge(&mut caller, cost(key.len() + len))?;
+            charge(&mut caller, cost(key.len() as u64 + len as u64))?;
             len as i64
         }
         Ok(len) => {
-            charge(&mut caller, cost(key.len()))?;
+            charge(&mut caller, cost(key.len() as u64))?;
             len as i64
         }
         Err(()) => {
-            charge(&mut caller, cost(key.len()))?;
+            charge(&mut caller, cost(key.len() as u64))?;
             MISSING
         }
     };
@@ -124,7 +124,10 @@ fn host_kv_set<H: Host>(
 ) -> Result<(), wasmi::Error> {
     let key = read_str(&caller, k_ptr, k_len)?;
     let value = read_guest(&caller, v_ptr, v_len)?;
-    charge(&mut caller, cost(k_len as u32 as usize + value.len()))?;
+    charge(
+        &mut caller,
+        cost(u64::from(k_len as u32) + value.len() as u64),
+    )?;
     let state = caller.data_mut();
     let limits = &state.manifest.limits;
     let refusal = match &key {

@@ -36,7 +36,10 @@ fn publish<H: Host>(
 ) -> Result<i32, wasmi::Error> {
     let topic = read_str(&caller, t_ptr, t_len)?;
     let payload = read_guest(&caller, p_ptr, p_len)?;
-    charge(&mut caller, cost(t_len as u32 as usize + payload.len()))?;
+    charge(
+        &mut caller,
+        cost(u64::from(t_len as u32) + payload.len() as u64),
+    )?;
     let state = caller.data_mut();
     let limits = &state.manifest.limits;
     let (topic, qos) = match (topic, Qos::from_i32(qos)) {

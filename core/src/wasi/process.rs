@@ -44,8 +44,9 @@ fn sizes_get<H: Host>(
 ) -> Result<i32, wasmi::Error> {
     let (mut count, mut size) = (0u32, 0u32);
     for_each_entry(caller.data(), list, |parts| {
-        count += 1;
-        size += parts.iter().map(|p| p.len() as u32).sum::<u32>() + 1;
+        count = count.saturating_add(1);
+        let len = parts.iter().map(|p| p.len()).sum::<usize>() + 1;
+        size = size.saturating_add(u32::try_from(len).unwrap_or(u32::MAX));
     });
     let memory = memory::exported(&caller)?;
     let data = memory.data_mut(&mut caller);
@@ -69,17 +70,23 @@ fn list_get<H: Host>(
     });
     let memory = memory::exported(&caller)?;
     let data = memory.data_mut(&mut caller);
-    let mut at = buf as u32;
-    let mut moved = 0;
+    let mut at = Some(buf as u32);
+    let mut moved = 0u64;
     for (i, entry) in entries.iter().enumerate() {
-        let slot = (pointers as u32).wrapping_add(4 * i as u32) as i32;
-        let ok = memory::write(data, slot, &at.to_le_bytes())
-            .and_then(|()| memory::write(data, at as i32, entry.as_bytes()));
+        // Pointers that would wrap past 4 GiB are out of bounds, not wrapped.
+        let slot = u32::try_from(i)
+            .ok()
+            .and_then(|i| i.checked_mul(4))
+            .and_then(|offset| (pointers as u32).checked_add(offset));
+        let ok = slot.zip(at).and_then(|(slot, at)| {
+            memory::write(data, slot as i32, &at.to_le_bytes())
+                .and_then(|()| memory::write(data, at as i32, entry.as_bytes()))
+        });
         if ok.is_none() {
             return Ok(errno::FAULT);
         }
-        at = at.wrapping_add(entry.len() as u32);
-        moved += entry.len();
+        at = at.and_then(|a| a.checked_add(u32::try_from(entry.len()).ok()?));
+        moved += entry.len() as u64;
     }
     charge(&mut caller, cost(moved))?;
     Ok(errno::SUCCESS)
@@ -122,7 +129,7 @@ fn random_get<H: Host>(mut caller: Ctx<'_, H>, buf: i32, len: i32) -> Result<i32
     };
     let n = r.len();
     state.host.fill_bytes(&mut data[r]);
-    charge(&mut caller, cost(n))?;
+    charge(&mut caller, cost(n as u64))?;
     Ok(errno::SUCCESS)
 }
 

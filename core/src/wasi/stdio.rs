@@ -10,27 +10,60 @@ use crate::error::Stream;
 use crate::fault::HostFault;
 use crate::imports::WASI;
 use crate::memory::{self, range, read_u32};
-use crate::metering::{charge, cost};
+use crate::metering::{IOVEC_FUEL, charge, cost};
 use crate::ports::Host;
 use crate::state::HostState;
 
 type Ctx<'a, H> = Caller<'a, HostState<H>>;
 
 const FILETYPE_CHARACTER_DEVICE: u8 = 2;
+/// Most buffers one `fd_read`/`fd_write` takes, as Linux's `IOV_MAX`; more is `EINVAL`.
+pub(crate) const MAX_IOVECS: u32 = 1024;
 const RIGHT_FD_READ: u64 = 1 << 1;
 const RIGHT_FD_WRITE: u64 = 1 << 6;
 const RIGHT_POLL_FD_READWRITE: u64 = 1 << 27;
 
-/// Reads an iovec array: `(ptr, len)` pairs of buffers, all inside `data`.
-fn iovecs(data: &[u8], iovs: i32, count: i32) -> Option<Vec<Range<usize>>> {
-    let table = range(data, iovs, (count as u32).checked_mul(8)? as i32)?;
-    let mut ranges = Vec::with_capacity(count as u32 as usize);
-    for entry in data[table].chunks_exact(8) {
-        let ptr = read_u32(entry, 0)?;
-        let len = read_u32(entry, 4)?;
-        ranges.push(range(data, ptr as i32, len as i32)?);
+/// Why an iovec array was refused.
+enum IovecError {
+    /// More than [`MAX_IOVECS`] buffers (`EINVAL`).
+    TooMany,
+    /// The array or a buffer lies outside linear memory (`EFAULT`).
+    OutOfBounds,
+}
+
+impl IovecError {
+    fn errno(self) -> i32 {
+        match self {
+            Self::TooMany => errno::INVAL,
+            Self::OutOfBounds => errno::FAULT,
+        }
     }
-    Some(ranges)
+}
+
+/// Reads an iovec array: `(ptr, len)` pairs of buffers, all inside `data`,
+/// and their total length (counted in 64 bits: on a 32-bit host a `usize`
+/// sum of guest lengths could wrap).
+fn iovecs(data: &[u8], iovs: i32, count: i32) -> Result<(Vec<Range<usize>>, u64), IovecError> {
+    let count = count as u32;
+    if count > MAX_IOVECS {
+        return Err(IovecError::TooMany);
+    }
+    let table = range(data, iovs, (count * 8) as i32).ok_or(IovecError::OutOfBounds)?;
+    let mut ranges = Vec::with_capacity(count as usize);
+    let mut total = 0u64;
+    for entry in data[table].chunks_exact(8) {
+        let ptr = read_u32(entry, 0).ok_or(IovecError::OutOfBounds)?;
+        let len = read_u32(entry, 4).ok_or(IovecError::OutOfBounds)?;
+        let r = range(data, ptr as i32, len as i32).ok_or(IovecError::OutOfBounds)?;
+        total += r.len() as u64;
+        ranges.push(r);
+    }
+    Ok((ranges, total))
+}
+
+/// Fuel for moving `bytes` through `count` buffers.
+fn iovec_cost(bytes: u64, count: usize) -> u64 {
+    cost(bytes).saturating_add(count as u64 * IOVEC_FUEL)
 }
 
 fn fd_write<H: Host>(
@@ -47,31 +80,35 @@ fn fd_write<H: Host>(
     };
     let memory = memory::exported(&caller)?;
     let (data, state) = memory.data_and_store_mut(&mut caller);
-    let Some(ranges) = iovecs(data, iovs, count) else {
-        return Ok(errno::FAULT);
+    let (ranges, total) = match iovecs(data, iovs, count) {
+        Ok(found) => found,
+        Err(e) => return Ok(e.errno()),
     };
-    let total: usize = ranges.iter().map(|r| r.len()).sum();
     let (buffer, limit) = match stream {
         Stream::Stdout => (&mut state.stdout, state.manifest.limits.stdout),
         Stream::Stderr => (&mut state.stderr, state.manifest.limits.stderr),
     };
-    if (buffer.len() + total) as u64 > limit {
-        let room = (limit as usize).saturating_sub(buffer.len());
-        let mut kept = 0;
+    if buffer.len() as u64 + total > limit {
+        // Keep what fits (the cap is at most what the buffer may hold).
+        let mut room = usize::try_from(limit.saturating_sub(buffer.len() as u64)).unwrap_or(0);
         for r in ranges {
-            let take = r.len().min(room - kept);
+            let take = r.len().min(room);
             buffer.extend_from_slice(&data[r.start..r.start + take]);
-            kept += take;
+            room -= take;
         }
         return Err(HostFault::OutputTooLarge(stream, limit).into());
     }
+    let count = ranges.len();
     for r in ranges {
         buffer.extend_from_slice(&data[r]);
     }
-    if memory::write(data, nwritten, &(total as u32).to_le_bytes()).is_none() {
+    // Within the cap, and the cap is checked against a `u64` sum: it fits 32 bits
+    // unless the cap itself does not.
+    let written = u32::try_from(total).unwrap_or(u32::MAX);
+    if memory::write(data, nwritten, &written.to_le_bytes()).is_none() {
         return Ok(errno::FAULT);
     }
-    charge(&mut caller, cost(total))?;
+    charge(&mut caller, iovec_cost(total, count))?;
     Ok(errno::SUCCESS)
 }
 
@@ -87,9 +124,11 @@ fn fd_read<H: Host>(
     }
     let memory = memory::exported(&caller)?;
     let (data, state) = memory.data_and_store_mut(&mut caller);
-    let Some(ranges) = iovecs(data, iovs, count) else {
-        return Ok(errno::FAULT);
+    let (ranges, _) = match iovecs(data, iovs, count) {
+        Ok(found) => found,
+        Err(e) => return Ok(e.errno()),
     };
+    let count = ranges.len();
     let mut read = 0usize;
     for r in ranges {
         let rest = &state.stdin[state.stdin_pos..];
@@ -101,10 +140,12 @@ fn fd_read<H: Host>(
             break;
         }
     }
-    if memory::write(data, nread, &(read as u32).to_le_bytes()).is_none() {
+    // At most the request, which is capped far below 4 GiB.
+    let read_u32 = u32::try_from(read).unwrap_or(u32::MAX);
+    if memory::write(data, nread, &read_u32.to_le_bytes()).is_none() {
         return Ok(errno::FAULT);
     }
-    charge(&mut caller, cost(read))?;
+    charge(&mut caller, iovec_cost(read as u64, count))?;
     Ok(errno::SUCCESS)
 }
 

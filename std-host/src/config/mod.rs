@@ -138,9 +138,14 @@ pub struct PoolSettings {
     pub queue_timeout: Duration,
     /// `Retry-After` of `503`.
     pub retry_after: Duration,
-    /// Fuel run between two wall-clock checks.
+    /// Fuel run between two wall-clock checks. The engine never runs more
+    /// than `EngineLimits::max_slice_fuel` (16,384) at once: larger values
+    /// act as that cap.
     pub fuel_slice: u64,
 }
+
+/// `pool.fuel_slice` when the configuration sets none: the gateway engine's cap.
+pub const DEFAULT_FUEL_SLICE: u64 = jinn_core::EngineLimits::gateway().max_slice_fuel;
 
 /// CORS allowlist.
 #[derive(Debug, Clone, PartialEq, Default)]

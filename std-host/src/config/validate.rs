@@ -13,8 +13,8 @@ use toml::Spanned;
 use super::raw::{RawConfig, RawFunction};
 use super::values::SecretSource;
 use super::{
-    AdminSettings, Config, ConfigError, ConfigErrors, Cors, FunctionSpec, HttpSettings, Location,
-    Overrides, PoolSettings, Route, RouteKind, Source,
+    AdminSettings, Config, ConfigError, ConfigErrors, Cors, DEFAULT_FUEL_SLICE, FunctionSpec,
+    HttpSettings, Location, Overrides, PoolSettings, Route, RouteKind, Source,
 };
 
 pub(super) const DEFAULT_LISTEN: SocketAddr =
@@ -307,10 +307,10 @@ impl Validator<'_> {
         let fuel_slice = match &raw.pool.fuel_slice {
             Some(s) if *s.get_ref() < 1_000 => {
                 self.err(s.span(), "pool.fuel_slice", "at least 1000");
-                1_000_000
+                DEFAULT_FUEL_SLICE
             }
             Some(s) => *s.get_ref(),
-            None => 1_000_000,
+            None => DEFAULT_FUEL_SLICE,
         };
         PoolSettings {
             workers,

@@ -94,12 +94,7 @@ impl Config {
             http_port: 80,
             slice_fuel: 10_000,
             call_deadline: Duration::from_secs(10),
-            engine: EngineLimits {
-                max_recursion_depth: 256,
-                max_stack_bytes: 128 * 1024,
-                min_stack_bytes: 1024,
-                cached_stacks: 1,
-            },
+            engine: EngineLimits::DEVICE,
             unix_ns_at_boot: 0,
             layout: Layout::const_default(),
             resident_modules: 0,

@@ -5,7 +5,8 @@
 //! holds the envelope to call it with. The probe loads the module with
 //! jinn-core (the same engine settings as a device) and calls it once,
 //! counting every allocation, and answers
-//! `{"resident":…,"load_peak":…,"call_peak":…,"fuel":…}` in bytes:
+//! `{"resident":…,"load_peak":…,"call_peak":…,"fuel":…,"outcome":…}` in bytes
+//! (`outcome`: `ok` or the error kind of the call):
 //! heap kept after loading (engine, linker, compiled module), the most in
 //! use while loading, and the most a call adds (instance, linear memory,
 //! buffers). `jinn-footprint --probe` runs it for each example.
@@ -133,11 +134,14 @@ fn main() {
     let base = reset_peak();
     let (outcome, _) = function.run(Null, manifest, call.to_json());
     let call_peak = PEAK.load(Ordering::Relaxed) - base;
-    let status = if outcome.result.is_ok() { 200 } else { 500 };
+    let (status, kind) = match &outcome.result {
+        Ok(_) => (200, "ok"),
+        Err(e) => (500, e.kind().as_str()),
+    };
     answer(
         status,
         format!(
-            r#"{{"resident":{resident},"load_peak":{load_peak},"call_peak":{call_peak},"fuel":{}}}"#,
+            r#"{{"resident":{resident},"load_peak":{load_peak},"call_peak":{call_peak},"fuel":{},"outcome":"{kind}"}}"#,
             outcome.fuel_used
         ),
     );

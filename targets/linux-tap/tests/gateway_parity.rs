@@ -6,50 +6,19 @@
 //! Needs the gateway's `jinn` binary next to this test's target directory
 //! (`cargo build -p jinn-host --bin jinn`, which targets/ci.sh does).
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use jinn_embassy::{Config, Jinn};
-use jinn_linux_tap::harness::{TempDir, examples_dir};
+use jinn_linux_tap::harness::{TempDir, examples_dir, hostile_dir, jinn_run_report};
 use jinn_linux_tap::image::HostFlash;
 use jinn_linux_tap::in_process;
 use serde_json::Value;
-
-/// The gateway binary, built in the same target directory as this test.
-fn gateway_bin() -> PathBuf {
-    let exe = std::env::current_exe().expect("test path");
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target/<profile>/deps/<test>");
-    let jinn = profile_dir.join("jinn");
-    assert!(
-        jinn.is_file(),
-        "{} is missing: build the gateway first (cargo build -p jinn-host --bin jinn)",
-        jinn.display()
-    );
-    jinn
-}
 
 /// `jinn run <module> --input <envelope> --report`: the response and fuel.
 fn on_gateway(dir: &Path, module: &Path, envelope: &str) -> (Value, u64) {
     let input = dir.join("envelope.json");
     std::fs::write(&input, envelope).expect("envelope");
-    let out = Command::new(gateway_bin())
-        .arg("run")
-        .arg(module)
-        .arg("--input")
-        .arg(&input)
-        .arg("--report")
-        .output()
-        .expect("run jinn");
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "jinn run: {e}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
+    let report = jinn_run_report(module, &input, &[]);
     assert_eq!(report["outcome"], "ok", "gateway: {report}");
     (
         report["response"].clone(),
@@ -137,4 +106,24 @@ fn sensor_alert_is_the_same_on_device_and_gateway() {
         1,
         "the alert waits in the device's flash outbox"
     );
+}
+
+/// The hostile guests that retry a refused grow a million times (they used
+/// to overflow the native stack under wasmi's tail-call dispatch) run to
+/// their end on the device path too, with the same response and fuel.
+#[test]
+fn refused_grow_loops_end_the_same_on_device_and_gateway() {
+    let hostile = hostile_dir();
+    for name in ["grow-retry", "table-grow-retry"] {
+        let dir = TempDir::new(&format!("parity-{name}"));
+        let module = dir.path().join(format!("{name}.wasm"));
+        let wasm = wat::parse_file(hostile.join(format!("{name}.wat"))).expect("hostile guest");
+        std::fs::write(&module, wasm).expect("module");
+        let jinn = device(dir.path(), &module);
+        let (gateway, gateway_fuel) = on_gateway(dir.path(), &module, "{}");
+        let (device, device_fuel) = on_device(jinn, "{}");
+        assert_eq!(device, gateway, "{name}");
+        assert_eq!(device_fuel, gateway_fuel, "{name}");
+        assert_eq!(device["body"], "still here", "{name}");
+    }
 }
