@@ -47,6 +47,7 @@ pub mod permissions;
 pub mod ports;
 mod prepare;
 pub mod runtime;
+pub mod signature;
 mod state;
 pub mod stats;
 mod wasi;
@@ -64,4 +65,5 @@ pub use ports::{
     Clock, Entropy, GuestLog, Host, KvError, KvStore, LogLevel, PublishError, Publisher, Qos,
 };
 pub use runtime::{EngineLimits, Function, Runtime};
+pub use signature::{Policy, PublicKey};
 pub use stats::CallStats;
