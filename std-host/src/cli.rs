@@ -28,6 +28,47 @@ pub enum Command {
     Check(CheckArgs),
     /// Run a crash snapshot again and say whether it reproduced.
     Replay(ReplayArgs),
+    /// Make an Ed25519 key pair for signing modules (Gojinn's key files).
+    Keygen(KeygenArgs),
+    /// Sign a module (Gojinn's format: module, signature, "GJSIG").
+    Sign(SignArgs),
+    /// Verify a signed module against trusted public keys.
+    Verify(VerifyArgs),
+}
+
+/// `jinn keygen [--name PREFIX] [--force]`
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Writes PREFIX.priv and PREFIX.pub (hex, mode 0600).
+    #[arg(long, value_name = "PREFIX", default_value = "jinn")]
+    pub name: PathBuf,
+    /// Replace existing key files.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `jinn sign --key FILE MODULE [--out FILE]`
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// The private key file (`jinn keygen`'s or Gojinn's `.priv`).
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+    /// The `.wasm` file; signed in place unless --out is given. A signature
+    /// it already has is replaced.
+    pub module: PathBuf,
+    /// Write the signed module here instead.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// `jinn verify --trusted-key KEY... MODULE`
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// A trusted public key: 64 hex digits or a `.pub` file (repeatable).
+    #[arg(long = "trusted-key", value_name = "HEX|FILE", required = true)]
+    pub trusted_keys: Vec<String>,
+    /// The signed `.wasm` file.
+    pub module: PathBuf,
 }
 
 /// `jinn serve [--config FILE] [--listen ADDR]... [--admin-listen ADDR] [--data-dir DIR]`

@@ -3,8 +3,8 @@
 //! Jinn on Linux gateways: binds [`jinn_core`] to the operating system — the
 //! system clock and entropy, a durable KV store ([redb]) and the `jinn`
 //! command line: `jinn run` (one call), `jinn serve` (HTTP gateway),
-//! `jinn check` (validate a configuration) and `jinn replay` (re-run a crash
-//! snapshot).
+//! `jinn check` (validate a configuration), `jinn replay` (re-run a crash
+//! snapshot) and `jinn keygen`/`sign`/`verify` (signed modules).
 
 pub mod admin;
 pub mod auth;
@@ -30,4 +30,5 @@ pub mod router;
 pub mod run;
 pub mod serve;
 pub mod shared;
+pub mod signing;
 pub mod state;

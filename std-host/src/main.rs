@@ -12,5 +12,8 @@ fn main() -> ExitCode {
         jinn_host::cli::Command::Serve(args) => jinn_host::serve::main(args),
         jinn_host::cli::Command::Check(args) => jinn_host::check::main(args),
         jinn_host::cli::Command::Replay(args) => jinn_host::replay::main(args),
+        jinn_host::cli::Command::Keygen(args) => jinn_host::signing::keygen(args),
+        jinn_host::cli::Command::Sign(args) => jinn_host::signing::sign(args),
+        jinn_host::cli::Command::Verify(args) => jinn_host::signing::verify(args),
     }
 }

@@ -141,7 +141,7 @@ pub fn main(args: ReplayArgs) -> ExitCode {
     });
 
     let runtime = Runtime::<GatewayHost>::new(EngineLimits::gateway());
-    let replayed = match runtime.load(&wasm) {
+    let replayed = match runtime.load(jinn_core::signature::strip(&wasm)) {
         Err(e) => Side {
             outcome: e.kind().as_str().into(),
             fuel_used: 0,

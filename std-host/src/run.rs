@@ -11,6 +11,7 @@ use std::io::{Read, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use jinn_core::signature::{self, Policy};
 use jinn_core::{EngineLimits, ErrorKind, Manifest, Permissions, Request, Runtime};
 
 use crate::cli::RunArgs;
@@ -103,8 +104,16 @@ pub fn main(args: RunArgs) -> ExitCode {
         manifest.limits.memory = memory;
     }
 
+    // A signed module runs unverified here: `jinn verify` checks signatures.
+    let module = match signature::check(&wasm, Policy::Off, &[]) {
+        Ok(checked) => checked.module,
+        Err(e) => {
+            let report = Report::failure(ErrorKind::InvalidModule, e.to_string());
+            return emit(&report, args.report);
+        }
+    };
     let runtime = Runtime::<GatewayHost>::new(EngineLimits::default());
-    let function = match runtime.load(&wasm) {
+    let function = match runtime.load(module) {
         Ok(function) => function,
         Err(e) => return emit(&Report::failure(e.kind(), e.to_string()), args.report),
     };

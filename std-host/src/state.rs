@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use jinn_core::signature::{self, Checked, Status};
 use jinn_core::{Function, Manifest, Runtime};
 use sha2::{Digest, Sha256};
 
@@ -23,7 +24,7 @@ pub struct Loaded {
     pub function: Function<GatewayHost>,
     /// Limits, permissions, env.
     pub manifest: Arc<Manifest>,
-    /// SHA-256 of the module file as read.
+    /// SHA-256 of the module file as read (with its signature, if any).
     pub sha256: [u8; 32],
     /// Its counters.
     pub metrics: Arc<FunctionMetrics>,
@@ -64,6 +65,23 @@ impl Gateway {
                     continue;
                 }
             };
+            let module = match signature::check(
+                &bytes,
+                spec.signature.policy,
+                &spec.signature.trusted,
+            ) {
+                Ok(checked) => {
+                    log_signature(spec, &checked);
+                    checked.module
+                }
+                Err(e) => {
+                    errors.push(
+                        spec.module_at
+                            .error(format!("{}: {e}", spec.module.display())),
+                    );
+                    continue;
+                }
+            };
             let sha256: [u8; 32] = Sha256::digest(&bytes).into();
             let reused = previous.and_then(|p| {
                 p.functions
@@ -73,7 +91,7 @@ impl Gateway {
             });
             let loaded = match reused {
                 Some(f) => Ok(f),
-                None => runtime.load(&bytes),
+                None => runtime.load(module),
             };
             let function = match loaded {
                 Ok(f) => f,
@@ -114,5 +132,23 @@ impl Gateway {
             .cloned()
             .chain(self.functions.iter().map(|f| f.spec.module.clone()))
             .collect()
+    }
+}
+
+/// What the signature check found, in Gojinn's words.
+fn log_signature(spec: &FunctionSpec, checked: &Checked<'_>) {
+    let function = spec.name.as_str();
+    let file = spec.module.display();
+    match checked.status {
+        Status::Verified { key } => tracing::info!(
+            function,
+            %file,
+            key = %spec.signature.trusted[key],
+            size_clean = checked.module.len(),
+            "{}",
+            checked.status
+        ),
+        Status::AuditFailed(_) => tracing::warn!(function, %file, "{}", checked.status),
+        Status::NotChecked => {}
     }
 }

@@ -107,9 +107,14 @@ pub fn verify(message: &[u8], signature: &[u8; 64], keys: &[PublicKey]) -> Optio
     keys.iter().position(|k| k.verifies(message, signature))
 }
 
-/// Decodes hex digits into `out`; the number of bytes they encode (which may
-/// exceed `out.len()`: only what fits is written).
-fn decode_hex(text: &str, out: &mut [u8]) -> Result<usize, KeyError> {
+/// Decodes hex digits (either case, no white space) into `out`; the number of
+/// bytes they encode (which may exceed `out.len()`: only what fits is
+/// written). For key files (public and private) wherever they are read.
+///
+/// # Errors
+///
+/// [`KeyError::NotHex`] or [`KeyError::OddLength`].
+pub fn decode_hex(text: &str, out: &mut [u8]) -> Result<usize, KeyError> {
     let digits = text.as_bytes();
     if let Some(at) = digits.iter().position(|d| !d.is_ascii_hexdigit()) {
         return Err(KeyError::NotHex { at });

@@ -25,5 +25,5 @@ pub mod policy;
 pub use gjsig::{
     FOOTER, SIGNATURE_LEN, SignatureError, TRAILER_LEN, Trailer, split, strip, verify_module,
 };
-pub use key::{KeyError, PUBLIC_KEY_LEN, PublicKey, verify};
+pub use key::{KeyError, PUBLIC_KEY_LEN, PublicKey, decode_hex, verify};
 pub use policy::{Checked, Policy, PolicyError, Status, check};

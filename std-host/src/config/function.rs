@@ -10,12 +10,18 @@ use sha2::{Digest, Sha256};
 use toml::Spanned;
 
 use super::raw::{RawFunction, RawLimits, RawPermissions};
+use super::security::Inherited;
 use super::validate::{Validator, valid_method, valid_name, valid_path};
 use super::values::Size;
 use super::{FunctionSpec, QuotaSpec, Route, RouteKind};
 
 impl Validator<'_> {
-    pub(super) fn function(&mut self, i: usize, f: &Spanned<RawFunction>) -> Option<FunctionSpec> {
+    pub(super) fn function(
+        &mut self,
+        i: usize,
+        f: &Spanned<RawFunction>,
+        security: &Inherited,
+    ) -> Option<FunctionSpec> {
         let before = self.errors.len();
         let fspan = f.span();
         let f = f.get_ref();
@@ -126,6 +132,8 @@ impl Validator<'_> {
             }
         });
 
+        let signature = self.function_security(i, &f.security, security);
+
         (self.errors.len() == before).then(|| FunctionSpec {
             name,
             module,
@@ -141,6 +149,7 @@ impl Validator<'_> {
             api_keys,
             quota,
             record_crashes: f.record_crashes,
+            signature,
         })
     }
 

@@ -8,6 +8,7 @@
 mod error;
 mod function;
 mod raw;
+mod security;
 #[cfg(test)]
 mod tests;
 mod validate;
@@ -18,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use jinn_core::Manifest;
+use jinn_core::signature::{Policy, PublicKey};
 
 pub use error::{ConfigError, ConfigErrors, Location, line_column};
 pub use validate::parse_addr;
@@ -217,6 +219,18 @@ pub struct FunctionSpec {
     pub quota: Option<QuotaSpec>,
     /// Write failed calls to `<data_dir>/crashes/`.
     pub record_crashes: bool,
+    /// How its module file's signature is checked.
+    pub signature: SignatureSpec,
+}
+
+/// How a module file's signature is checked before it is loaded
+/// ([`jinn_core::signature::check`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SignatureSpec {
+    /// `off`, `audit` or `strict`.
+    pub policy: Policy,
+    /// The keys a module may be signed with.
+    pub trusted: Vec<PublicKey>,
 }
 
 /// Everything `jinn serve` needs.

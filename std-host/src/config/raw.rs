@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::values::{Dur, SecretSource, Size};
+use super::values::{Dur, KeySource, SecretSource, Size};
 
 /// The whole file.
 #[derive(Debug, Default, Deserialize)]
@@ -22,6 +22,7 @@ pub struct RawConfig {
     pub outbox: RawOutbox,
     pub crashes: RawCrashes,
     pub log: RawLog,
+    pub security: RawSecurity,
     #[serde(rename = "function")]
     pub functions: Vec<Spanned<RawFunction>>,
 }
@@ -115,6 +116,8 @@ pub struct RawFunction {
     pub quota: Option<Spanned<RawQuota>>,
     #[serde(default)]
     pub record_crashes: bool,
+    #[serde(default)]
+    pub security: RawSecurity,
 }
 
 #[derive(Debug, Deserialize)]
@@ -159,3 +162,12 @@ pub struct RawQuota {
     pub fuel: u64,
     pub window: Dur,
 }
+
+/// `[security]`, and a function's `security` (which overrides it).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawSecurity {
+    pub policy: Option<Spanned<String>>,
+    pub trusted_keys: Option<Spanned<Vec<Spanned<KeySource>>>>,
+}
+

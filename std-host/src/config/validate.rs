@@ -178,9 +178,10 @@ impl Validator<'_> {
         let cors = self.cors(&raw);
 
         let watch_interval = raw.reload.interval.map_or(Duration::from_secs(1), |d| d.0);
+        let security = self.security(&raw.security);
         let mut functions = Vec::new();
         for (i, f) in raw.functions.iter().enumerate() {
-            if let Some(spec) = self.function(i, f) {
+            if let Some(spec) = self.function(i, f, &security) {
                 functions.push(spec);
             }
         }

@@ -154,6 +154,47 @@ impl<'de> Deserialize<'de> for SecretSource {
     }
 }
 
+/// A trusted public key as written: 64 hex digits, or `{ file = "x.pub" }`
+/// (a key file as Gojinn's signer and `jinn keygen` write them, relative to
+/// the config file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    /// The key's hex digits.
+    Hex(String),
+    /// A file holding them.
+    File(String),
+}
+
+impl<'de> Deserialize<'de> for KeySource {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = KeySource;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a public key in hex, or a table { file = \"key.pub\" }")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<KeySource, E> {
+                Ok(KeySource::Hex(v.into()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<KeySource, A::Error> {
+                let mut file = None;
+                while let Some(key) = map.next_key::<String>()? {
+                    if key != "file" {
+                        return Err(de::Error::unknown_field(&key, &["file"]));
+                    }
+                    file = Some(map.next_value::<String>()?);
+                }
+                match file {
+                    Some(f) if !f.is_empty() => Ok(KeySource::File(f)),
+                    Some(_) => Err(de::Error::custom("file names no file")),
+                    None => Err(de::Error::missing_field("file")),
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
