@@ -127,6 +127,7 @@ mod tests {
             api_keys: vec![],
             quota: None,
             record_crashes: false,
+            signature: Default::default(),
         }
     }
 

@@ -163,7 +163,12 @@ pub fn sign(args: SignArgs) -> ExitCode {
     };
     let file = match fs::read(&args.module) {
         Ok(b) => b,
-        Err(e) => return usage("sign", format!("cannot read {}: {e}", args.module.display())),
+        Err(e) => {
+            return usage(
+                "sign",
+                format!("cannot read {}: {e}", args.module.display()),
+            );
+        }
     };
     let signed = match sign_module(&file, &key) {
         Ok(s) => s,
@@ -192,7 +197,8 @@ fn trusted_key(text: &str) -> Result<PublicKey, String> {
             fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         PublicKey::from_hex(&content).map_err(|e| format!("{}: {e}", path.display()))
     } else {
-        PublicKey::from_hex(text).map_err(|e| format!("{text:?} is neither a key file nor a key: {e}"))
+        PublicKey::from_hex(text)
+            .map_err(|e| format!("{text:?} is neither a key file nor a key: {e}"))
     }
 }
 
@@ -207,7 +213,12 @@ pub fn verify(args: VerifyArgs) -> ExitCode {
     }
     let file = match fs::read(&args.module) {
         Ok(b) => b,
-        Err(e) => return usage("verify", format!("cannot read {}: {e}", args.module.display())),
+        Err(e) => {
+            return usage(
+                "verify",
+                format!("cannot read {}: {e}", args.module.display()),
+            );
+        }
     };
     match signature::check(&file, Policy::Strict, &trusted) {
         Ok(Checked {

@@ -65,23 +65,20 @@ impl Gateway {
                     continue;
                 }
             };
-            let module = match signature::check(
-                &bytes,
-                spec.signature.policy,
-                &spec.signature.trusted,
-            ) {
-                Ok(checked) => {
-                    log_signature(spec, &checked);
-                    checked.module
-                }
-                Err(e) => {
-                    errors.push(
-                        spec.module_at
-                            .error(format!("{}: {e}", spec.module.display())),
-                    );
-                    continue;
-                }
-            };
+            let module =
+                match signature::check(&bytes, spec.signature.policy, &spec.signature.trusted) {
+                    Ok(checked) => {
+                        log_signature(spec, &checked);
+                        checked.module
+                    }
+                    Err(e) => {
+                        errors.push(
+                            spec.module_at
+                                .error(format!("{}: {e}", spec.module.display())),
+                        );
+                        continue;
+                    }
+                };
             let sha256: [u8; 32] = Sha256::digest(&bytes).into();
             let reused = previous.and_then(|p| {
                 p.functions

@@ -170,4 +170,3 @@ pub struct RawSecurity {
     pub policy: Option<Spanned<String>>,
     pub trusted_keys: Option<Spanned<Vec<Spanned<KeySource>>>>,
 }
-

@@ -114,3 +114,37 @@ fn secrets_are_never_in_errors() {
     );
     assert!(!e.contains("s3cr3t"));
 }
+
+#[test]
+fn signature_policy_defaults_like_gojinn_and_functions_override() {
+    use jinn_core::signature::Policy;
+    const KEY: &str = "578efbf8e3628dc7c6cc11751439184e5dbb3d865830d08da1e54853c1acf9dc";
+    let c = parse(&src(OK), &Overrides::default()).unwrap();
+    assert_eq!(c.functions[0].signature.policy, Policy::Off);
+    assert!(c.functions[0].signature.trusted.is_empty());
+    // Trusted keys without a policy: Gojinn's empty policy, which audits.
+    let text = format!("[security]\ntrusted_keys = [\"{KEY}\"]\n{OK}");
+    let c = parse(&src(&text), &Overrides::default()).unwrap();
+    assert_eq!(c.functions[0].signature.policy, Policy::Audit);
+    assert_eq!(c.functions[0].signature.trusted[0].to_string(), KEY);
+    // A function's policy wins and inherits the keys; its keys replace them.
+    let text = format!(
+        "[security]\npolicy = \"strict\"\ntrusted_keys = [\"{KEY}\"]\n{OK}security = {{ policy = \"off\" }}\n"
+    );
+    let c = parse(&src(&text), &Overrides::default()).unwrap();
+    assert_eq!(c.functions[0].signature.policy, Policy::Off);
+    assert_eq!(c.functions[0].signature.trusted.len(), 1);
+    let text = format!(
+        "[security]\npolicy = \"strict\"\n{OK}security = {{ trusted_keys = [\"{KEY}\"] }}\n"
+    );
+    let e = errors(&text);
+    assert_eq!(
+        e.len(),
+        1,
+        "only the gateway's own strict has no keys: {e:?}"
+    );
+    assert!(
+        e[0].starts_with("t.toml:2:10: security.policy: security policy is strict"),
+        "{e:?}"
+    );
+}
