@@ -108,7 +108,7 @@ cargo build --locked -q -p jinn-host --bin jinn
 cargo test --locked -q -p jinn-linux-tap --test gateway_parity
 
 step "TAP integration tests (netns, tap, mosquitto, curl)"
-cargo test --locked -p jinn-linux-tap --features tap-tests --test tap -- --test-threads=2
+cargo test --locked -p jinn-linux-tap --features tap-tests --test tap --test tap_signing -- --test-threads=2
 
 step "latency over TAP"
 cargo run --locked -q -p jinn-linux-tap --bin jinn-tap -- measure

@@ -20,8 +20,11 @@ use super::key::PublicKey;
 ///
 /// `audit` and `strict` are Gojinn's (`security { policy … }`); Gojinn's
 /// default, an empty policy, behaves as `audit`. `off` skips verification
-/// even when keys are configured.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// even when keys are configured. Policies are ordered from `off` to
+/// `strict`, so that the stricter of two is their `max`.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[serde(rename_all = "snake_case")]
 pub enum Policy {

@@ -359,6 +359,8 @@ mod tests {
             }),
             client_id: heapless::String::try_from("dev-1").unwrap(),
             keep_alive_secs: 0,
+            signature_policy: jinn_core::Policy::Strict,
+            trusted_keys: heapless::Vec::from_slice(&[[9; 32]]).unwrap(),
         };
         let mut w = CatalogWriter::create(Region::new(&flash, 0, 32 * 1024), &settings).unwrap();
         let a: Vec<u8> = (0..1001u32).map(|i| i as u8).collect();

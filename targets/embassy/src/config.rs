@@ -3,6 +3,7 @@
 
 use embassy_time::Duration;
 use jinn_core::EngineLimits;
+use jinn_core::signature::{PUBLIC_KEY_LEN, Policy};
 
 /// Functions a device holds.
 pub const MAX_FUNCTIONS: usize = 8;
@@ -30,6 +31,8 @@ pub const STAGED_MESSAGES: usize = 8;
 pub const RECORD_BYTES: usize = 1024;
 /// Largest MQTT client identifier (MQTT 3.1.1's portable limit).
 pub const CLIENT_ID_BYTES: usize = 23;
+/// Public keys a device trusts to sign modules (firmware or settings).
+pub const MAX_TRUSTED_KEYS: usize = 4;
 
 /// Where Jinn keeps its data in the flash it is given: the catalog
 /// (functions) first, then the KV map, then the outbox, in erase pages.
@@ -85,6 +88,14 @@ pub struct Config {
     /// together, at the cost of a compile (blocking, tens of ms on a
     /// Cortex-M7 for 100 KiB of wasm) when the function changes. Default 0.
     pub resident_modules: usize,
+    /// How module signatures are checked, at least: the device settings
+    /// may ask for a stricter policy, never a laxer one. Default `off`.
+    pub signature_policy: Policy,
+    /// Ed25519 public keys (32 bytes each) that sign modules, built into
+    /// the firmware. When there are some, keys in the device settings are
+    /// ignored: someone who can write the flash cannot add their own. At
+    /// most [`MAX_TRUSTED_KEYS`] are used. Default none.
+    pub trusted_keys: &'static [[u8; PUBLIC_KEY_LEN]],
 }
 
 impl Config {
@@ -98,6 +109,8 @@ impl Config {
             unix_ns_at_boot: 0,
             layout: Layout::const_default(),
             resident_modules: 0,
+            signature_policy: Policy::Off,
+            trusted_keys: &[],
         }
     }
 }

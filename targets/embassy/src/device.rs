@@ -19,6 +19,7 @@ use crate::host::DeviceHost;
 use crate::kv::KvStore;
 use crate::modules::{Loaded, load_catalog};
 use crate::outbox::{Outbox, OutboxError};
+use crate::signing::Signing;
 use crate::record::DeviceSettings;
 use crate::staging::Staging;
 use crate::storage::Storage;
@@ -86,6 +87,7 @@ pub struct Jinn<F: NorFlash + 'static> {
     pub(crate) catalog: Region<'static, F>,
     pub(crate) uses: Cell<u32>,
     pub(crate) settings: DeviceSettings,
+    pub(crate) signing: Signing,
     pub(crate) config: Config,
     pub(crate) catalog_error: Option<CatalogError>,
     slot: Mutex<NoopRawMutex, ()>,
@@ -162,27 +164,24 @@ impl<F: NorFlash + 'static> Jinn<F> {
 
         let mut functions = heapless::Vec::new();
         let catalog = Region::new(flash, 0, parts.catalog.end);
-        let (settings, catalog_error) = match load_catalog(
+        let loaded = load_catalog(
             Region::new(flash, 0, parts.catalog.end),
-            config.engine,
-            config.resident_modules,
+            &config,
             &mut functions,
-        ) {
-            Ok(settings) => (settings, None),
-            Err((settings, e)) => {
-                error!("catalog: {}", e);
-                (settings, Some(e))
-            }
-        };
+        );
+        if let Some(e) = loaded.error {
+            error!("catalog: {}", e);
+        }
         info!("{} functions loaded", functions.len());
         Ok(jinn_slot.insert(Self {
             storage,
             functions,
             catalog,
             uses: Cell::new(0),
-            settings,
+            settings: loaded.settings,
+            signing: loaded.signing,
             config,
-            catalog_error,
+            catalog_error: loaded.error,
             slot: Mutex::new(()),
             outbox_ready: Signal::new(),
             counters: Cell::new(Counters::default()),

@@ -45,6 +45,7 @@ mod modules;
 pub mod mqtt;
 pub mod outbox;
 pub mod record;
+mod signing;
 mod staging;
 mod storage;
 #[cfg(test)]

@@ -5,14 +5,15 @@ use alloc::sync::Arc;
 use core::cell::{Cell, RefCell};
 
 use embedded_storage::nor_flash::NorFlash;
-use jinn_core::{EngineLimits, Function, InvokeError, Manifest, Runtime};
+use jinn_core::{Function, InvokeError, Manifest, Runtime};
 
 use crate::catalog::{CatalogError, CatalogReader, ModuleAt, read_module};
-use crate::config::{MAX_FUNCTIONS, MAX_TOPICS};
+use crate::config::{Config, MAX_FUNCTIONS, MAX_TOPICS};
 use crate::device::Jinn;
 use crate::flash::Region;
 use crate::host::DeviceHost;
 use crate::record::{DeviceSettings, Name, Route, Topic};
+use crate::signing::Signing;
 
 /// One function of the catalog; its compiled module is in RAM unless the
 /// resident-module budget evicted it.
@@ -65,10 +66,15 @@ impl<F: NorFlash + 'static> Jinn<F> {
             error!("function {}: {}", loaded.name.as_str(), e);
             failed(&e)
         })?;
+        // Checked again on every load: the flash may have been written since boot.
+        let module = self
+            .signing
+            .check(loaded.name.as_str(), &wasm)
+            .map_err(|e| failed(&e))?;
         // A fresh engine per module: wasmi keeps compiled code in its engine
         // until the engine itself is dropped, so an evicted module frees its
         // memory only if nothing else shares that engine.
-        let function = Runtime::new(self.config.engine).load(&wasm).map_err(|e| {
+        let function = Runtime::new(self.config.engine).load(module).map_err(|e| {
             error!("function {}: {}", loaded.name.as_str(), e);
             failed(&e)
         })?;
@@ -79,26 +85,57 @@ impl<F: NorFlash + 'static> Jinn<F> {
     }
 }
 
-/// Reads the catalog: every module is compiled once, so that a bad module
-/// shows at boot. Without a budget (0) they all stay in RAM, in one shared
+/// What reading the catalog gave.
+pub(crate) struct Catalog {
+    pub(crate) settings: DeviceSettings,
+    pub(crate) signing: Signing,
+    pub(crate) error: Option<CatalogError>,
+}
+
+/// Reads the catalog: every module is checked against the signature policy
+/// and compiled once, so that a bad module shows at boot (and is left out).
+/// Without a budget (0) they all stay in RAM, in one shared
 /// engine; with one, none does (each is compiled in an engine of its own,
 /// dropped with it, so each compile has the heap to itself) and calls
 /// compile them again.
 pub(crate) fn load_catalog<F: NorFlash + 'static>(
     region: Region<'static, F>,
-    engine: EngineLimits,
-    budget: usize,
+    config: &Config,
     functions: &mut heapless::Vec<Loaded<F>, MAX_FUNCTIONS>,
-) -> Result<DeviceSettings, (DeviceSettings, CatalogError)> {
-    let (mut reader, settings) =
-        CatalogReader::open(region).map_err(|e| (DeviceSettings::default(), e))?;
+) -> Catalog {
+    let (mut reader, settings) = match CatalogReader::open(region) {
+        Ok(opened) => opened,
+        Err(e) => {
+            let settings = DeviceSettings::default();
+            let signing = Signing::new(config, &settings);
+            return Catalog {
+                settings,
+                signing,
+                error: Some(e),
+            };
+        }
+    };
+    let signing = Signing::new(config, &settings);
+    let (engine, budget) = (config.engine, config.resident_modules);
     // Without a budget every module stays, in one shared engine.
     let runtime = Runtime::<DeviceHost<F>>::new(engine);
     loop {
         let (record, at) = match reader.next_function() {
             Ok(Some(next)) => next,
-            Ok(None) => return Ok(settings),
-            Err(e) => return Err((settings, e)),
+            Ok(None) => {
+                return Catalog {
+                    settings,
+                    signing,
+                    error: None,
+                };
+            }
+            Err(e) => {
+                return Catalog {
+                    settings,
+                    signing,
+                    error: Some(e),
+                };
+            }
         };
         if functions.is_full() {
             warn!(
@@ -115,10 +152,13 @@ pub(crate) fn load_catalog<F: NorFlash + 'static>(
                 continue;
             }
         };
+        let Ok(module) = signing.check(record.name.as_str(), &wasm) else {
+            continue;
+        };
         let compiled = if budget == 0 {
-            runtime.load(&wasm)
+            runtime.load(module)
         } else {
-            Runtime::new(engine).load(&wasm)
+            Runtime::new(engine).load(module)
         };
         match compiled {
             Ok(function) => {

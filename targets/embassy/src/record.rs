@@ -2,9 +2,12 @@
 //! encoded with postcard. The module bytes follow each record in flash.
 
 use jinn_core::Manifest;
+use jinn_core::signature::{PUBLIC_KEY_LEN, Policy};
 use serde::{Deserialize, Serialize};
 
-use crate::config::{CLIENT_ID_BYTES, MAX_TOPICS, NAME_BYTES, ROUTE_BYTES, TOPIC_BYTES};
+use crate::config::{
+    CLIENT_ID_BYTES, MAX_TOPICS, MAX_TRUSTED_KEYS, NAME_BYTES, ROUTE_BYTES, TOPIC_BYTES,
+};
 
 /// A function name, e.g. `sensor-alert`.
 pub type Name = heapless::String<NAME_BYTES>;
@@ -53,6 +56,13 @@ pub struct DeviceSettings {
     pub client_id: heapless::String<CLIENT_ID_BYTES>,
     /// MQTT keep-alive in seconds (0 means 30).
     pub keep_alive_secs: u16,
+    /// Signature policy asked for by the settings; the firmware's
+    /// ([`Config::signature_policy`](crate::Config::signature_policy)) is
+    /// the floor.
+    pub signature_policy: Policy,
+    /// Ed25519 public keys that sign modules, used when the firmware has
+    /// none ([`Config::trusted_keys`](crate::Config::trusted_keys)).
+    pub trusted_keys: heapless::Vec<[u8; PUBLIC_KEY_LEN], MAX_TRUSTED_KEYS>,
 }
 
 impl DeviceSettings {

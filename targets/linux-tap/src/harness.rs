@@ -306,6 +306,17 @@ pub struct Device<'a> {
 impl<'a> Device<'a> {
     /// Starts `bin serve --flash <flash>` and waits for `/healthz`.
     pub fn start(ns: &'a Netns, bin: &Path, flash: &Path, log: &Path) -> Self {
+        Self::start_with(ns, bin, flash, log, &[])
+    }
+
+    /// The same with more `serve` options (the firmware's settings).
+    pub fn start_with(
+        ns: &'a Netns,
+        bin: &Path,
+        flash: &Path,
+        log: &Path,
+        options: &[&str],
+    ) -> Self {
         let out = fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -324,6 +335,7 @@ impl<'a> Device<'a> {
                 "--gateway",
                 HOST_IP,
             ])
+            .args(options)
             .env(
                 "RUST_LOG",
                 std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),

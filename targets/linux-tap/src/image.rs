@@ -15,6 +15,9 @@
 //!
 //! `wasm` paths are relative to the spec file. `manifest` is jinn-core's
 //! `Manifest` (limits, permissions, env, args); omitted fields take its defaults.
+//! Modules are written as they are: a signed module keeps its signature, which
+//! the device checks. `device` may also hold `"signature_policy"` (`off`,
+//! `audit`, `strict`) and `"trusted_keys"` (hex public keys, at most 4).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -23,7 +26,8 @@ use embedded_storage::nor_flash::NorFlash;
 use jinn_core::Manifest;
 use jinn_core::permissions::check_topic_filter;
 use jinn_embassy::catalog::CatalogWriter;
-use jinn_embassy::config::{MAX_FUNCTIONS, MAX_TOPICS};
+use jinn_core::signature::{Policy, PublicKey};
+use jinn_embassy::config::{MAX_FUNCTIONS, MAX_TOPICS, MAX_TRUSTED_KEYS};
 use jinn_embassy::flash::{Partitions, Region};
 use jinn_embassy::record::{Name, Route, Topic};
 use jinn_embassy::{Broker, DeviceSettings, FunctionRecord, Layout};
@@ -54,6 +58,12 @@ pub struct DeviceSpec {
     /// MQTT keep-alive in seconds (0: 30).
     #[serde(default)]
     pub keep_alive_secs: u16,
+    /// `off`, `audit` or `strict` (the firmware's policy is the floor).
+    #[serde(default)]
+    pub signature_policy: Policy,
+    /// Public keys (hex) trusted to sign modules, when the firmware has none.
+    #[serde(default)]
+    pub trusted_keys: Vec<PublicKey>,
 }
 
 /// One function of a [`Spec`].
@@ -161,12 +171,22 @@ impl Spec {
                 })
             }
         };
+        if self.device.trusted_keys.len() > MAX_TRUSTED_KEYS {
+            return Err(err(format!("more than {MAX_TRUSTED_KEYS} trusted keys")));
+        }
         let id = self.device.client_id.as_deref().unwrap_or("jinn");
         Ok(DeviceSettings {
             broker,
             client_id: heapless::String::try_from(id)
                 .map_err(|_| err(format!("client id `{id}` over 23 bytes")))?,
             keep_alive_secs: self.device.keep_alive_secs,
+            signature_policy: self.device.signature_policy,
+            trusted_keys: self
+                .device
+                .trusted_keys
+                .iter()
+                .map(|k| *k.as_bytes())
+                .collect::<heapless::Vec<_, MAX_TRUSTED_KEYS>>(),
         })
     }
 }

@@ -4,13 +4,15 @@ use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use jinn_core::signature::{Policy, PublicKey};
 use jinn_linux_tap::image::{self, Board};
 use jinn_linux_tap::serve::{self, ServeArgs};
 
 const USAGE: &str = "usage:
   jinn-tap image --spec SPEC.json --out FLASH.bin [--board host|nucleo-h743zi]
   jinn-tap serve --flash FLASH.bin [--tap tap0] [--ip 10.42.0.2/24] [--gateway 10.42.0.1]
-                 [--http-port 80] [--slice-fuel 10000]
+                 [--http-port 80] [--slice-fuel 10000] [--resident-modules 0]
+                 [--signature-policy off|audit|strict] [--trusted-key HEX]...
   jinn-tap measure [--requests 1000]";
 
 fn usage(message: &str) -> ExitCode {
@@ -83,6 +85,20 @@ fn serve_args(opts: &[(String, String)]) -> Result<ServeArgs, String> {
             .transpose()?,
         http_port: parse(opts, "http-port", 80)?,
         slice_fuel: parse(opts, "slice-fuel", 10_000)?,
+        resident_modules: parse(opts, "resident-modules", 0)?,
+        signature_policy: get(opts, "signature-policy")
+            .map(|p| Policy::parse(p).ok_or(format!("bad --signature-policy `{p}`")))
+            .transpose()?
+            .unwrap_or_default(),
+        trusted_keys: opts
+            .iter()
+            .filter(|(n, _)| n == "trusted-key")
+            .map(|(_, k)| {
+                PublicKey::from_hex(k)
+                    .map(|k| *k.as_bytes())
+                    .map_err(|e| format!("bad --trusted-key: {e}"))
+            })
+            .collect::<Result<_, _>>()?,
     })
 }
 

@@ -10,6 +10,7 @@ use embassy_executor::{Executor, Spawner};
 use embassy_net::{Ipv4Cidr, Stack, StackResources, StaticConfigV4};
 use embassy_net_tuntap::TunTapDevice;
 use embassy_time::{Duration, Instant};
+use jinn_core::signature::Policy;
 use jinn_embassy::http::{self, HttpBuffers};
 use jinn_embassy::mqtt::{self, MqttBuffers};
 use jinn_embassy::{Config, Jinn, Resources};
@@ -37,6 +38,12 @@ pub struct ServeArgs {
     pub http_port: u16,
     /// Fuel per slice.
     pub slice_fuel: u64,
+    /// Compiled modules kept in RAM (0: all).
+    pub resident_modules: usize,
+    /// The firmware's signature policy.
+    pub signature_policy: Policy,
+    /// The firmware's trusted keys.
+    pub trusted_keys: Vec<[u8; 32]>,
 }
 
 type Device = Jinn<HostFlash>;
@@ -98,6 +105,10 @@ fn start(spawner: Spawner, args: ServeArgs) {
         call_deadline: Duration::from_secs(30),
         unix_ns_at_boot: now_unix_ns.saturating_sub(Instant::now().as_micros() * 1000),
         layout: board.layout(),
+        resident_modules: args.resident_modules,
+        signature_policy: args.signature_policy,
+        // A firmware's keys are in its flash image: `'static` for the run.
+        trusted_keys: args.trusted_keys.clone().leak(),
         ..Config::default()
     };
     let seed = random_seed();
