@@ -27,9 +27,13 @@ fn verify(c: &mut Criterion) {
     for kib in [1usize, 16, 128, 1024] {
         let module: Vec<u8> = (0..kib * 1024).map(|i| (i * 31 % 251) as u8).collect();
         let file = signed(&module, &key);
-        group.bench_with_input(BenchmarkId::from_parameter(format!("{kib} KiB")), &file, |b, f| {
-            b.iter(|| check(black_box(f), Policy::Strict, &trusted).unwrap());
-        });
+        group.bench_with_input(
+            BenchmarkId::from_parameter(format!("{kib} KiB")),
+            &file,
+            |b, f| {
+                b.iter(|| check(black_box(f), Policy::Strict, &trusted).unwrap());
+            },
+        );
     }
     let echo = example("echo");
     let file = signed(&echo, &key);

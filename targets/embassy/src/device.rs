@@ -19,8 +19,8 @@ use crate::host::DeviceHost;
 use crate::kv::KvStore;
 use crate::modules::{Loaded, load_catalog};
 use crate::outbox::{Outbox, OutboxError};
-use crate::signing::Signing;
 use crate::record::DeviceSettings;
+use crate::signing::Signing;
 use crate::staging::Staging;
 use crate::storage::Storage;
 

@@ -54,5 +54,6 @@ mod testing;
 pub use config::{Config, Layout};
 pub use device::{BootError, Counters, Jinn, MqttState, Resources};
 pub use host::DeviceHost;
+pub use jinn_core::signature::Policy;
 pub use record::{Broker, DeviceSettings, FunctionRecord};
 pub use storage::Storage;

@@ -37,7 +37,9 @@ const FUNCTIONS: [(&str, &str); 7] = [
 fn spec(policy: &str, keys: &[String], functions: &[(&str, &str)]) -> Value {
     let functions: Vec<Value> = functions
         .iter()
-        .map(|(name, file)| json!({"name": name, "wasm": vector(file), "route": format!("/{name}")}))
+        .map(
+            |(name, file)| json!({"name": name, "wasm": vector(file), "route": format!("/{name}")}),
+        )
         .collect();
     json!({
         "device": {"client_id": "jinn-tap-sig", "signature_policy": policy, "trusted_keys": keys},
@@ -104,7 +106,10 @@ fn audit_catalog_runs_them_and_warns() {
         5,
         "{log}"
     );
-    assert!(log.contains("function double: module is signed twice"), "{log}");
+    assert!(
+        log.contains("function double: module is signed twice"),
+        "{log}"
+    );
 }
 
 #[test]
@@ -116,11 +121,20 @@ fn firmware_keys_and_policy_win_over_the_settings() {
     let flash = build_image(dir.path(), &spec("off", &[key("other")], &FUNCTIONS[..3]));
     let log = dir.path().join("device.log");
     let gojinn = key("gojinn");
-    let options = ["--signature-policy", "strict", "--trusted-key", gojinn.as_str()];
+    let options = [
+        "--signature-policy",
+        "strict",
+        "--trusted-key",
+        gojinn.as_str(),
+    ];
     let mut device = Device::start_with(&ns, Path::new(BIN), &flash, &log, &options);
     assert_eq!(functions(&mut device), 1, "{}", device.log());
     assert_eq!(get(&ns, "/good"), (200, "signed v1".into()));
-    assert_eq!(get(&ns, "/wrong-key").0, 404, "the settings cannot add a key");
+    assert_eq!(
+        get(&ns, "/wrong-key").0,
+        404,
+        "the settings cannot add a key"
+    );
     assert_eq!(get(&ns, "/unsigned").0, 404, "nor lower the policy");
     assert!(device.log().contains("the settings' ignored"));
 }

@@ -16,7 +16,7 @@ use embassy_stm32::rng::{self, Rng};
 use embassy_stm32::{bind_interrupts, eth};
 use jinn_embassy::http::{self, HttpBuffers};
 use jinn_embassy::mqtt::{self, MqttBuffers};
-use jinn_embassy::{Config, Jinn, Resources};
+use jinn_embassy::{Config, Jinn, Policy, Resources};
 use jinn_nucleo_h743zi::{TwoBlockHeap, fatal, info, unwrap};
 use static_cell::StaticCell;
 use {defmt_rtt as _, panic_probe as _};
@@ -68,6 +68,14 @@ async fn mqtt_task(
     mqtt::run(jinn, stack, buf).await
 }
 
+/// Public keys (Ed25519, 32 bytes: `jinn keygen`'s `.pub` decoded) whose
+/// signatures this firmware accepts on modules; when there are some, the
+/// device settings cannot add others. Empty: the settings' keys are used.
+const TRUSTED_KEYS: &[[u8; 32]] = &[];
+/// The least strict signature policy this firmware runs with (`Strict`
+/// once TRUSTED_KEYS holds the release key); the settings may only raise it.
+const SIGNATURE_POLICY: Policy = Policy::Off;
+
 #[embassy_executor::main]
 async fn main(spawner: Spawner) {
     let p = embassy_stm32::init(jinn_nucleo_h743zi::clocks());
@@ -100,6 +108,8 @@ async fn main(spawner: Spawner) {
     // 350-430 KiB each once compiled, the heap is 728 KiB.
     let config = Config {
         resident_modules: 1,
+        signature_policy: SIGNATURE_POLICY,
+        trusted_keys: TRUSTED_KEYS,
         ..Config::default()
     };
     let jinn = match Jinn::start(RESOURCES.init(Resources::new()), flash, config, seed) {
