@@ -1,5 +1,16 @@
-//! Shared pieces of the benchmarks: a host whose ports cost nothing, and the
-//! example guests.
+//! The benchmarks of Jinn against its peers (`scripts/bench.sh` runs them
+//! all; `jinn-bench run --smoke` is the harness's own test in CI), and the
+//! pieces the criterion benchmark shares: a host whose ports cost nothing,
+//! the example guests, hand-written modules.
+
+pub mod machine;
+pub mod native;
+pub mod orchestrate;
+pub mod report;
+pub mod runners;
+pub mod serve;
+pub mod stats;
+pub mod workloads;
 
 use std::path::{Path, PathBuf};
 
@@ -71,3 +82,32 @@ pub const MINIMAL_WAT: &str = r#"(module
   (func (export "_start")
     (i32.store (i32.const 0) (i32.const 64)) (i32.store (i32.const 4) (i32.const 26))
     (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))"#;
+
+/// A command module whose `_start` does nothing: instantiation alone.
+pub const EMPTY_WAT: &str = r#"(module
+  (memory (export "memory") 1)
+  (func (export "_start")))"#;
+
+/// A module with CoreMark's interface (`env.clock_ms`, `run() -> f32`) that
+/// loops briefly and scores 1: the smoke run's stand-in for CoreMark.
+pub const COREMARK_STANDIN_WAT: &str = r#"(module
+  (import "env" "clock_ms" (func $clock (result i32)))
+  (memory (export "memory") 1)
+  (func (export "run") (result f32)
+    (local $i i32) (local $acc i32)
+    (drop (call $clock))
+    (loop $l
+      (local.set $acc (i32.add (local.get $acc) (i32.mul (local.get $i) (local.get $i))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 100000))))
+    (f32.convert_i32_u (i32.add (i32.const 1) (i32.and (local.get $acc) (i32.const 0))))))"#;
+
+/// A hand-written module by name (`empty`, `minimal`), as binary.
+pub fn builtin(name: &str) -> Option<Vec<u8>> {
+    let wat = match name {
+        "empty" => EMPTY_WAT,
+        "minimal" => MINIMAL_WAT,
+        _ => return None,
+    };
+    wat::parse_str(wat).ok()
+}

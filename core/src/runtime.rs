@@ -92,6 +92,21 @@ impl EngineLimits {
     }
 }
 
+/// The wasmi configuration of every jinn engine: fuel on, eager
+/// compilation, the stack `limits`. Public so that measurements of the
+/// engine alone (CoreMark) run exactly what calls run.
+pub fn engine_config(limits: &EngineLimits) -> Config {
+    let mut config = Config::default();
+    config
+        .consume_fuel(true)
+        .compilation_mode(CompilationMode::Eager)
+        .set_max_recursion_depth(limits.max_recursion_depth)
+        .set_max_stack_height(limits.max_stack_bytes.max(limits.min_stack_bytes))
+        .set_min_stack_height(limits.min_stack_bytes)
+        .set_max_cached_stacks(limits.cached_stacks);
+    config
+}
+
 /// A wasmi engine configured for jinn (fuel on, eager compilation so that
 /// fuel never depends on which call happened to translate a function first,
 /// NaNs canonicalised for bit-reproducible floats) and the linker of the
@@ -105,15 +120,7 @@ pub struct Runtime<H: Host> {
 impl<H: Host> Runtime<H> {
     /// Creates the engine and defines every import of the host ABI.
     pub fn new(limits: EngineLimits) -> Self {
-        let mut config = Config::default();
-        config
-            .consume_fuel(true)
-            .compilation_mode(CompilationMode::Eager)
-            .set_max_recursion_depth(limits.max_recursion_depth)
-            .set_max_stack_height(limits.max_stack_bytes.max(limits.min_stack_bytes))
-            .set_min_stack_height(limits.min_stack_bytes)
-            .set_max_cached_stacks(limits.cached_stacks);
-        let engine = Engine::new(&config);
+        let engine = Engine::new(&engine_config(&limits));
         let mut linker = Linker::new(&engine);
         wasi::link(&mut linker)
             .and_then(|()| host::link(&mut linker))
