@@ -141,13 +141,7 @@ impl<H: Host> Runtime<H> {
     /// [`LoadError::NoEntryPoint`] when it has no `_start`.
     pub fn load(&self, wasm: &[u8]) -> Result<Function<H>, LoadError> {
         let prepared = prepare::prepare(wasm, self.limits.max_grows_per_function())?;
-        let module = Module::new(&self.engine, &prepared.wasm)
-            .map_err(|e| LoadError::Invalid(bounded_display(&e)))?;
-        imports::check(&module)?;
-        match module.get_export("_start") {
-            Some(ExternType::Func(ty)) if ty.params().is_empty() && ty.results().is_empty() => {}
-            _ => return Err(LoadError::NoEntryPoint),
-        }
+        let module = checked(&self.engine, &prepared.wasm)?;
         debug!("module loaded: {} bytes", wasm.len());
         Ok(Function {
             module,
@@ -157,6 +151,31 @@ impl<H: Host> Runtime<H> {
             max_slice_fuel: self.limits.max_slice_fuel.max(1),
         })
     }
+}
+
+/// Checks an untrusted module as [`Runtime::load`] does (valid WebAssembly,
+/// only provided imports, a `_start`) without keeping compiled code: wasmi
+/// validates every function but translates none, in an engine dropped on
+/// return. For targets that compile a module only when it is first called.
+///
+/// # Errors
+///
+/// As [`Runtime::load`].
+pub fn validate(limits: &EngineLimits, wasm: &[u8]) -> Result<(), LoadError> {
+    let prepared = prepare::prepare(wasm, limits.max_grows_per_function())?;
+    let mut config = engine_config(limits);
+    config.compilation_mode(CompilationMode::LazyTranslation);
+    checked(&Engine::new(&config), &prepared.wasm).map(drop)
+}
+
+fn checked(engine: &Engine, wasm: &[u8]) -> Result<Module, LoadError> {
+    let module = Module::new(engine, wasm).map_err(|e| LoadError::Invalid(bounded_display(&e)))?;
+    imports::check(&module)?;
+    match module.get_export("_start") {
+        Some(ExternType::Func(ty)) if ty.params().is_empty() && ty.results().is_empty() => {}
+        _ => return Err(LoadError::NoEntryPoint),
+    }
+    Ok(module)
 }
 
 /// A validated, compiled module, ready for any number of calls.

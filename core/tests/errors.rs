@@ -202,3 +202,40 @@ fn every_kind_has_a_test_above() {
     // (contract tests) and timeout to the host's deadline (interrupt test).
     assert_eq!(ErrorKind::ALL.len(), 12);
 }
+
+#[test]
+fn validation_alone_refuses_what_loading_refuses() {
+    use jinn_core::EngineLimits;
+    let validate = |w: &[u8]| jinn_core::runtime::validate(&EngineLimits::gateway(), w);
+    let ok = wat::parse_str(guest("", "", OK)).unwrap();
+    assert_eq!(validate(&ok), Ok(()));
+    // A type error deep in a function body: found without translating it.
+    let bad_body = wat::parse_str(
+        r#"(module (memory (export "memory") 1)
+             (func (export "_start") (drop (i32.add (i32.const 1) (i64.const 2)))))"#,
+    );
+    let bad_body = match bad_body {
+        Ok(w) => w,
+        // `wat` may refuse it itself; build the bytes by hand then.
+        Err(_) => wat::parse_str(
+            r#"(module (memory (export "memory") 1) (func (export "_start") (result i32) (i64.const 2)))"#,
+        )
+        .unwrap(),
+    };
+    assert!(matches!(validate(&bad_body), Err(LoadError::Invalid(_))));
+    assert!(matches!(
+        runtime().load(&bad_body),
+        Err(LoadError::Invalid(_))
+    ));
+    let no_start = wat::parse_str(r#"(module (func (export "main")))"#).unwrap();
+    assert_eq!(validate(&no_start), Err(LoadError::NoEntryPoint));
+    let unknown = wat::parse_str(guest(r#"(import "env" "x" (func))"#, "", OK)).unwrap();
+    assert_eq!(
+        validate(&unknown).unwrap_err().kind(),
+        ErrorKind::MissingImport
+    );
+    assert_eq!(
+        validate(b"junk").unwrap_err().kind(),
+        ErrorKind::InvalidModule
+    );
+}

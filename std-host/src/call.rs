@@ -112,16 +112,28 @@ pub fn run(
     let stdin = request.to_json();
     let input = record.then(|| stdin.clone());
     let started = Instant::now();
-    let (outcome, host, stop) = drive(
-        &loaded.function,
-        host,
-        loaded.manifest.clone(),
-        stdin,
-        loaded.spec.timeout,
-        config.pool.fuel_slice,
-        Some(cancel),
-        None,
-    );
+    // Compiled here when the module is not in memory (`modules` settings).
+    let (outcome, host, stop) = match loaded.function() {
+        Ok(function) => drive(
+            &function,
+            host,
+            loaded.manifest.clone(),
+            stdin,
+            loaded.spec.timeout,
+            config.pool.fuel_slice,
+            Some(cancel),
+            None,
+        ),
+        Err(e) => {
+            let outcome = Outcome {
+                result: Err(e),
+                fuel_used: 0,
+                stderr: Vec::new(),
+                stats: Default::default(),
+            };
+            (outcome, host, Stop::Ended)
+        }
+    };
     let elapsed = started.elapsed();
     let cancelled = stop == Stop::Cancelled;
 

@@ -6,12 +6,14 @@
 
 use std::process::ExitCode;
 
-use jinn_core::{EngineLimits, Runtime};
+use std::sync::Arc;
+
+use jinn_core::EngineLimits;
 
 use crate::cli::CheckArgs;
 use crate::config::{self, Overrides, Source};
-use crate::gateway::GatewayHost;
 use crate::metrics::Metrics;
+use crate::modules::Modules;
 use crate::state::Gateway;
 
 /// Runs `jinn check`.
@@ -24,8 +26,8 @@ pub fn main(args: CheckArgs) -> ExitCode {
         }
     };
     let checked = config::parse(&source, &Overrides::default()).and_then(|c| {
-        let runtime = Runtime::<GatewayHost>::new(EngineLimits::gateway());
-        Gateway::build(c, &runtime, &Metrics::default(), None)
+        let modules = Arc::new(Modules::new(c.modules, EngineLimits::gateway()));
+        Gateway::build(c, &modules, &Metrics::default(), None)
     });
     match checked {
         Ok(g) => {

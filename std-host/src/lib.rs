@@ -20,6 +20,7 @@ pub mod kv;
 pub mod logging;
 pub mod metrics;
 pub mod module_file;
+pub mod modules;
 pub mod outbox;
 pub mod pool;
 pub mod quota;

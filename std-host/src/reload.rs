@@ -27,7 +27,7 @@ pub async fn reload(shared: &Arc<Shared>, why: &str) -> bool {
         let source = Source::load(worker.config_path.as_deref())?;
         let config = config::parse(&source, &worker.overrides).map_err(|e| e.to_string())?;
         let previous = worker.current();
-        Gateway::build(config, &worker.runtime, &worker.metrics, Some(&previous))
+        Gateway::build(config, &worker.modules, &worker.metrics, Some(&previous))
             .map_err(|e| e.to_string())
     })
     .await;
@@ -67,6 +67,7 @@ fn warn_fixed_settings(shared: &Shared, new: &Gateway) {
         ("admin", old.admin != new.admin),
         ("data_dir", old.data_dir != new.data_dir),
         ("pool", old.pool != new.pool),
+        ("modules", old.modules != new.modules),
         (
             "reload, shutdown, outbox, crashes or log",
             (

@@ -12,7 +12,7 @@ use std::time::Duration;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use jinn_core::{EngineLimits, Runtime};
+use jinn_core::EngineLimits;
 use tokio::net::TcpListener;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::{Semaphore, watch};
@@ -21,6 +21,7 @@ use crate::cli::ServeArgs;
 use crate::config::{self, Overrides, Source};
 use crate::kv::Kv;
 use crate::metrics::Metrics;
+use crate::modules::Modules;
 use crate::outbox::Outbox;
 use crate::pool::Pool;
 use crate::shared::Shared;
@@ -77,11 +78,11 @@ async fn run(
         Ok(o) => o,
         Err(e) => return fail(e),
     };
-    let engine = Runtime::new(EngineLimits::gateway());
+    let modules = Arc::new(Modules::new(config.modules, EngineLimits::gateway()));
     let metrics = Metrics::default();
-    let (engine, metrics, built) = tokio::task::spawn_blocking(move || {
-        let built = Gateway::build(config, &engine, &metrics, None);
-        (engine, metrics, built)
+    let (modules, metrics, built) = tokio::task::spawn_blocking(move || {
+        let built = Gateway::build(config, &modules, &metrics, None);
+        (modules, metrics, built)
     })
     .await
     .expect("loading the modules does not panic");
@@ -96,7 +97,7 @@ async fn run(
     };
     let pool = Pool::new(gateway.config.pool.workers, gateway.config.pool.queue);
     let shared = Arc::new(Shared::new(
-        gateway, path, overrides, engine, pool, metrics, kv, outbox,
+        gateway, path, overrides, modules, pool, metrics, kv, outbox,
     ));
     let settings = &shared.startup;
 

@@ -4,12 +4,10 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
-use jinn_core::Runtime;
-
 use crate::config::{Config, Overrides};
-use crate::gateway::GatewayHost;
 use crate::kv::Kv;
 use crate::metrics::{Gauges, Metrics};
+use crate::modules::Modules;
 use crate::outbox::Outbox;
 use crate::pool::Pool;
 use crate::quota::Quotas;
@@ -25,8 +23,8 @@ pub struct Shared {
     pub config_path: Option<PathBuf>,
     /// Command-line overrides, applied again at each reload.
     pub overrides: Overrides,
-    /// The engine.
-    pub runtime: Runtime<GatewayHost>,
+    /// Compiled modules, shared by every generation.
+    pub modules: Arc<Modules>,
     /// Workers.
     pub pool: Pool,
     /// Metrics.
@@ -52,7 +50,7 @@ impl Shared {
         gateway: Gateway,
         config_path: Option<PathBuf>,
         overrides: Overrides,
-        runtime: Runtime<GatewayHost>,
+        modules: Arc<Modules>,
         pool: Pool,
         metrics: Metrics,
         kv: Kv,
@@ -71,7 +69,7 @@ impl Shared {
             current: RwLock::new(Arc::new(gateway)),
             config_path,
             overrides,
-            runtime,
+            modules,
             pool,
             metrics,
             quotas,

@@ -2,16 +2,18 @@
 //! and compiled, and their routing table. Immutable once built; a reload
 //! builds a new one and swaps it in (see [`crate::reload`]).
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use jinn_core::signature::{self, Checked, Status};
-use jinn_core::{Function, Manifest, Runtime};
+use jinn_core::{Function, InvokeError, Manifest};
 use sha2::{Digest, Sha256};
 
 use crate::config::{Config, ConfigErrors, FunctionSpec};
 use crate::gateway::GatewayHost;
 use crate::metrics::{FunctionMetrics, Metrics};
 use crate::module_file;
+use crate::modules::Modules;
 use crate::router::Router;
 
 /// A function ready to be called.
@@ -20,14 +22,26 @@ pub struct Loaded {
     pub spec: FunctionSpec,
     /// Its name, shared with every call's host.
     pub name: Arc<str>,
-    /// The compiled module.
-    pub function: Function<GatewayHost>,
     /// Limits, permissions, env.
     pub manifest: Arc<Manifest>,
     /// SHA-256 of the module file as read (with its signature, if any).
     pub sha256: [u8; 32],
     /// Its counters.
     pub metrics: Arc<FunctionMetrics>,
+    /// Where its compiled module is (shared with functions of the same bytes).
+    modules: Arc<Modules>,
+}
+
+impl Loaded {
+    /// Its compiled module (compiled now when it is not in memory).
+    ///
+    /// # Errors
+    ///
+    /// See [`Modules::get`].
+    #[allow(clippy::result_large_err)]
+    pub fn function(&self) -> Result<Function<GatewayHost>, InvokeError> {
+        self.modules.get(&self.sha256)
+    }
 }
 
 /// A configuration, loaded.
@@ -40,85 +54,94 @@ pub struct Gateway {
     pub functions: Vec<Arc<Loaded>>,
     /// The routing table (indices into `functions`).
     pub router: Router,
+    /// Holds its modules there while it exists.
+    modules: Arc<Modules>,
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        self.modules.release(&self.digests());
+    }
 }
 
 impl Gateway {
-    /// Loads every module of `config`. Modules whose bytes did not change
-    /// since `previous` are not compiled again.
+    /// Loads every module of `config` into `modules`: each distinct module
+    /// once, several at a time; modules already there (same bytes) are not
+    /// compiled again. The gateway holds its modules until it is dropped
+    /// (when the last call that started on it has ended).
     ///
     /// # Errors
     ///
     /// Every module that cannot be read or loaded, at its `module` key.
     pub fn build(
         config: Config,
-        runtime: &Runtime<GatewayHost>,
+        modules: &Arc<Modules>,
         metrics: &Metrics,
         previous: Option<&Gateway>,
     ) -> Result<Self, ConfigErrors> {
         let mut errors = Vec::new();
-        let mut functions = Vec::new();
+        let mut read = Vec::new();
         for spec in &config.functions {
             let bytes = match module_file::read(&spec.module) {
-                Ok(b) => b,
+                Ok(bytes) => bytes,
                 Err(e) => {
                     errors.push(spec.module_at.error(e.to_string()));
                     continue;
                 }
             };
-            let module =
-                match signature::check(&bytes, spec.signature.policy, &spec.signature.trusted) {
-                    Ok(checked) => {
-                        log_signature(spec, &checked);
-                        checked.module
-                    }
-                    Err(e) => {
-                        errors.push(
-                            spec.module_at
-                                .error(format!("{}: {e}", spec.module.display())),
-                        );
-                        continue;
-                    }
-                };
-            let sha256: [u8; 32] = Sha256::digest(&bytes).into();
-            let reused = previous.and_then(|p| {
-                p.functions
-                    .iter()
-                    .find(|l| l.sha256 == sha256 && l.spec.module == spec.module)
-                    .map(|l| l.function.clone())
-            });
-            let loaded = match reused {
-                Some(f) => Ok(f),
-                None => runtime.load(module),
-            };
-            let function = match loaded {
-                Ok(f) => f,
-                Err(e) => {
-                    errors.push(
-                        spec.module_at
-                            .error(format!("{}: {e}", spec.module.display())),
-                    );
-                    continue;
+            match signature::check(&bytes, spec.signature.policy, &spec.signature.trusted) {
+                Ok(checked) => {
+                    log_signature(spec, &checked);
+                    // Keyed by the file as read; compiled without its signature.
+                    let sha256: [u8; 32] = Sha256::digest(&bytes).into();
+                    read.push((spec, sha256, Arc::<[u8]>::from(checked.module)));
                 }
-            };
+                Err(e) => errors.push(
+                    spec.module_at
+                        .error(format!("{}: {e}", spec.module.display())),
+                ),
+            }
+        }
+        let wanted: Vec<_> = read.iter().map(|(_, d, b)| (*d, b.clone())).collect();
+        let failed = modules.prepare(&wanted);
+        let mut functions = Vec::new();
+        for (spec, sha256, _) in read {
+            if let Some(e) = failed.get(&sha256) {
+                errors.push(
+                    spec.module_at
+                        .error(format!("{}: {e}", spec.module.display())),
+                );
+                continue;
+            }
             functions.push(Arc::new(Loaded {
                 name: spec.name.as_str().into(),
                 manifest: Arc::new(spec.manifest.clone()),
                 metrics: metrics.function(&spec.name),
                 spec: spec.clone(),
-                function,
                 sha256,
+                modules: modules.clone(),
             }));
         }
         if !errors.is_empty() {
+            // Forget what this failed build added (what others hold stays).
+            modules.forget_unheld(&wanted.iter().map(|(d, _)| *d).collect());
             return Err(ConfigErrors(errors));
         }
         let router = Router::new(&config.functions);
-        Ok(Self {
+        let gateway = Self {
             generation: previous.map_or(1, |p| p.generation + 1),
             config,
             functions,
             router,
-        })
+            modules: modules.clone(),
+        };
+        modules.hold(&gateway.digests());
+        Ok(gateway)
+    }
+
+    /// The modules this configuration uses.
+    pub fn digests(&self) -> HashSet<[u8; 32]> {
+        self.functions.iter().map(|f| f.sha256).collect()
     }
 
     /// The files a change of which triggers a reload: the config file and the modules.

@@ -45,7 +45,7 @@ thread_local! {
 /// A 128-bit trace id in hex, as the gateway makes one for a request without.
 fn trace_id() -> String {
     RNG.with(|rng| {
-        let mut next = || {
+        let next = || {
             let mut x = rng.get();
             x ^= x << 13;
             x ^= x >> 7;

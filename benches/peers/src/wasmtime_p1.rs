@@ -7,7 +7,7 @@
 //! 64 KiB), which is how users tune it for many short calls;
 //! `--engine wasmtime-pooling` is the pooling allocator with its defaults.
 
-use anyhow::{Context as _, Result, bail};
+use anyhow::{Context as _, bail};
 use jinn_bench_kit::{Options, Record, peak_rss_kib, time_calls};
 use wasmtime::{
     Config, Engine, InstanceAllocationStrategy, InstancePre, Linker, Module,
@@ -20,7 +20,12 @@ use wasmtime_wasi::{I32Exit, WasiCtxBuilder};
 /// Output cap of a call, as Jinn's default stdout limit.
 const STDOUT_CAP: usize = 5 << 20;
 
-fn engine(kind: &str) -> Result<Engine> {
+/// wasmtime's own error, as an `anyhow` one.
+fn wt<T>(r: wasmtime::Result<T>) -> anyhow::Result<T> {
+    r.map_err(|e| anyhow::anyhow!("{e:?}"))
+}
+
+fn engine(kind: &str) -> anyhow::Result<Engine> {
     let mut pool = PoolingAllocationConfig::default();
     match kind {
         "wasmtime-tuned" => {
@@ -34,11 +39,11 @@ fn engine(kind: &str) -> Result<Engine> {
     config
         .strategy(Strategy::Cranelift)
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
-    Engine::new(&config)
+    wt(Engine::new(&config))
 }
 
 /// One call: instantiate, run `_start`, return stdout.
-fn call(engine: &Engine, pre: &InstancePre<WasiP1Ctx>, stdin: &[u8]) -> Result<Vec<u8>> {
+fn call(engine: &Engine, pre: &InstancePre<WasiP1Ctx>, stdin: &[u8]) -> wasmtime::Result<Vec<u8>> {
     let stdout = MemoryOutputPipe::new(STDOUT_CAP);
     let ctx = WasiCtxBuilder::new()
         .stdin(MemoryInputPipe::new(stdin.to_vec()))
@@ -58,7 +63,7 @@ fn call(engine: &Engine, pre: &InstancePre<WasiP1Ctx>, stdin: &[u8]) -> Result<V
     Ok(stdout.contents().to_vec())
 }
 
-pub fn main(options: &Options) -> Result<Option<Record>> {
+pub fn main(options: &Options) -> anyhow::Result<Option<Record>> {
     let kind = options.required("engine").map_err(anyhow::Error::msg)?;
     let wasm_path = options.required("wasm").map_err(anyhow::Error::msg)?;
     let stdin_path = options.required("stdin").map_err(anyhow::Error::msg)?;
@@ -69,10 +74,12 @@ pub fn main(options: &Options) -> Result<Option<Record>> {
     let engine = engine(kind)?;
     let wasm = std::fs::read(wasm_path).with_context(|| format!("reading {wasm_path}"))?;
     let stdin = std::fs::read(stdin_path).with_context(|| format!("reading {stdin_path}"))?;
-    let module = Module::new(&engine, &wasm)?;
+    let module = wt(Module::new(&engine, &wasm))?;
     let mut linker: Linker<WasiP1Ctx> = Linker::new(&engine);
-    wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |ctx| ctx)?;
-    let pre = linker.instantiate_pre(&module)?;
+    wt(wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |ctx| {
+        ctx
+    }))?;
+    let pre = wt(linker.instantiate_pre(&module))?;
     let mut failure = None;
     let (samples_ns, output) =
         time_calls(warmup, iterations, || match call(&engine, &pre, &stdin) {
@@ -83,7 +90,7 @@ pub fn main(options: &Options) -> Result<Option<Record>> {
             }
         });
     if let Some(e) = failure {
-        return Err(e.context("a call failed"));
+        bail!("a call failed: {e:?}");
     }
     Ok(Some(Record {
         samples_ns,

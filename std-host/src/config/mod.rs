@@ -149,6 +149,17 @@ pub struct PoolSettings {
 /// `pool.fuel_slice` when the configuration sets none: the gateway engine's cap.
 pub const DEFAULT_FUEL_SLICE: u64 = jinn_core::EngineLimits::gateway().max_slice_fuel;
 
+/// When compiled modules are made and how many stay in memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ModuleSettings {
+    /// Compile a module when its function is first called instead of at
+    /// load (every module is still validated at load).
+    pub on_first_use: bool,
+    /// Compiled modules kept in memory at most (the least recently used
+    /// are dropped and compiled again when called); 0 keeps them all.
+    pub resident: usize,
+}
+
 /// CORS allowlist.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Cors {
@@ -248,6 +259,8 @@ pub struct Config {
     pub admin: AdminSettings,
     /// Worker pool.
     pub pool: PoolSettings,
+    /// Compiled modules.
+    pub modules: ModuleSettings,
     /// Watch the config and module files.
     pub watch: bool,
     /// How often they are checked.

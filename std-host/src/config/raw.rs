@@ -16,6 +16,7 @@ pub struct RawConfig {
     pub http: RawHttp,
     pub admin: RawAdmin,
     pub pool: RawPool,
+    pub modules: RawModules,
     pub reload: RawReload,
     pub shutdown: RawShutdown,
     pub cors: RawCors,
@@ -53,6 +54,13 @@ pub struct RawPool {
     pub queue_timeout: Option<Dur>,
     pub retry_after: Option<Dur>,
     pub fuel_slice: Option<Spanned<u64>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawModules {
+    pub compile: Option<Spanned<String>>,
+    pub resident: Option<Spanned<u32>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -14,7 +14,7 @@ use super::raw::{RawConfig, RawFunction};
 use super::values::SecretSource;
 use super::{
     AdminSettings, Config, ConfigError, ConfigErrors, Cors, DEFAULT_FUEL_SLICE, FunctionSpec,
-    HttpSettings, Location, Overrides, PoolSettings, Route, RouteKind, Source,
+    HttpSettings, Location, ModuleSettings, Overrides, PoolSettings, Route, RouteKind, Source,
 };
 
 pub(super) const DEFAULT_LISTEN: SocketAddr =
@@ -175,6 +175,7 @@ impl Validator<'_> {
         let http = self.http(&raw, ov);
         let admin = self.admin(&raw, ov);
         let pool = self.pool(&raw);
+        let modules = self.modules(&raw);
         let cors = self.cors(&raw);
 
         let watch_interval = raw.reload.interval.map_or(Duration::from_secs(1), |d| d.0);
@@ -198,6 +199,7 @@ impl Validator<'_> {
             http,
             admin,
             pool,
+            modules,
             watch: raw.reload.watch.unwrap_or(true),
             watch_interval: watch_interval.max(Duration::from_millis(100)),
             drain_timeout: raw
@@ -322,6 +324,31 @@ impl Validator<'_> {
                 .map_or(Duration::from_secs(5), |d| d.0),
             retry_after: raw.pool.retry_after.map_or(Duration::from_secs(1), |d| d.0),
             fuel_slice,
+        }
+    }
+
+    fn modules(&mut self, raw: &RawConfig) -> ModuleSettings {
+        let on_first_use = match &raw.modules.compile {
+            None => false,
+            Some(c) if c.get_ref() == "eager" => false,
+            Some(c) if c.get_ref() == "on_first_use" => true,
+            Some(c) => {
+                self.err(
+                    c.span(),
+                    "modules.compile",
+                    format!("{:?}: use \"eager\" or \"on_first_use\"", c.get_ref()),
+                );
+                false
+            }
+        };
+        let resident = raw
+            .modules
+            .resident
+            .as_ref()
+            .map_or(0, |r| *r.get_ref() as usize);
+        ModuleSettings {
+            on_first_use,
+            resident,
         }
     }
 
