@@ -23,6 +23,11 @@ cargo build --locked -p jinn-heap-probe --release --target wasm32-wasip1
 step "tests"
 cargo test --workspace --locked
 
+step "benchmark harness (smoke: each workload once, Jinn only)"
+target_dir="${CARGO_TARGET_DIR:-target}"
+cargo run --locked -q -p jinn-benches --bin jinn-bench -- run --smoke --root . \
+    --jinn "$target_dir/debug/jinn" --out "$target_dir/bench/smoke"
+
 step "no_std builds of jinn-core"
 for target in thumbv7em-none-eabihf thumbv8m.main-none-eabihf riscv32imac-unknown-none-elf; do
     for features in "" "log" "defmt"; do

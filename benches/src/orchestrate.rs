@@ -52,7 +52,7 @@ impl Settings {
     ///
     /// When one is malformed or the workload list cannot be read.
     pub fn from_options(o: &Options, words: &[String]) -> Result<Self, String> {
-        let root = PathBuf::from(o.get("root").unwrap_or("."));
+        let root = std::path::absolute(o.get("root").unwrap_or(".")).map_err(|e| e.to_string())?;
         let smoke = words.iter().any(|w| w == "--smoke");
         let workloads =
             Workloads::read(&root.join(o.get("workloads").unwrap_or("benches/workloads.toml")))?;

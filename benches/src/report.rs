@@ -82,6 +82,17 @@ impl Report {
             .find(|r| r.contender.starts_with("jinn"))
     }
 
+    /// The groups, in the order they first appear.
+    fn groups(&self) -> Vec<&str> {
+        let mut groups: Vec<&str> = Vec::new();
+        for r in &self.rows {
+            if !groups.contains(&r.group.as_str()) {
+                groups.push(&r.group);
+            }
+        }
+        groups
+    }
+
     /// Jinn's median divided by this row's (the same unit, the same rounds).
     pub fn ratio(&self, row: &Row) -> Option<f64> {
         let base = self.baseline(row)?;
@@ -102,9 +113,7 @@ impl Report {
         };
         write("results.json", &json)?;
         write("results.md", &self.markdown())?;
-        let mut groups: Vec<&str> = self.rows.iter().map(|r| r.group.as_str()).collect();
-        groups.dedup();
-        for group in groups {
+        for group in self.groups() {
             let rows: Vec<&Row> = self.rows.iter().filter(|r| r.group == group).collect();
             chart(&dir.join(format!("{}.svg", file_name(group))), group, &rows)?;
         }
@@ -122,9 +131,7 @@ impl Report {
             let _ = writeln!(md, "- {k}: {v}");
         }
         let _ = writeln!(md, "- rounds: {} (contenders alternating)\n", self.rounds);
-        let mut groups: Vec<&str> = self.rows.iter().map(|r| r.group.as_str()).collect();
-        groups.dedup();
-        for group in groups {
+        for group in self.groups() {
             let _ = writeln!(md, "## {group}\n");
             let first = self.rows.iter().find(|r| r.group == group).map(|r| r.unit);
             let p99 = if first == Some(Unit::RequestsPerSecond) {

@@ -148,3 +148,19 @@ fn signature_policy_defaults_like_gojinn_and_functions_override() {
         "{e:?}"
     );
 }
+
+#[test]
+fn module_settings_are_read_and_a_bad_mode_is_named() {
+    let c = parse(&src(OK), &Overrides::default()).unwrap();
+    assert_eq!(c.modules, super::ModuleSettings::default());
+    let text = format!("[modules]\ncompile = \"on_first_use\"\nresident = 3\n{OK}");
+    let c = parse(&src(&text), &Overrides::default()).unwrap();
+    assert!(c.modules.on_first_use);
+    assert_eq!(c.modules.resident, 3);
+    let bad = errors(&format!("[modules]\ncompile = \"lazy\"\n{OK}"));
+    assert_eq!(bad.len(), 1);
+    assert!(
+        bad[0].starts_with("t.toml:2:11: modules.compile: \"lazy\""),
+        "{bad:?}"
+    );
+}
