@@ -391,10 +391,8 @@ fn run_in(s: &Settings, scratch: &Path) -> Result<Report, String> {
                 }
             }
         }
-        if s.wants("P8") {
-            if let Some(cm) = &coremark {
-                run_p8(s, cm, &jinns, round, &mut table)?;
-            }
+        if let (true, Some(cm)) = (s.wants("P8"), &coremark) {
+            run_p8(s, cm, &jinns, round, &mut table)?;
         }
         if let Some(servers) = &p3 {
             for &c in connections {
@@ -525,7 +523,7 @@ fn start_p3(
     s: &Settings,
     scratch: &Path,
     notes: &mut Vec<String>,
-) -> Result<(Vec<(String, String, u32)>, Vec<Keep>), String> {
+) -> Result<(Vec<Served>, Vec<Keep>), String> {
     let dir = scratch.join("p3");
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let functions: Vec<FunctionEntry> = s
@@ -592,6 +590,9 @@ fn servers_addr(keep: &[Keep]) -> std::net::SocketAddr {
         Keep::Child(_) => unreachable!("jinn serve is first"),
     }
 }
+
+/// A server under load: its label, URL and pid.
+type Served = (String, String, u32);
 
 /// A server process, stopped when dropped.
 enum Keep {

@@ -60,6 +60,8 @@ impl Modules {
     /// new ones are validated, and compiled unless they wait for their first
     /// call (or the resident cap is reached), several at a time. Returns the
     /// error of each module that cannot be loaded.
+    // `LoadError` is large by design (bounded, allocation-free details).
+    #[allow(clippy::result_large_err)]
     pub fn prepare(&self, wanted: &[(Digest, Arc<[u8]>)]) -> HashMap<Digest, LoadError> {
         let mut new: Vec<(Digest, Arc<[u8]>)> = Vec::new();
         {
