@@ -204,6 +204,7 @@ fn every_kind_has_a_test_above() {
 }
 
 #[test]
+#[allow(clippy::result_large_err)]
 fn validation_alone_refuses_what_loading_refuses() {
     use jinn_core::EngineLimits;
     let validate = |w: &[u8]| jinn_core::runtime::validate(&EngineLimits::gateway(), w);
