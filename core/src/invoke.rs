@@ -10,7 +10,8 @@ use alloc::vec::Vec;
 
 use wasmi::{Func, Linker, Module, ResumableCall, ResumableCallOutOfFuel, Store, TrapCode};
 
-use crate::contract::{OutputError, Response};
+use jinn_contract::{OutputError, Response};
+
 use crate::error::{InvokeError, TrapKind, bounded_display};
 use crate::fault::HostFault;
 use crate::manifest::Manifest;
@@ -167,7 +168,7 @@ impl<H: Host> Invocation<H> {
         let result = ended.and_then(|()| {
             Response::from_guest_output(&state.stdout).map_err(|e| match e {
                 OutputError::Empty => InvokeError::EmptyOutput,
-                OutputError::Bad(detail) => InvokeError::BadOutput(detail),
+                OutputError::Bad(e) => InvokeError::BadOutput(bounded_display(&e)),
             })
         });
         let outcome = Outcome {

@@ -30,10 +30,13 @@
 
 extern crate alloc;
 
+/// The contract with functions (envelopes, JSON form, header rules, trigger
+/// envelopes), from `jinn-contract`.
+pub use jinn_contract as contract;
+
 #[macro_use]
 mod fmt;
 
-pub mod contract;
 pub mod error;
 mod fault;
 mod host;
@@ -52,12 +55,12 @@ mod state;
 pub mod stats;
 mod wasi;
 
-pub use contract::{Headers, Request, Response};
 pub use error::{ErrorKind, InvokeError, LoadError, Stream, TrapKind};
-pub use host::{
+pub use invoke::{Invocation, Outcome, Progress};
+pub use jinn_contract::abi::{
     PUBLISH_DENIED, PUBLISH_INVALID, PUBLISH_OK, PUBLISH_TOO_LARGE, PUBLISH_UNAVAILABLE,
 };
-pub use invoke::{Invocation, Outcome, Progress};
+pub use jinn_contract::{Headers, Request, Response};
 pub use limits::Limits;
 pub use manifest::Manifest;
 pub use permissions::Permissions;

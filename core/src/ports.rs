@@ -9,6 +9,8 @@
 use alloc::vec::Vec;
 use core::fmt;
 
+pub use jinn_contract::Qos;
+
 /// Wall-clock and monotonic time, in nanoseconds.
 pub trait Clock {
     /// Nanoseconds since the Unix epoch (WASI `realtime`).
@@ -64,30 +66,6 @@ pub trait KvStore {
     /// [`KvError`] when the write could not be made; the guest is not told
     /// (Gojinn's `host_kv_set` returns nothing), the call's stats count it.
     fn kv_set(&mut self, key: &str, value: &[u8]) -> Result<(), KvError>;
-}
-
-/// MQTT quality of service.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum Qos {
-    /// At most once.
-    AtMostOnce = 0,
-    /// At least once.
-    AtLeastOnce = 1,
-    /// Exactly once.
-    ExactlyOnce = 2,
-}
-
-impl Qos {
-    /// From the wire value 0, 1 or 2.
-    pub fn from_i32(value: i32) -> Option<Self> {
-        match value {
-            0 => Some(Self::AtMostOnce),
-            1 => Some(Self::AtLeastOnce),
-            2 => Some(Self::ExactlyOnce),
-            _ => None,
-        }
-    }
 }
 
 /// A publish could not be accepted.

@@ -3,19 +3,15 @@
 
 use core::fmt;
 
+use jinn_contract::abi::{
+    PUBLISH_DENIED, PUBLISH_INVALID, PUBLISH_OK, PUBLISH_TOO_LARGE, PUBLISH_UNAVAILABLE,
+};
+
 use crate::imports;
 
-/// Delivery guarantee asked of the publisher (MQTT QoS levels).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum QoS {
-    /// Fire and forget (QoS 0).
-    #[default]
-    AtMostOnce = 0,
-    /// Delivered at least once, maybe more (QoS 1).
-    AtLeastOnce = 1,
-    /// Delivered exactly once (QoS 2).
-    ExactlyOnce = 2,
-}
+/// Delivery guarantee asked of the publisher (MQTT QoS levels): `AtMostOnce`
+/// (the default), `AtLeastOnce`, `ExactlyOnce`. The runtime's own type.
+pub use jinn_contract::Qos as QoS;
 
 /// Why the host refused a [`publish`]. Each variant is one of the host's
 /// negative return codes.
@@ -39,11 +35,11 @@ impl PublishError {
     /// Maps a host return code to a result: `0` is `Ok`.
     pub fn from_code(code: i32) -> Result<(), PublishError> {
         match code {
-            0 => Ok(()),
-            -1 => Err(PublishError::PermissionDenied),
-            -2 => Err(PublishError::InvalidTopic),
-            -3 => Err(PublishError::Unavailable),
-            -4 => Err(PublishError::PayloadTooLarge),
+            PUBLISH_OK => Ok(()),
+            PUBLISH_DENIED => Err(PublishError::PermissionDenied),
+            PUBLISH_INVALID => Err(PublishError::InvalidTopic),
+            PUBLISH_UNAVAILABLE => Err(PublishError::Unavailable),
+            PUBLISH_TOO_LARGE => Err(PublishError::PayloadTooLarge),
             other => Err(PublishError::Other(other)),
         }
     }
@@ -51,10 +47,10 @@ impl PublishError {
     /// The host's return code for this error.
     pub fn code(self) -> i32 {
         match self {
-            PublishError::PermissionDenied => -1,
-            PublishError::InvalidTopic => -2,
-            PublishError::Unavailable => -3,
-            PublishError::PayloadTooLarge => -4,
+            PublishError::PermissionDenied => PUBLISH_DENIED,
+            PublishError::InvalidTopic => PUBLISH_INVALID,
+            PublishError::Unavailable => PUBLISH_UNAVAILABLE,
+            PublishError::PayloadTooLarge => PUBLISH_TOO_LARGE,
             PublishError::Other(code) => code,
         }
     }

@@ -4,10 +4,12 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::Read;
 
-use serde::de::{self, DeserializeOwned, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde::{Deserialize, Serialize};
+use jinn_contract::body::{self, BodyError};
+use jinn_contract::json::RawRequest;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::{Error, base64};
+use crate::Error;
 
 /// One HTTP-style request, as the runtime hands it to a function.
 ///
@@ -18,31 +20,60 @@ use crate::{Error, base64};
 ///  "body": "...", "trace_id": "...", "body_encoding": "base64"}
 /// ```
 ///
-/// Every field is optional; unknown fields are ignored. `body_encoding` is
-/// present only when the body is not UTF-8, and then `body` is padded
-/// standard base64.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+/// Every field is optional (`null` reads as absent); unknown fields are
+/// ignored. `body_encoding` is present only when the body is not UTF-8, and
+/// then `body` is padded standard base64. The format is jinn-contract's, the
+/// one the runtime writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
     /// The HTTP method, e.g. `GET`.
     pub method: String,
     /// The request target: path and optional query, e.g. `/items?id=3`.
     pub uri: String,
     /// Header names to their values, in the order received. The runtime sends
-    /// names as the client wrote them; use [`Request::header`] for a
-    /// case-insensitive lookup.
-    #[serde(deserialize_with = "de_headers")]
+    /// Go-style names (`X-Api-Key`, whatever case the client used); use
+    /// [`Request::header`] for a case-insensitive lookup.
     pub headers: BTreeMap<String, Vec<String>>,
     /// The body as text; base64 when [`Request::body_encoding`] says so. Use
     /// [`Request::body_bytes`] to get the raw bytes in either case.
-    #[serde(deserialize_with = "de_nullable")]
     pub body: String,
     /// `Some("base64")` when the body was not UTF-8 and `body` holds base64.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub body_encoding: Option<String>,
     /// The runtime's trace id for this invocation, when it has one.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub trace_id: Option<String>,
+}
+
+impl From<RawRequest> for Request {
+    fn from(raw: RawRequest) -> Self {
+        Request {
+            method: raw.method,
+            uri: raw.uri,
+            headers: raw.headers,
+            body: raw.body,
+            body_encoding: raw.body_encoding,
+            trace_id: raw.trace_id,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Request {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        RawRequest::deserialize(deserializer).map(Request::from)
+    }
+}
+
+impl Serialize for Request {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        jinn_contract::json::RequestDoc {
+            method: &self.method,
+            uri: &self.uri,
+            headers: &self.headers,
+            body: &self.body,
+            body_encoding: self.body_encoding.as_deref(),
+            trace_id: self.trace_id.as_deref(),
+        }
+        .serialize(serializer)
+    }
 }
 
 impl Default for Request {
@@ -79,19 +110,18 @@ impl Request {
 
     /// Whether `body` holds base64 rather than text.
     pub fn is_base64(&self) -> bool {
-        self.body_encoding
-            .as_deref()
-            .is_some_and(|e| e.eq_ignore_ascii_case("base64"))
+        body::is_base64(self.body_encoding.as_deref())
     }
 
     /// The body's raw bytes: base64-decoded when `body_encoding` is
     /// `base64`, the text's bytes when there is no encoding.
     pub fn body_bytes(&self) -> Result<Cow<'_, [u8]>, Error> {
-        match self.body_encoding.as_deref() {
-            None | Some("") => Ok(Cow::Borrowed(self.body.as_bytes())),
-            Some(_) if self.is_base64() => Ok(Cow::Owned(base64::decode(&self.body)?)),
-            Some(other) => Err(Error::UnknownBodyEncoding(other.to_string())),
-        }
+        body::decode(&self.body, self.body_encoding.as_deref()).map_err(|e| match e {
+            BodyError::Base64(e) => Error::Base64(e.into()),
+            BodyError::UnknownEncoding => {
+                Error::UnknownBodyEncoding(self.body_encoding.clone().unwrap_or_default())
+            }
+        })
     }
 
     /// Parses the body (decoded first if it is base64) as JSON.
@@ -168,94 +198,6 @@ fn decode_component(text: &str) -> String {
 fn hex_pair(high: u8, low: u8) -> Option<u8> {
     let digit = |c: u8| (c as char).to_digit(16);
     Some((digit(high)? * 16 + digit(low)?) as u8)
-}
-
-/// `null` reads as the field's default (Go hosts write nil maps and slices as
-/// `null`).
-fn de_nullable<'de, D, T>(deserializer: D) -> Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de> + Default,
-{
-    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
-}
-
-/// Headers: an object whose values are arrays of strings, a single string,
-/// or `null`; the whole object may be `null`.
-fn de_headers<'de, D>(deserializer: D) -> Result<BTreeMap<String, Vec<String>>, D::Error>
-where
-    D: Deserializer<'de>,
-{
-    struct HeadersVisitor;
-
-    impl<'de> Visitor<'de> for HeadersVisitor {
-        type Value = BTreeMap<String, Vec<String>>;
-
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("a map of header names to string arrays")
-        }
-
-        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(BTreeMap::new())
-        }
-
-        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(BTreeMap::new())
-        }
-
-        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-            d.deserialize_any(self)
-        }
-
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            let mut headers = BTreeMap::new();
-            while let Some((name, HeaderValues(values))) = map.next_entry()? {
-                headers.insert(name, values);
-            }
-            Ok(headers)
-        }
-    }
-
-    deserializer.deserialize_option(HeadersVisitor)
-}
-
-/// The values of one header: `["a", "b"]`, `"a"` or `null`.
-struct HeaderValues(Vec<String>);
-
-impl<'de> Deserialize<'de> for HeaderValues {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ValuesVisitor;
-
-        impl<'de> Visitor<'de> for ValuesVisitor {
-            type Value = HeaderValues;
-
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a string or an array of strings")
-            }
-
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<HeaderValues, E> {
-                Ok(HeaderValues(vec![v.to_string()]))
-            }
-
-            fn visit_string<E: de::Error>(self, v: String) -> Result<HeaderValues, E> {
-                Ok(HeaderValues(vec![v]))
-            }
-
-            fn visit_unit<E: de::Error>(self) -> Result<HeaderValues, E> {
-                Ok(HeaderValues(Vec::new()))
-            }
-
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<HeaderValues, A::Error> {
-                let mut values = Vec::with_capacity(seq.size_hint().unwrap_or(1));
-                while let Some(value) = seq.next_element()? {
-                    values.push(value);
-                }
-                Ok(HeaderValues(values))
-            }
-        }
-
-        deserializer.deserialize_any(ValuesVisitor)
-    }
 }
 
 #[cfg(test)]
@@ -345,7 +287,7 @@ mod tests {
         }
         let req = Request::parse(br#"{"body":"{\"v\":3}"}"#).unwrap();
         assert_eq!(req.json::<Reading>().unwrap(), Reading { v: 3 });
-        let encoded = base64::encode(br#"{"v":4}"#);
+        let encoded = crate::base64::encode(br#"{"v":4}"#);
         let input = format!(r#"{{"body":"{encoded}","body_encoding":"base64"}}"#);
         let req = Request::parse(input.as_bytes()).unwrap();
         assert_eq!(req.json::<Reading>().unwrap(), Reading { v: 4 });

@@ -3,9 +3,9 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use serde::{Deserialize, Serialize};
-
-use crate::base64;
+use jinn_contract::body;
+use jinn_contract::json::{RawResponse, ResponseDoc};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// One response, built with chained calls and written with
 /// [`Response::send`].
@@ -29,19 +29,52 @@ use crate::base64;
 ///     r#"{"status":201,"headers":{"Content-Type":["text/plain; charset=utf-8"]},"body":"created\n"}"#
 /// );
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Response {
     /// The HTTP status code. `0` is read by the runtime as `200`.
     pub status: u16,
     /// Header names to their values.
-    #[serde(default)]
     pub headers: BTreeMap<String, Vec<String>>,
     /// The body: text, or base64 when `body_encoding` is `Some("base64")`.
-    #[serde(default)]
     pub body: String,
     /// `Some("base64")` when `body` holds base64-encoded bytes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body_encoding: Option<String>,
+}
+
+impl Response {
+    /// The document that writes it (jinn-contract's response format).
+    fn doc(&self) -> ResponseDoc<'_> {
+        ResponseDoc {
+            status: self.status,
+            headers: &self.headers,
+            body: &self.body,
+            body_encoding: self.body_encoding.as_deref(),
+        }
+    }
+}
+
+impl Serialize for Response {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.doc().serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Response {
+    /// Reads a response document as the runtime does (absent fields and
+    /// `null` are defaults, header values may be single strings); a status
+    /// that is not a `u16` is an error.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = RawResponse::deserialize(deserializer)?;
+        let status = u16::try_from(raw.status).map_err(|_| {
+            serde::de::Error::custom(format_args!("status {} out of range", raw.status))
+        })?;
+        Ok(Response {
+            status,
+            headers: raw.headers,
+            body: raw.body,
+            body_encoding: raw.body_encoding,
+        })
+    }
 }
 
 impl Default for Response {
@@ -111,16 +144,9 @@ impl Response {
     /// Sets a body of raw bytes: sent as text when they are UTF-8, otherwise
     /// as base64 with `body_encoding` set to `base64`.
     pub fn binary_body(mut self, bytes: &[u8]) -> Self {
-        match core::str::from_utf8(bytes) {
-            Ok(text) => {
-                self.body = text.to_string();
-                self.body_encoding = None;
-            }
-            Err(_) => {
-                self.body = base64::encode(bytes);
-                self.body_encoding = Some("base64".to_string());
-            }
-        }
+        let (text, encoding) = body::encode(bytes);
+        self.body = text.into_owned();
+        self.body_encoding = encoding.map(str::to_string);
         self
     }
 
@@ -147,7 +173,7 @@ impl Response {
     /// The response envelope as one line of JSON.
     pub fn to_json(&self) -> String {
         // Serializing this struct cannot fail: string keys, no custom impls.
-        serde_json::to_string(self).unwrap_or_default()
+        serde_json::to_string(&self.doc()).unwrap_or_default()
     }
 
     /// Writes the response envelope to `out` and flushes it.

@@ -13,8 +13,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderName, HeaderValue};
 use hyper::{HeaderMap, Method, Request, Response, StatusCode};
-use jinn_core::Headers;
-use jinn_core::contract::{HOP_BY_HOP_HEADERS as HOP_BY_HOP, canonical_header_name as canonical};
+use jinn_core::contract::{envelope, headers as contract_headers, trace};
 
 use crate::auth;
 use crate::call::{self, CallResult};
@@ -47,66 +46,28 @@ fn with_retry_after(mut r: Response<Body>, wait: Duration) -> Response<Body> {
     r
 }
 
-/// The trace id: W3C `traceparent`'s trace-id, else `X-Request-ID`, else a new one.
+/// The trace id of a request ([`trace`]'s rule).
 pub fn trace_id(headers: &HeaderMap) -> String {
-    let from_traceparent = headers
-        .get("traceparent")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            let parts: Vec<&str> = v.trim().split('-').collect();
-            let id = parts.get(1)?;
-            (parts.len() >= 4
-                && id.len() == 32
-                && id.bytes().all(|b| b.is_ascii_hexdigit())
-                && id.bytes().any(|b| b != b'0'))
-            .then(|| id.to_ascii_lowercase())
-        });
-    from_traceparent
-        .or_else(|| {
-            headers
-                .get("x-request-id")
-                .and_then(|v| v.to_str().ok())
-                .map(str::trim)
-                .filter(|v| (1..=128).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_graphic()))
-                .map(String::from)
-        })
-        .unwrap_or_else(|| {
-            let mut id = [0u8; 16];
-            let _ = getrandom::fill(&mut id);
-            crate::crash::hex(&id)
-        })
+    let value = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    trace::trace_id(value("traceparent"), value("x-request-id"), |id| {
+        let _ = getrandom::fill(id);
+    })
 }
 
-fn envelope_headers(headers: &HeaderMap, strip_credentials: bool) -> Headers {
-    let mut out = Headers::new();
-    for (name, value) in headers {
-        if strip_credentials && (name == header::AUTHORIZATION || name.as_str() == "x-api-key") {
-            continue;
-        }
-        out.entry(canonical(name.as_str()))
-            .or_default()
-            .push(String::from_utf8_lossy(value.as_bytes()).into_owned());
-    }
-    out
-}
-
+/// A function's response as HTTP: its status, body and the headers HTTP may carry.
 fn into_http(response: jinn_core::Response) -> Response<Body> {
-    let mut r = Response::new(Full::new(Bytes::from(response.body)));
+    let mut r = Response::new(Full::new(Bytes::new()));
     *r.status_mut() = StatusCode::from_u16(response.status).unwrap_or(StatusCode::OK);
     let headers = r.headers_mut();
-    for (name, values) in &response.headers {
-        let Ok(name) = HeaderName::from_bytes(name.as_bytes()) else {
-            continue;
-        };
-        if HOP_BY_HOP.contains(&name.as_str()) {
-            continue;
-        }
-        for v in values {
-            if let Ok(v) = HeaderValue::from_str(v) {
-                headers.append(name.clone(), v);
-            }
+    for (name, value) in contract_headers::forwarded(&response.headers) {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_bytes(value.as_bytes()),
+        ) {
+            headers.append(name, value);
         }
     }
+    *r.body_mut() = Full::new(Bytes::from(response.body));
     r
 }
 
@@ -288,16 +249,20 @@ async fn invoke(
         Ok(Ok(collected)) => collected.to_bytes(),
     };
 
-    let request = jinn_core::Request {
-        method: parts.method.as_str().into(),
-        uri: parts
-            .uri
-            .path_and_query()
-            .map_or_else(|| "/".into(), |pq| pq.as_str().into()),
-        headers: envelope_headers(&parts.headers, keyed),
-        body: body.to_vec(),
-        trace_id: Some(trace.to_string()),
-    };
+    let uri = parts
+        .uri
+        .path_and_query()
+        .map_or_else(|| "/".into(), |pq| pq.as_str().into());
+    // The credentials of a keyed route are the gateway's business, not the guest's.
+    let headers = parts
+        .headers
+        .iter()
+        .filter(|(name, _)| {
+            !(keyed && (*name == header::AUTHORIZATION || name.as_str() == "x-api-key"))
+        })
+        .map(|(name, value)| (name.as_str(), value.as_bytes()));
+    let mut request = envelope::http(parts.method.as_str(), uri, headers, body.to_vec());
+    request.trace_id = Some(trace.to_string());
 
     let cancel = Arc::new(AtomicBool::new(false));
     let (tx, rx) = tokio::sync::oneshot::channel();
@@ -347,13 +312,6 @@ async fn invoke(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn header_names_are_canonical() {
-        assert_eq!(canonical("x-api-key"), "X-Api-Key");
-        assert_eq!(canonical("content-type"), "Content-Type");
-        assert_eq!(canonical("te"), "Te");
-    }
 
     #[test]
     fn trace_ids() {

@@ -9,6 +9,7 @@
 use alloc::format;
 use alloc::string::String;
 
+use jinn_contract::abi::KV_MISSING as MISSING;
 use wasmi::Linker;
 
 use super::{Ctx, note, read_guest, read_str};
@@ -18,9 +19,6 @@ use crate::memory;
 use crate::metering::{charge, cost};
 use crate::ports::{Host, LogLevel};
 use crate::state::HostState;
-
-/// `host_kv_get`'s answer for a missing, denied or unreadable key.
-const MISSING: i64 = -1;
 
 fn host_log<H: Host>(
     mut caller: Ctx<'_, H>,

@@ -8,23 +8,16 @@ use alloc::format;
 
 use wasmi::Linker;
 
+use jinn_contract::abi::{
+    PUBLISH_DENIED, PUBLISH_INVALID, PUBLISH_OK, PUBLISH_TOO_LARGE, PUBLISH_UNAVAILABLE,
+};
+
 use super::{Ctx, note, read_guest, read_str};
 use crate::imports::JINN;
 use crate::metering::{charge, cost};
 use crate::permissions::valid_topic;
 use crate::ports::{Host, LogLevel, Qos};
 use crate::state::HostState;
-
-/// `publish` accepted the message.
-pub const PUBLISH_OK: i32 = 0;
-/// The topic is not in the function's publish allowlist.
-pub const PUBLISH_DENIED: i32 = -1;
-/// The topic is not a valid MQTT topic name, or the QoS is not 0, 1 or 2.
-pub const PUBLISH_INVALID: i32 = -2;
-/// No publisher, its queue is full, or the per-call publish cap is reached.
-pub const PUBLISH_UNAVAILABLE: i32 = -3;
-/// The payload is larger than the per-function cap.
-pub const PUBLISH_TOO_LARGE: i32 = -4;
 
 fn publish<H: Host>(
     mut caller: Ctx<'_, H>,

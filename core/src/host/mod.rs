@@ -5,10 +5,6 @@
 mod gojinn;
 mod jinn;
 
-pub use jinn::{
-    PUBLISH_DENIED, PUBLISH_INVALID, PUBLISH_OK, PUBLISH_TOO_LARGE, PUBLISH_UNAVAILABLE,
-};
-
 use alloc::string::String;
 
 use wasmi::{Caller, Linker};

@@ -36,7 +36,6 @@ pub mod catalog;
 pub mod config;
 mod device;
 mod entropy;
-pub mod envelope;
 pub mod flash;
 mod host;
 pub mod http;

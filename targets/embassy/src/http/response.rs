@@ -8,15 +8,15 @@ use core::fmt::Write as _;
 
 use embassy_sync::once_lock::OnceLock;
 use jinn_core::Headers;
+use jinn_core::contract::headers;
 use picoserve::io::Write;
 use picoserve::response::{Content, ForEachHeader, HeadersIter};
 
-/// Headers a function may not set: the server owns them (the hop-by-hop
-/// ones, and the two picoserve writes itself).
-fn owned(name: &str) -> bool {
-    jinn_core::contract::HOP_BY_HOP_HEADERS
+/// Headers picoserve writes itself (on top of the hop-by-hop ones, which
+/// [`headers::forwarded`] leaves out).
+fn written_by_picoserve(name: &str) -> bool {
+    ["content-type", "date"]
         .iter()
-        .chain(&["content-type", "date"])
         .any(|o| o.eq_ignore_ascii_case(name))
 }
 
@@ -94,15 +94,8 @@ pub(crate) struct GuestHeaders<'a>(pub(crate) &'a Headers);
 
 impl HeadersIter for GuestHeaders<'_> {
     async fn for_each_header<F: ForEachHeader>(self, mut f: F) -> Result<F::Output, F::Error> {
-        for (name, values) in self.0 {
-            let valid_name = !name.is_empty()
-                && name
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
-            if !valid_name || owned(name) {
-                continue;
-            }
-            for value in values.iter().filter(|v| !v.contains(['\r', '\n'])) {
+        for (name, value) in headers::forwarded(self.0) {
+            if !written_by_picoserve(name) {
                 f.call(name, value).await?;
             }
         }

@@ -5,6 +5,7 @@ use alloc::string::String;
 use core::fmt::Write as _;
 
 use embedded_storage::nor_flash::NorFlash;
+use jinn_core::contract::{envelope, trace};
 use picoserve::ResponseSent;
 use picoserve::io::Read;
 use picoserve::request::{Path, Request};
@@ -13,7 +14,6 @@ use picoserve::routing::PathRouterService;
 
 use super::response::{GuestBody, GuestHeaders, SmallJson, content_type_of, error_body};
 use crate::device::Jinn;
-use crate::envelope;
 
 /// The path answered by the device itself.
 pub const HEALTH_PATH: &str = "/healthz";
@@ -89,7 +89,11 @@ impl<F: NorFlash + 'static> PathRouterService<()> for Service<F> {
             Some((core::str::from_utf8(name.as_raw()).ok()?, value.as_raw()))
         });
         let envelope = match request.body_connection.body().read_all().await {
-            Ok(body) => envelope::http(parts.method(), uri, headers, body, |b| jinn.random(b)),
+            Ok(body) => {
+                let mut request = envelope::http(parts.method(), uri, headers, body.to_vec());
+                request.trace_id = Some(trace::of_headers(&request.headers, |b| jinn.random(b)));
+                request
+            }
             Err(_) => {
                 let connection = request.body_connection.finalize().await?;
                 return response_writer

@@ -8,6 +8,7 @@ use embassy_net::tcp::TcpSocket;
 use embassy_net::{IpAddress, IpEndpoint, Ipv4Address, Stack};
 use embassy_time::{Duration, Instant, Timer, with_timeout};
 use embedded_storage::nor_flash::NorFlash;
+use jinn_core::contract::envelope::MqttMessage;
 use jinn_core::{Qos, Request};
 use rust_mqtt::Bytes;
 use rust_mqtt::buffer::BumpBuffer;
@@ -24,7 +25,6 @@ use rust_mqtt::types::{
 use super::{MqttBuffers, SessionError};
 use crate::config::{MAX_FUNCTIONS, TOPIC_BYTES};
 use crate::device::Jinn;
-use crate::envelope;
 use crate::record::Broker;
 
 /// How long the broker may take to accept the TCP connection or answer CONNECT.
@@ -32,9 +32,13 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long the broker keeps the session while the device is away.
 const SESSION_EXPIRY_SECS: u32 = 3600;
 
+/// User properties of an incoming message passed on to the function (more are dropped).
+const USER_PROPERTIES: usize = 8;
+
 /// Subscriptions in flight at once, incoming QoS>0 messages in flight,
 /// outgoing ones, subscription identifiers, user properties, topic aliases.
-type MqttClient<'a, 'c, 's> = Client<'a, 'c, TcpSocket<'s>, BumpBuffer<'c>, 1, 4, 1, 0, 1, 0, 0>;
+type MqttClient<'a, 'c, 's> =
+    Client<'a, 'c, TcpSocket<'s>, BumpBuffer<'c>, 1, 4, 1, 0, USER_PROPERTIES, 0, 0>;
 
 fn map_error<const N: usize>(e: &MqttError<'_, N>) -> SessionError {
     match e {
@@ -241,6 +245,11 @@ impl<F: NorFlash + 'static> Session<'_, '_, '_, '_, F> {
                 identified_qos,
                 topic,
                 message,
+                retain,
+                content_type,
+                response_topic,
+                correlation_data,
+                user_properties,
                 ..
             }) => {
                 let Some(name) = topic.name() else {
@@ -248,9 +257,9 @@ impl<F: NorFlash + 'static> Session<'_, '_, '_, '_, F> {
                     return Action::None;
                 };
                 let (qos, ack) = match identified_qos {
-                    IdentifiedQoS::AtMostOnce => (0, None),
-                    IdentifiedQoS::AtLeastOnce(p) => (1, Some(p)),
-                    IdentifiedQoS::ExactlyOnce(p) => (2, Some(p)),
+                    IdentifiedQoS::AtMostOnce => (Qos::AtMostOnce, None),
+                    IdentifiedQoS::AtLeastOnce(p) => (Qos::AtLeastOnce, Some(p)),
+                    IdentifiedQoS::ExactlyOnce(p) => (Qos::ExactlyOnce, Some(p)),
                 };
                 let name = name.as_ref().as_str();
                 let Ok(topic) = heapless::String::try_from(name) else {
@@ -265,7 +274,23 @@ impl<F: NorFlash + 'static> Session<'_, '_, '_, '_, F> {
                     };
                 };
                 let jinn = self.jinn;
-                let request = envelope::mqtt(name, message.as_bytes(), qos, |b| jinn.random(b));
+                let properties: heapless::Vec<(&str, &str), USER_PROPERTIES> = user_properties
+                    .iter()
+                    .map(|p| (p.name.as_str(), p.value.as_str()))
+                    .collect();
+                let response_topic = response_topic.as_ref().map(|t| t.as_ref().as_str());
+                let message = MqttMessage {
+                    topic: name,
+                    payload: message.as_bytes(),
+                    qos,
+                    retain,
+                    packet_id: ack.map(|p| p.get().get()),
+                    content_type: content_type.as_ref().map(MqttString::as_str),
+                    response_topic,
+                    correlation_data: correlation_data.as_ref().map(|d| d.as_bytes()),
+                    user_properties: &properties,
+                };
+                let request = message.envelope(|b| jinn.random(b));
                 Action::Trigger {
                     topic,
                     request,

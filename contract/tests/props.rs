@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use jinn_core::{Headers, Request, Response};
+use jinn_contract::{Headers, Request, Response};
 use proptest::prelude::*;
 
 fn headers() -> impl Strategy<Value = Headers> {
