@@ -14,48 +14,8 @@ pub mod workloads;
 
 use std::path::{Path, PathBuf};
 
-use jinn_core::{
-    Clock, Entropy, GuestLog, KvError, KvStore, LogLevel, PublishError, Publisher, Qos,
-};
-
 /// Ports that do nothing, so that a benchmark measures the runtime alone.
-#[derive(Debug, Default)]
-pub struct NullHost;
-
-impl Clock for NullHost {
-    fn wall_clock_ns(&mut self) -> u64 {
-        0
-    }
-    fn monotonic_ns(&mut self) -> u64 {
-        0
-    }
-}
-
-impl Entropy for NullHost {
-    fn fill_bytes(&mut self, buf: &mut [u8]) {
-        buf.fill(4);
-    }
-}
-
-impl KvStore for NullHost {
-    fn kv_get(&mut self, _key: &str, value: &mut Vec<u8>) -> Result<bool, KvError> {
-        value.clear();
-        Ok(false)
-    }
-    fn kv_set(&mut self, _key: &str, _value: &[u8]) -> Result<(), KvError> {
-        Ok(())
-    }
-}
-
-impl Publisher for NullHost {
-    fn publish(&mut self, _topic: &str, _payload: &[u8], _qos: Qos) -> Result<(), PublishError> {
-        Ok(())
-    }
-}
-
-impl GuestLog for NullHost {
-    fn guest_log(&mut self, _level: LogLevel, _message: &str) {}
-}
+pub use jinn_core::NullHost;
 
 /// A built example guest.
 ///

@@ -17,6 +17,7 @@ use crate::fault::HostFault;
 use crate::manifest::Manifest;
 use crate::ports::Host;
 use crate::prepare::START_EXPORT;
+use crate::staged::Staged;
 use crate::state::HostState;
 use crate::stats::CallStats;
 
@@ -48,6 +49,9 @@ pub struct Outcome {
     pub stderr: Vec<u8>,
     /// Host ABI counters.
     pub stats: CallStats,
+    /// What the call left for the target to commit (its published messages),
+    /// whatever its result.
+    pub staged: Staged,
 }
 
 /// How a module is entered, fixed when it was loaded.
@@ -176,6 +180,7 @@ impl<H: Host> Invocation<H> {
             fuel_used,
             stderr: state.stderr,
             stats: state.stats,
+            staged: state.staged,
         };
         (outcome, state.host)
     }

@@ -51,6 +51,7 @@ pub mod ports;
 mod prepare;
 pub mod runtime;
 pub mod signature;
+pub mod staged;
 mod state;
 pub mod stats;
 mod wasi;
@@ -65,8 +66,9 @@ pub use limits::Limits;
 pub use manifest::Manifest;
 pub use permissions::Permissions;
 pub use ports::{
-    Clock, Entropy, GuestLog, Host, KvError, KvStore, LogLevel, PublishError, Publisher, Qos,
+    Clock, Entropy, GuestLog, Host, KvError, KvStore, LogLevel, NullHost, Publisher, Qos,
 };
 pub use runtime::{EngineLimits, Function, Runtime};
 pub use signature::{Policy, PublicKey};
+pub use staged::{Message, Staged};
 pub use stats::CallStats;

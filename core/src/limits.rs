@@ -41,6 +41,8 @@ pub struct Limits {
     pub publishes: u32,
     /// Largest publish payload in bytes. Default 64 KiB.
     pub publish_bytes: u32,
+    /// Longest topic a publish may name, in bytes. Default 256.
+    pub topic_bytes: u32,
 }
 
 impl Default for Limits {
@@ -59,6 +61,51 @@ impl Default for Limits {
             kv_value_bytes: 64 * 1024,
             publishes: 16,
             publish_bytes: 64 * 1024,
+            topic_bytes: 256,
+        }
+    }
+}
+
+impl Limits {
+    /// No limit at all: every field at its maximum. The starting point of a
+    /// target's caps (`Limits { kv_key_bytes: 64, ..Limits::UNBOUNDED }`).
+    pub const UNBOUNDED: Self = Self {
+        fuel: u64::MAX,
+        memory: u64::MAX,
+        stdin: u64::MAX,
+        stdout: u64::MAX,
+        stderr: u64::MAX,
+        table_elements: u32::MAX,
+        tables: u32::MAX,
+        log_lines: u32::MAX,
+        log_line_bytes: u32::MAX,
+        kv_key_bytes: u32::MAX,
+        kv_value_bytes: u32::MAX,
+        publishes: u32::MAX,
+        publish_bytes: u32::MAX,
+        topic_bytes: u32::MAX,
+    };
+
+    /// These limits, each no higher than the same field of `caps`: what a
+    /// target that cannot give more than `caps` (a device's buffers and
+    /// flash records) enforces when it loads a function, so that the core
+    /// answers with the codes of one set of limits on every target.
+    pub fn within(&self, caps: &Limits) -> Limits {
+        Limits {
+            fuel: self.fuel.min(caps.fuel),
+            memory: self.memory.min(caps.memory),
+            stdin: self.stdin.min(caps.stdin),
+            stdout: self.stdout.min(caps.stdout),
+            stderr: self.stderr.min(caps.stderr),
+            table_elements: self.table_elements.min(caps.table_elements),
+            tables: self.tables.min(caps.tables),
+            log_lines: self.log_lines.min(caps.log_lines),
+            log_line_bytes: self.log_line_bytes.min(caps.log_line_bytes),
+            kv_key_bytes: self.kv_key_bytes.min(caps.kv_key_bytes),
+            kv_value_bytes: self.kv_value_bytes.min(caps.kv_value_bytes),
+            publishes: self.publishes.min(caps.publishes),
+            publish_bytes: self.publish_bytes.min(caps.publish_bytes),
+            topic_bytes: self.topic_bytes.min(caps.topic_bytes),
         }
     }
 }
@@ -147,6 +194,33 @@ mod tests {
         assert_eq!(parse_size("1GiB"), Ok(1 << 30));
         assert_eq!(parse_size("2GB"), Ok(2_000_000_000));
         assert_eq!(parse_size(" 512 "), Ok(512));
+    }
+
+    #[test]
+    fn caps_clamp_each_field() {
+        let caps = Limits {
+            kv_key_bytes: 64,
+            publish_bytes: 1024,
+            ..Limits::UNBOUNDED
+        };
+        let clamped = Limits::default().within(&caps);
+        assert_eq!(
+            clamped,
+            Limits {
+                kv_key_bytes: 64,
+                publish_bytes: 1024,
+                ..Limits::default()
+            }
+        );
+        let small = Limits {
+            kv_key_bytes: 8,
+            ..Limits::default()
+        };
+        assert_eq!(small.within(&caps).kv_key_bytes, 8, "lower limits stay");
+        assert_eq!(
+            Limits::default().within(&Limits::UNBOUNDED),
+            Limits::default()
+        );
     }
 
     #[test]

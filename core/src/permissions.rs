@@ -95,9 +95,10 @@ pub fn check_topic_filter(filter: &str) -> Result<(), PatternError> {
     Ok(())
 }
 
-/// Is `topic` a valid topic to publish to (non-empty, no wildcards, no NUL, at most 256 bytes)?
+/// Is `topic` a valid topic to publish to (non-empty, no wildcards, no NUL)?
+/// Its length is a limit of the function (`topic_bytes`).
 pub fn valid_topic(topic: &str) -> bool {
-    !topic.is_empty() && topic.len() <= 256 && !topic.contains(['+', '#', '\0'])
+    !topic.is_empty() && !topic.contains(['+', '#', '\0'])
 }
 
 /// Does the MQTT topic filter match `topic`?

@@ -68,37 +68,15 @@ pub trait KvStore {
     fn kv_set(&mut self, key: &str, value: &[u8]) -> Result<(), KvError>;
 }
 
-/// A publish could not be accepted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-#[non_exhaustive]
-pub enum PublishError {
-    /// No publisher on this target.
-    Unavailable,
-    /// The outgoing queue is full.
-    QueueFull,
-}
-
-impl fmt::Display for PublishError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Unavailable => "no publisher",
-            Self::QueueFull => "publish queue full",
-        })
-    }
-}
-
-impl core::error::Error for PublishError {}
-
-/// Outgoing messages of `jinn.publish`. Permissions are checked by the core.
+/// Room for `jinn.publish`. The core stages a call's messages itself and
+/// hands them over in the call's outcome ([`crate::staged`]); the target only
+/// says how many more its outbox can take. Permissions and per-call limits
+/// are checked by the core.
 pub trait Publisher {
-    /// Queues one message. It should be durable before the call's outcome is
-    /// acknowledged; how is the target's business (an outbox).
-    ///
-    /// # Errors
-    ///
-    /// [`PublishError`], which the guest sees as `-3`.
-    fn publish(&mut self, topic: &str, payload: &[u8], qos: Qos) -> Result<(), PublishError>;
+    /// Messages the target's outbox can still take, not counting what the
+    /// running call has staged; 0 when the target has no publisher. Once the
+    /// call has staged that many, further publishes get `-3`.
+    fn outbox_room(&mut self) -> usize;
 }
 
 /// Severity of a guest log line.
@@ -150,3 +128,46 @@ pub trait GuestLog {
 pub trait Host: Clock + Entropy + KvStore + Publisher + GuestLog + 'static {}
 
 impl<T> Host for T where T: Clock + Entropy + KvStore + Publisher + GuestLog + 'static {}
+
+/// Ports that do nothing: clocks at 0, constant entropy, an empty KV store
+/// that keeps nothing, no outbox. For measurements of the runtime alone
+/// (benchmarks, the heap probe).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NullHost;
+
+impl Clock for NullHost {
+    fn wall_clock_ns(&mut self) -> u64 {
+        0
+    }
+
+    fn monotonic_ns(&mut self) -> u64 {
+        0
+    }
+}
+
+impl Entropy for NullHost {
+    fn fill_bytes(&mut self, buf: &mut [u8]) {
+        buf.fill(4);
+    }
+}
+
+impl KvStore for NullHost {
+    fn kv_get(&mut self, _key: &str, value: &mut Vec<u8>) -> Result<bool, KvError> {
+        value.clear();
+        Ok(false)
+    }
+
+    fn kv_set(&mut self, _key: &str, _value: &[u8]) -> Result<(), KvError> {
+        Ok(())
+    }
+}
+
+impl Publisher for NullHost {
+    fn outbox_room(&mut self) -> usize {
+        usize::MAX
+    }
+}
+
+impl GuestLog for NullHost {
+    fn guest_log(&mut self, _level: LogLevel, _message: &str) {}
+}

@@ -7,6 +7,7 @@ use wasmi::ResourceLimiter;
 use wasmi::errors::{MemoryError, TableError};
 
 use crate::manifest::Manifest;
+use crate::staged::Staged;
 use crate::stats::CallStats;
 
 /// Fuel bookkeeping that stays exact however the call is sliced.
@@ -107,6 +108,8 @@ pub(crate) struct HostState<H> {
     pub fuel: FuelMeter,
     pub limiter: Limiter,
     pub stats: CallStats,
+    /// What the call leaves for the target to commit.
+    pub staged: Staged,
     /// Reused buffer for KV values.
     pub scratch: Vec<u8>,
 }
@@ -128,6 +131,7 @@ impl<H> HostState<H> {
             fuel,
             limiter,
             stats: CallStats::default(),
+            staged: Staged::default(),
             scratch: Vec::new(),
         }
     }

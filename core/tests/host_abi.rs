@@ -2,7 +2,7 @@
 
 mod support;
 
-use jinn_core::{ErrorKind, InvokeError, LogLevel, Manifest, Qos, TrapKind};
+use jinn_core::{ErrorKind, InvokeError, LogLevel, Manifest, Message, Qos, TrapKind};
 use support::*;
 
 const IMPORTS: &str = r#"
@@ -110,7 +110,7 @@ fn empty_permissions_deny_everything() {
     let (outcome, host) = run_host(&load(&with_strings(&body)), Manifest::default(), host);
     assert_eq!(i64s(&outcome.stderr), [-1, -1]);
     assert_eq!(host.kv["sensor/t1"], b"secret");
-    assert!(host.published.is_empty());
+    assert!(outcome.staged.is_empty());
 }
 
 #[test]
@@ -145,7 +145,7 @@ fn publish_codes() {
          {}",
         dump(16)
     );
-    let (outcome, host) = run_host(&load(&with_strings(&body)), manifest, TestHost::default());
+    let (outcome, _) = run_host(&load(&with_strings(&body)), manifest, TestHost::default());
     let codes: Vec<i32> = outcome
         .stderr
         .chunks_exact(4)
@@ -153,8 +153,12 @@ fn publish_codes() {
         .collect();
     assert_eq!(codes, [0, -1, -2, -4]);
     assert_eq!(
-        host.published,
-        vec![("alerts/t1".to_string(), b"val".to_vec(), Qos::AtLeastOnce)]
+        outcome.staged.published,
+        vec![Message {
+            topic: "alerts/t1".into(),
+            payload: b"val".to_vec(),
+            qos: Qos::AtLeastOnce
+        }]
     );
     assert_eq!(
         (outcome.stats.published, outcome.stats.publish_refused),
@@ -163,10 +167,10 @@ fn publish_codes() {
 }
 
 #[test]
-fn publisher_failures_and_the_per_call_cap_are_minus_3() {
+fn a_full_outbox_and_the_per_call_cap_are_minus_3() {
     let call = "(i32.store (i32.const 256) (call $publish (i32.const 2071) (i32.const 9) (i32.const 2064) (i32.const 3) (i32.const 0)))";
     let host = TestHost {
-        publish_fails: true,
+        outbox_room: Some(0),
         ..TestHost::default()
     };
     let (outcome, _) = run_host(
@@ -175,6 +179,21 @@ fn publisher_failures_and_the_per_call_cap_are_minus_3() {
         host,
     );
     assert_eq!(outcome.stderr, (-3i32).to_le_bytes());
+    assert!(outcome.staged.is_empty());
+
+    // Room for one: the call's own staged message takes it.
+    let twice = format!(
+        "{call} (i32.store (i32.const 260) (call $publish (i32.const 2071) (i32.const 9) (i32.const 2064) (i32.const 3) (i32.const 0))) {}",
+        dump(8)
+    );
+    let host = TestHost {
+        outbox_room: Some(1),
+        ..TestHost::default()
+    };
+    let (outcome, _) = run_host(&load(&with_strings(&twice)), permissive(), host);
+    assert_eq!(outcome.stderr[..4], 0i32.to_le_bytes());
+    assert_eq!(outcome.stderr[4..8], (-3i32).to_le_bytes());
+    assert_eq!(outcome.staged.published.len(), 1);
 
     let mut manifest = permissive();
     manifest.limits.publishes = 1;
@@ -182,9 +201,39 @@ fn publisher_failures_and_the_per_call_cap_are_minus_3() {
         "{call} (i32.store (i32.const 260) (call $publish (i32.const 2071) (i32.const 9) (i32.const 2064) (i32.const 3) (i32.const 0))) {}",
         dump(8)
     );
-    let (outcome, host) = run_host(&load(&with_strings(&twice)), manifest, TestHost::default());
+    let (outcome, _) = run_host(&load(&with_strings(&twice)), manifest, TestHost::default());
     assert_eq!(outcome.stderr[4..8], (-3i32).to_le_bytes());
-    assert_eq!(host.published.len(), 1);
+    assert_eq!(outcome.staged.published.len(), 1);
+}
+
+#[test]
+fn a_topic_over_topic_bytes_is_minus_2() {
+    // alerts/t1 is 9 bytes.
+    let call = "(i32.store (i32.const 256) (call $publish (i32.const 2071) (i32.const 9) (i32.const 2064) (i32.const 3) (i32.const 0)))";
+    let body = format!("{call} {}", dump(4));
+    for (topic_bytes, code) in [(9, 0i32), (8, -2)] {
+        let mut manifest = permissive();
+        manifest.limits.topic_bytes = topic_bytes;
+        let (outcome, _) = run_host(&load(&with_strings(&body)), manifest, TestHost::default());
+        assert_eq!(
+            outcome.stderr,
+            code.to_le_bytes(),
+            "topic_bytes {topic_bytes}"
+        );
+    }
+}
+
+#[test]
+fn what_a_failed_call_published_is_still_staged() {
+    let body = "(drop (call $publish (i32.const 2071) (i32.const 9) (i32.const 2064) (i32.const 3) (i32.const 1))) unreachable";
+    let (outcome, _) = run_host(
+        &load(&with_strings(body)),
+        permissive(),
+        TestHost::default(),
+    );
+    assert_eq!(outcome.result.unwrap_err().kind(), ErrorKind::Trap);
+    assert_eq!(outcome.staged.published.len(), 1);
+    assert_eq!(outcome.staged.published_bytes(), 9 + 3);
 }
 
 #[test]

@@ -137,15 +137,13 @@ pub fn run(
     let elapsed = started.elapsed();
     let cancelled = stop == Stop::Cancelled;
 
-    if let Err(e) = shared
-        .outbox
-        .append(&loaded.name, trace_id, &host.published)
-    {
+    let published = &outcome.staged.published;
+    if let Err(e) = shared.outbox.append(&loaded.name, trace_id, published) {
         tracing::error!(
             function = &*loaded.name,
             trace_id,
             "{e}; {} messages lost",
-            host.published.len()
+            published.len()
         );
     }
     shared.quotas.charge(&loaded.name, outcome.fuel_used);

@@ -113,7 +113,7 @@ pub struct ReplayArgs {
     pub env: Vec<(String, String)>,
 }
 
-/// `jinn run MODULE [--input FILE|-] [--fuel N] [--memory SIZE] [--env KEY=VALUE]... [--kv DIR] [--report]`
+/// `jinn run MODULE [--input FILE|-] [--fuel N] [--memory SIZE] [--limit NAME=VALUE]... [--timeout DURATION] [--env KEY=VALUE]... [--kv DIR] [--report]`
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// The module: a `.wasm` file (or `.wat` text).
@@ -127,6 +127,13 @@ pub struct RunArgs {
     /// Linear-memory cap, e.g. `16MiB` (powers of 1024) or `128MB` (powers of 1000).
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub memory: Option<u64>,
+    /// Any other limit of the call, by its configuration name (repeatable),
+    /// e.g. `--limit publish_bytes=1KiB --limit kv_key_bytes=64`.
+    #[arg(long = "limit", value_name = "NAME=VALUE", value_parser = parse_limit)]
+    pub limits: Vec<(String, u64)>,
+    /// Wall-clock deadline of the call, e.g. `500ms`, `10s` (none by default).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<std::time::Duration>,
     /// Environment variable of the guest (repeatable).
     #[arg(long = "env", value_name = "KEY=VALUE", value_parser = parse_env)]
     pub env: Vec<(String, String)>,
@@ -140,6 +147,16 @@ pub struct RunArgs {
 
 fn parse_size(text: &str) -> Result<u64, String> {
     jinn_core::limits::parse_size(text).map_err(|e| e.to_string())
+}
+
+fn parse_limit(text: &str) -> Result<(String, u64), String> {
+    let (name, value) = text.split_once('=').ok_or("expected NAME=VALUE")?;
+    let value = jinn_core::limits::parse_size(value).map_err(|e| e.to_string())?;
+    Ok((name.trim().into(), value))
+}
+
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    crate::config::values::parse_duration(text)
 }
 
 fn parse_addr(text: &str) -> Result<SocketAddr, String> {

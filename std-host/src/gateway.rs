@@ -15,26 +15,13 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use jinn_core::{
-    Clock, Entropy, GuestLog, KvError, KvStore, LogLevel, PublishError, Publisher, Qos,
-};
+use jinn_core::{Clock, Entropy, GuestLog, KvError, KvStore, LogLevel, Publisher};
 use sha2::{Digest, Sha256};
 
 use crate::kv::Kv;
 
 /// How far the clocks move at each read, in nanoseconds.
 pub const CLOCK_STEP_NS: u64 = 1_000;
-
-/// A message a function published.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Published {
-    /// Topic.
-    pub topic: String,
-    /// Payload.
-    pub payload: Vec<u8>,
-    /// Quality of service.
-    pub qos: Qos,
-}
 
 /// The seeds a call's clocks and random generator start from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,8 +84,6 @@ pub struct GatewayHost {
     random_buf: [u8; 32],
     random_used: usize,
     publish_room: usize,
-    /// Messages published during the call, handed to the outbox afterwards.
-    pub published: Vec<Published>,
     /// KV reads, when recording (for crash snapshots).
     pub kv_reads: Option<KvReads>,
 }
@@ -121,7 +106,6 @@ impl GatewayHost {
             random_buf: [0; 32],
             random_used: 32,
             publish_room: usize::MAX,
-            published: Vec::new(),
             kv_reads: None,
         }
     }
@@ -135,7 +119,7 @@ impl GatewayHost {
         self
     }
 
-    /// Accepts at most `room` publishes; further ones fail as "queue full".
+    /// The outbox takes at most `room` more messages (read when the call starts).
     pub fn with_publish_room(mut self, room: usize) -> Self {
         self.publish_room = room;
         self
@@ -205,16 +189,8 @@ impl KvStore for GatewayHost {
 }
 
 impl Publisher for GatewayHost {
-    fn publish(&mut self, topic: &str, payload: &[u8], qos: Qos) -> Result<(), PublishError> {
-        if self.published.len() >= self.publish_room {
-            return Err(PublishError::QueueFull);
-        }
-        self.published.push(Published {
-            topic: topic.into(),
-            payload: payload.to_vec(),
-            qos,
-        });
-        Ok(())
+    fn outbox_room(&mut self) -> usize {
+        self.publish_room
     }
 }
 
@@ -280,15 +256,5 @@ mod tests {
         assert_eq!(reads.values["a"], Some(b"1".to_vec()));
         assert_eq!(reads.values["b"], None);
         assert!(reads.complete);
-    }
-
-    #[test]
-    fn publish_room_is_enforced() {
-        let mut h = host(Seeds::fresh()).with_publish_room(1);
-        assert!(h.publish("t", b"x", Qos::AtMostOnce).is_ok());
-        assert_eq!(
-            h.publish("t", b"y", Qos::AtMostOnce),
-            Err(PublishError::QueueFull)
-        );
     }
 }

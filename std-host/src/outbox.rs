@@ -1,8 +1,8 @@
 //! The outbox: messages published by functions, kept durably until the MQTT
 //! bridge (a later component) drains them.
 //!
-//! Each call's messages are appended in one redb transaction after the call
-//! ends, before its HTTP response is sent, whatever the call's outcome (a
+//! Each call's staged messages (`Outcome::staged`) are appended in one redb
+//! transaction after the call ends, before its HTTP response is sent, whatever the call's outcome (a
 //! publish the guest saw accepted stays accepted). Keys are increasing
 //! sequence numbers; values are JSON:
 //! `{"time_ns","function","trace_id","topic","qos","payload"}` with the
@@ -18,8 +18,8 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 use serde::Serialize;
 
-use crate::gateway::Published;
 use crate::kv::Kv;
+use jinn_core::Message;
 
 const TABLE: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
 
@@ -98,7 +98,7 @@ impl Outbox {
         &self,
         function: &str,
         trace_id: &str,
-        messages: &[Published],
+        messages: &[Message],
     ) -> Result<(), OutboxError> {
         if messages.is_empty() {
             return Ok(());
@@ -141,7 +141,7 @@ mod tests {
     #[test]
     fn messages_survive_reopening() {
         let dir = tempfile::tempdir().unwrap();
-        let msg = Published {
+        let msg = Message {
             topic: "alerts/t1".into(),
             payload: vec![0, 255],
             qos: Qos::AtLeastOnce,

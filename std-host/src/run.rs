@@ -21,6 +21,8 @@ use crate::module_file;
 use crate::report::Report;
 
 const USAGE: u8 = 2;
+/// Fuel between two checks of `--timeout` (as `pool.fuel_slice`).
+const TIMEOUT_SLICE: u64 = 1_000_000;
 const FAILED: u8 = 1;
 
 fn usage(message: impl std::fmt::Display) -> ExitCode {
@@ -97,6 +99,19 @@ pub fn main(args: RunArgs) -> ExitCode {
         env: args.env,
         ..Manifest::default()
     };
+    if !args.limits.is_empty() {
+        let mut limits = match serde_json::to_value(&manifest.limits) {
+            Ok(serde_json::Value::Object(map)) => map,
+            _ => unreachable!("limits serialise to an object"),
+        };
+        for (name, value) in &args.limits {
+            limits.insert(name.clone(), (*value).into());
+        }
+        match serde_json::from_value(limits.into()) {
+            Ok(l) => manifest.limits = l,
+            Err(e) => return usage(format!("--limit: {e}")),
+        }
+    }
     if let Some(fuel) = args.fuel {
         manifest.limits.fuel = fuel;
     }
@@ -123,8 +138,24 @@ pub fn main(args: RunArgs) -> ExitCode {
         .map_or("function".into(), |s| s.to_string_lossy().into());
     let host = GatewayHost::new(name.clone(), request.trace_id.clone(), kv);
     let stdin = request.to_json();
-    let (outcome, host) = crate::call_thread::run(|| function.run(host, Arc::new(manifest), stdin));
-    for message in &host.published {
+    let manifest = Arc::new(manifest);
+    let (outcome, _host) = crate::call_thread::run(|| match args.timeout {
+        None => function.run(host, manifest, stdin),
+        Some(timeout) => {
+            let (outcome, host, _) = crate::call::drive(
+                &function,
+                host,
+                manifest,
+                stdin,
+                timeout,
+                TIMEOUT_SLICE,
+                None,
+                None,
+            );
+            (outcome, host)
+        }
+    });
+    for message in &outcome.staged.published {
         tracing::info!(
             function = &*name,
             topic = message.topic,

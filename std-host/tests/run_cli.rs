@@ -275,6 +275,33 @@ fn sensor_alert_publishes_above_threshold() {
 }
 
 #[test]
+fn limits_and_the_deadline_come_from_the_flags() {
+    let envelope = br#"{"method":"POST","uri":"/","body":"{\"sensor\":\"t1\",\"value\":42.5,\"threshold\":40}"}"#;
+    let out = jinn(
+        &[
+            "run",
+            example("sensor-alert").to_str().unwrap(),
+            "--input",
+            "-",
+            "--report",
+            "--limit",
+            "topic_bytes=8",
+        ],
+        Some(envelope),
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        body(&r),
+        r#"{"alert":true,"published":false,"publish_error":"invalid_topic"}"#,
+        "alerts/t1 is 9 bytes"
+    );
+
+    let burner = example("fuel-burner");
+    let (code, r) = report(&burner, &["--fuel", "100000000000", "--timeout", "100ms"]);
+    assert_eq!((code, r["outcome"].as_str()), (1, Some("timeout")));
+}
+
+#[test]
 fn env_reaches_the_guest() {
     let module = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/guests/print-env.wat");
     let (code, r) = report(&module, &["--env", "MODE=edge", "--env", "EMPTY="]);
@@ -303,6 +330,9 @@ fn usage_errors_exit_2() {
         vec!["run", hello, "--fuel", "lots"],
         vec!["run", hello, "--memory", "12 parsecs"],
         vec!["run", hello, "--env", "NOEQUALS"],
+        vec!["run", hello, "--limit", "no_such_limit=1"],
+        vec!["run", hello, "--limit", "publish_bytes"],
+        vec!["run", hello, "--timeout", "soon"],
         vec!["run", hello, "--input", "/nonexistent/input.json"],
         vec!["run"],
     ] {

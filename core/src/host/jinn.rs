@@ -1,8 +1,9 @@
 //! Module `jinn`: `publish(topic_ptr, topic_len, payload_ptr, payload_len, qos) -> i32`.
 //!
-//! Returns 0 when the publisher accepted the message, or:
-//! `-1` not permitted, `-2` invalid topic or QoS, `-3` publisher unavailable,
-//! queue full, or too many publishes in this call, `-4` payload too large.
+//! Returns 0 when the message is staged (see [`crate::staged`]), or: `-1`
+//! not permitted, `-2` invalid topic (also longer than `topic_bytes`) or
+//! QoS, `-3` no room in the target's outbox or `publishes` reached, `-4`
+//! payload over `publish_bytes`.
 
 use alloc::format;
 
@@ -17,6 +18,7 @@ use crate::imports::JINN;
 use crate::metering::{charge, cost};
 use crate::permissions::valid_topic;
 use crate::ports::{Host, LogLevel, Qos};
+use crate::staged::Message;
 use crate::state::HostState;
 
 fn publish<H: Host>(
@@ -36,7 +38,7 @@ fn publish<H: Host>(
     let state = caller.data_mut();
     let limits = &state.manifest.limits;
     let (topic, qos) = match (topic, Qos::from_i32(qos)) {
-        (Some(t), Some(q)) if valid_topic(&t) => (t, q),
+        (Some(t), Some(q)) if valid_topic(&t) && t.len() <= limits.topic_bytes as usize => (t, q),
         _ => {
             state.stats.publish_refused += 1;
             return Ok(PUBLISH_INVALID);
@@ -51,20 +53,22 @@ fn publish<H: Host>(
         PUBLISH_DENIED
     } else if payload.len() > limits.publish_bytes as usize {
         PUBLISH_TOO_LARGE
-    } else if state.stats.published >= limits.publishes {
+    } else if state.staged.published.len() >= limits.publishes as usize {
+        PUBLISH_UNAVAILABLE
+    } else if state.staged.published.len() >= state.host.outbox_room() {
+        note(
+            state,
+            LogLevel::Warn,
+            &format!("publish to `{topic}` refused: the outbox is full"),
+        );
         PUBLISH_UNAVAILABLE
     } else {
-        match state.host.publish(&topic, &payload, qos) {
-            Ok(()) => PUBLISH_OK,
-            Err(e) => {
-                note(
-                    state,
-                    LogLevel::Warn,
-                    &format!("publish to `{topic}` failed: {e}"),
-                );
-                PUBLISH_UNAVAILABLE
-            }
-        }
+        state.staged.published.push(Message {
+            topic,
+            payload,
+            qos,
+        });
+        PUBLISH_OK
     };
     if code == PUBLISH_OK {
         state.stats.published += 1;

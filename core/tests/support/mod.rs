@@ -7,17 +7,17 @@ use std::sync::Arc;
 
 use jinn_core::{
     Clock, EngineLimits, Entropy, Function, GuestLog, KvError, KvStore, LogLevel, Manifest,
-    Outcome, PublishError, Publisher, Qos, Runtime,
+    Outcome, Publisher, Runtime,
 };
 
 #[derive(Debug, Default)]
 pub struct TestHost {
     pub kv: BTreeMap<String, Vec<u8>>,
-    pub published: Vec<(String, Vec<u8>, Qos)>,
     pub logs: Vec<(LogLevel, String)>,
     pub now_ns: u64,
     pub rng: u64,
-    pub publish_fails: bool,
+    /// Room in the outbox; `None`: unbounded.
+    pub outbox_room: Option<usize>,
 }
 
 impl Clock for TestHost {
@@ -59,12 +59,8 @@ impl KvStore for TestHost {
 }
 
 impl Publisher for TestHost {
-    fn publish(&mut self, topic: &str, payload: &[u8], qos: Qos) -> Result<(), PublishError> {
-        if self.publish_fails {
-            return Err(PublishError::QueueFull);
-        }
-        self.published.push((topic.into(), payload.to_vec(), qos));
-        Ok(())
+    fn outbox_room(&mut self) -> usize {
+        self.outbox_room.unwrap_or(usize::MAX)
     }
 }
 

@@ -189,6 +189,7 @@ impl Validator<'_> {
         small(raw.kv_key_bytes, "kv_key_bytes", &mut l.kv_key_bytes);
         small(raw.kv_value_bytes, "kv_value_bytes", &mut l.kv_value_bytes);
         small(raw.publish_bytes, "publish_bytes", &mut l.publish_bytes);
+        small(raw.topic_bytes, "topic_bytes", &mut l.topic_bytes);
         if let Some(s) = raw.stdin {
             l.stdin = s.0;
         }

@@ -154,6 +154,7 @@ pub struct RawLimits {
     pub kv_value_bytes: Option<Size>,
     pub publishes: Option<u32>,
     pub publish_bytes: Option<Size>,
+    pub topic_bytes: Option<Size>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -7,7 +7,7 @@
 //! ```
 //!
 //! The first entry holds the [`DeviceSettings`] (magic `JSET`, no body);
-//! each function entry (magic `JFN1`) holds a [`FunctionRecord`] and its
+//! each function entry (magic `JFN2`) holds a [`FunctionRecord`] and its
 //! module. Erased flash (magic `0xFFFF_FFFF`) ends the catalog. Modules are
 //! larger than an erase page, so the catalog is written as a whole (by
 //! `jinn-tap image` on a PC, or on the device) rather than through
@@ -24,7 +24,9 @@ use crate::flash::{Region, RegionError};
 use crate::record::{DeviceSettings, FunctionRecord};
 
 const SETTINGS_MAGIC: u32 = u32::from_le_bytes(*b"JSET");
-const FUNCTION_MAGIC: u32 = u32::from_le_bytes(*b"JFN1");
+/// `JFN2`: records whose limits have `topic_bytes` (`JFN1` records, older,
+/// are refused as bad entries: rewrite the image).
+const FUNCTION_MAGIC: u32 = u32::from_le_bytes(*b"JFN2");
 const END_MAGIC: u32 = u32::MAX;
 const HEADER_BYTES: usize = 16;
 /// Largest write or read size the catalog handles.

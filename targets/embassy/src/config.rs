@@ -2,8 +2,8 @@
 //! every static buffer) and the runtime [`Config`].
 
 use embassy_time::Duration;
-use jinn_core::EngineLimits;
 use jinn_core::signature::{PUBLIC_KEY_LEN, Policy};
+use jinn_core::{EngineLimits, Limits};
 
 /// Functions a device holds.
 pub const MAX_FUNCTIONS: usize = 8;
@@ -15,18 +15,31 @@ pub const NAME_BYTES: usize = 32;
 pub const ROUTE_BYTES: usize = 64;
 /// Longest MQTT topic or topic filter in bytes (triggers and outbox).
 pub const TOPIC_BYTES: usize = 128;
-/// Longest KV key in bytes; longer keys read as missing and are never written.
+/// Longest KV key in bytes (the flash map's key buffer).
 pub const KV_KEY_BYTES: usize = 64;
-/// Largest KV value in bytes; larger values are refused (`KvError::Full`).
+/// Largest KV value in bytes (the flash map's item buffer).
 pub const KV_VALUE_BYTES: usize = 1024;
 /// Messages the flash outbox holds before `publish` answers "queue full".
 pub const OUTBOX_SLOTS: usize = 32;
-/// Largest published payload in bytes; larger ones are refused.
+/// Largest published payload in bytes (an outbox slot).
 pub const PAYLOAD_BYTES: usize = 1024;
-/// Bytes of published messages one call may stage before they are committed.
-pub const STAGED_BYTES: usize = 2048;
-/// Messages one call may stage before they are committed.
+/// Messages one call may publish (staged on the heap until the call ends).
 pub const STAGED_MESSAGES: usize = 8;
+
+/// What a device can give a function, whatever its manifest asks. Each
+/// function's limits are clamped to these when it is loaded
+/// ([`Limits::within`]), so the core refuses what the device could not keep,
+/// with the code of the limit (a 2 KiB publish gets `-4`, a 65-byte key reads
+/// as missing and is never written), exactly as a gateway with those limits
+/// would.
+pub const CAPS: Limits = Limits {
+    kv_key_bytes: KV_KEY_BYTES as u32,
+    kv_value_bytes: KV_VALUE_BYTES as u32,
+    publishes: STAGED_MESSAGES as u32,
+    publish_bytes: PAYLOAD_BYTES as u32,
+    topic_bytes: TOPIC_BYTES as u32,
+    ..Limits::UNBOUNDED
+};
 /// Largest postcard-encoded function record (name, route, topics, manifest).
 pub const RECORD_BYTES: usize = 1024;
 /// Largest MQTT client identifier (MQTT 3.1.1's portable limit).

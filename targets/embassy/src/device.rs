@@ -9,7 +9,7 @@ use embassy_sync::signal::Signal;
 use embassy_time::Instant;
 use embedded_storage::nor_flash::NorFlash;
 use jinn_core::permissions::topic_matches;
-use jinn_core::{CallStats, Outcome, Request};
+use jinn_core::{CallStats, Invocation, Outcome, Progress, Request, Staged};
 
 use crate::catalog::CatalogError;
 use crate::config::{Config, MAX_FUNCTIONS};
@@ -21,7 +21,6 @@ use crate::modules::{Loaded, load_catalog};
 use crate::outbox::{Outbox, OutboxError};
 use crate::record::DeviceSettings;
 use crate::signing::Signing;
-use crate::staging::Staging;
 use crate::storage::Storage;
 
 /// The device could not start.
@@ -157,7 +156,6 @@ impl<F: NorFlash + 'static> Jinn<F> {
         let storage: &'static Storage<'static, F> = storage_slot.insert(Storage {
             kv: RefCell::new(KvStore::new(region(&parts.kv))),
             outbox: RefCell::new(outbox),
-            staging: RefCell::new(Staging::new()),
             entropy: RefCell::new(Entropy::new(seed)),
             unix_ns_at_boot: config.unix_ns_at_boot,
         });
@@ -282,6 +280,12 @@ impl<F: NorFlash + 'static> Jinn<F> {
         })
     }
 
+    /// The limits function `index` runs with: its manifest's, lowered to
+    /// the device's caps ([`crate::config::CAPS`]).
+    pub fn limits(&self, index: usize) -> Option<&jinn_core::Limits> {
+        self.functions.get(index).map(|f| &f.manifest.limits)
+    }
+
     /// The name of function `index`.
     pub fn name(&self, index: usize) -> &str {
         self.functions.get(index).map_or("", |f| f.name.as_str())
@@ -289,14 +293,13 @@ impl<F: NorFlash + 'static> Jinn<F> {
 
     /// Runs function `index` on `request`, one guest at a time, in slices of
     /// [`Config::slice_fuel`] with a yield to the executor between slices,
-    /// so the network keeps being served. Messages the call published are
-    /// in the flash outbox when this returns.
+    /// so the network keeps being served. What the call staged (its
+    /// published messages) is in the flash outbox when this returns, and
+    /// also when the future is dropped half-way (the call then ends as
+    /// interrupted).
     pub async fn call(&self, index: usize, request: &Request) -> Outcome {
         let loaded = &self.functions[index];
         let _one_at_a_time = self.slot.lock().await;
-        let _commit = CommitOnDrop(self);
-        self.busy.set(true);
-        self.storage.staging.borrow_mut().clear();
         let function = match self.compiled(index) {
             Ok(function) => function,
             Err(error) => {
@@ -305,21 +308,30 @@ impl<F: NorFlash + 'static> Jinn<F> {
                     fuel_used: 0,
                     stderr: alloc::vec::Vec::new(),
                     stats: CallStats::default(),
+                    staged: Staged::default(),
                 });
             }
         };
         let host = DeviceHost::new(self.storage, &loaded.name);
-        let mut call = function.invoke(host, loaded.manifest.clone(), request.to_json());
+        let call = function.invoke(host, loaded.manifest.clone(), request.to_json());
+        let mut running = Running::new(self, call);
         let deadline = Instant::now() + self.config.call_deadline;
-        while call.resume(self.config.slice_fuel).is_running() {
+        while running.resume(self.config.slice_fuel).is_running() {
             if Instant::now() >= deadline {
-                call.interrupt();
+                running.interrupt();
                 break;
             }
             embassy_futures::yield_now().await;
         }
-        let (outcome, _host) = call.finish();
-        self.counted(outcome)
+        self.counted(running.finish())
+    }
+
+    /// Commits what a finished call staged; wakes the MQTT task when the
+    /// outbox got messages.
+    fn commit(&self, staged: &Staged) {
+        if self.storage.commit(staged) > 0 {
+            self.outbox_ready.signal(());
+        }
     }
 
     /// Counts a finished call for `/healthz`.
@@ -339,15 +351,50 @@ impl<F: NorFlash + 'static> Jinn<F> {
     }
 }
 
-/// Commits a call's staged messages when the call ends, even when its
-/// future is dropped half-way.
-struct CommitOnDrop<'a, F: NorFlash + 'static>(&'a Jinn<F>);
+/// The running call: marks the device busy, and when it ends — or its
+/// future is dropped half-way — commits what it staged.
+struct Running<'a, F: NorFlash + 'static> {
+    jinn: &'a Jinn<F>,
+    call: Option<Invocation<DeviceHost<F>>>,
+}
 
-impl<F: NorFlash + 'static> Drop for CommitOnDrop<'_, F> {
-    fn drop(&mut self) {
-        self.0.busy.set(false);
-        if self.0.storage.commit_staged() > 0 {
-            self.0.outbox_ready.signal(());
+impl<'a, F: NorFlash + 'static> Running<'a, F> {
+    fn new(jinn: &'a Jinn<F>, call: Invocation<DeviceHost<F>>) -> Self {
+        jinn.busy.set(true);
+        Self {
+            jinn,
+            call: Some(call),
         }
+    }
+
+    fn resume(&mut self, slice: u64) -> Progress {
+        self.call
+            .as_mut()
+            .map_or(Progress::Finished, |c| c.resume(slice))
+    }
+
+    fn interrupt(&mut self) {
+        if let Some(call) = self.call.as_mut() {
+            call.interrupt();
+        }
+    }
+
+    /// Ends the call and commits what it staged.
+    fn finish(mut self) -> Outcome {
+        self.end()
+            .unwrap_or_else(|| unreachable!("a call ends once"))
+    }
+
+    fn end(&mut self) -> Option<Outcome> {
+        let (outcome, _host) = self.call.take()?.finish();
+        self.jinn.commit(&outcome.staged);
+        self.jinn.busy.set(false);
+        Some(outcome)
+    }
+}
+
+impl<F: NorFlash + 'static> Drop for Running<'_, F> {
+    fn drop(&mut self) {
+        let _ = self.end();
     }
 }

@@ -1,15 +1,13 @@
 //! The five ports of `jinn-core` on a device: embassy-time clocks, the
-//! seeded generator, the flash KV map, the staged outbox and the log shim.
+//! seeded generator, the flash KV map, the room in the flash outbox and the
+//! log shim.
 
 use alloc::vec::Vec;
 
 use embassy_time::Instant;
 use embedded_storage::nor_flash::NorFlash;
-use jinn_core::{
-    Clock, Entropy, GuestLog, KvError, KvStore, LogLevel, PublishError, Publisher, Qos,
-};
+use jinn_core::{Clock, Entropy, GuestLog, KvError, KvStore, LogLevel, Publisher};
 
-use crate::config::{PAYLOAD_BYTES, TOPIC_BYTES};
 use crate::record::Name;
 use crate::storage::Storage;
 
@@ -59,16 +57,8 @@ impl<F: NorFlash + 'static> KvStore for DeviceHost<F> {
 }
 
 impl<F: NorFlash + 'static> Publisher for DeviceHost<F> {
-    fn publish(&mut self, topic: &str, payload: &[u8], qos: Qos) -> Result<(), PublishError> {
-        if topic.len() > TOPIC_BYTES || payload.len() > PAYLOAD_BYTES {
-            return Err(PublishError::QueueFull);
-        }
-        let mut staging = self.storage.staging.borrow_mut();
-        let free = self.storage.outbox.borrow().free() as usize;
-        if staging.len() >= free {
-            return Err(PublishError::QueueFull);
-        }
-        staging.push(topic, payload, qos)
+    fn outbox_room(&mut self) -> usize {
+        self.storage.outbox.borrow().free() as usize
     }
 }
 

@@ -45,7 +45,6 @@ pub mod mqtt;
 pub mod outbox;
 pub mod record;
 mod signing;
-mod staging;
 mod storage;
 #[cfg(test)]
 mod testing;

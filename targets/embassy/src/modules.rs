@@ -8,7 +8,7 @@ use embedded_storage::nor_flash::NorFlash;
 use jinn_core::{Function, InvokeError, Manifest, Runtime};
 
 use crate::catalog::{CatalogError, CatalogReader, ModuleAt, read_module};
-use crate::config::{Config, MAX_FUNCTIONS, MAX_TOPICS};
+use crate::config::{CAPS, Config, MAX_FUNCTIONS, MAX_TOPICS};
 use crate::device::Jinn;
 use crate::flash::Region;
 use crate::host::DeviceHost;
@@ -170,12 +170,21 @@ pub(crate) fn load_catalog<F: NorFlash + 'static>(
                     record.topics.len()
                 );
                 drop(wasm);
+                let mut manifest = record.manifest;
+                let limits = manifest.limits.within(&CAPS);
+                if limits != manifest.limits {
+                    info!(
+                        "function {}: limits lowered to the device's caps",
+                        record.name.as_str()
+                    );
+                    manifest.limits = limits;
+                }
                 let keep = budget == 0;
                 let _ = functions.push(Loaded {
                     name: record.name,
                     route: record.route,
                     topics: record.topics,
-                    manifest: Arc::new(record.manifest),
+                    manifest: Arc::new(manifest),
                     module: at,
                     sha256: record.wasm_sha256,
                     function: RefCell::new(keep.then_some(function)),

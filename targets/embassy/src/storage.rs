@@ -1,33 +1,32 @@
-//! The device's durable state and the per-call scratch the host uses.
+//! The device's durable state: KV map, outbox, random generator.
 
 use core::cell::RefCell;
 
 use embedded_storage::nor_flash::NorFlash;
+use jinn_core::Staged;
 
 use crate::entropy::Entropy;
 use crate::kv::KvStore;
 use crate::outbox::Outbox;
-use crate::staging::Staging;
 
-/// KV map, outbox, staged messages and the random generator. Every field
+/// KV map, outbox and the random generator. Every field
 /// is borrowed only inside synchronous sections, never across an `.await`.
 pub struct Storage<'a, F: NorFlash> {
     pub(crate) kv: RefCell<KvStore<'a, F>>,
     pub(crate) outbox: RefCell<Outbox<'a, F>>,
-    pub(crate) staging: RefCell<Staging>,
     pub(crate) entropy: RefCell<Entropy>,
     pub(crate) unix_ns_at_boot: u64,
 }
 
 impl<F: NorFlash> Storage<'_, F> {
-    /// Moves the staged messages of the call that just ended into the
-    /// outbox; returns how many were committed.
-    pub(crate) fn commit_staged(&self) -> usize {
-        let mut staging = self.staging.borrow_mut();
+    /// Commits what a call staged (its published messages) to the flash
+    /// outbox; returns how many messages were committed.
+    pub(crate) fn commit(&self, staged: &Staged) -> usize {
         let mut outbox = self.outbox.borrow_mut();
         let mut committed = 0;
-        for (topic, payload, qos) in staging.iter() {
-            match outbox.push(topic, payload, qos) {
+        for message in &staged.published {
+            let topic = message.topic.as_str();
+            match outbox.push(topic, &message.payload, message.qos) {
                 Ok(seq) => {
                     trace!("outbox: message {} to {}", seq, topic);
                     committed += 1;
@@ -35,7 +34,6 @@ impl<F: NorFlash> Storage<'_, F> {
                 Err(e) => error!("outbox: message to {} lost: {}", topic, e),
             }
         }
-        staging.clear();
         committed
     }
 

@@ -21,8 +21,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use jinn_core::{
-    Clock, EngineLimits, Entropy, GuestLog, Headers, KvError, KvStore, LogLevel, Manifest,
-    Permissions, PublishError, Publisher, Qos, Request, Response, Runtime,
+    EngineLimits, Headers, Manifest, NullHost, Permissions, Request, Response, Runtime,
 };
 
 static CURRENT: AtomicUsize = AtomicUsize::new(0);
@@ -56,39 +55,6 @@ fn reset_peak() -> usize {
     now
 }
 
-/// A host with no state: the probe measures the engine, not a store.
-struct Null;
-
-impl Clock for Null {
-    fn wall_clock_ns(&mut self) -> u64 {
-        0
-    }
-    fn monotonic_ns(&mut self) -> u64 {
-        0
-    }
-}
-impl Entropy for Null {
-    fn fill_bytes(&mut self, buf: &mut [u8]) {
-        buf.fill(4);
-    }
-}
-impl KvStore for Null {
-    fn kv_get(&mut self, _key: &str, _value: &mut Vec<u8>) -> Result<bool, KvError> {
-        Ok(false)
-    }
-    fn kv_set(&mut self, _key: &str, _value: &[u8]) -> Result<(), KvError> {
-        Ok(())
-    }
-}
-impl Publisher for Null {
-    fn publish(&mut self, _topic: &str, _payload: &[u8], _qos: Qos) -> Result<(), PublishError> {
-        Ok(())
-    }
-}
-impl GuestLog for Null {
-    fn guest_log(&mut self, _level: LogLevel, _message: &str) {}
-}
-
 fn answer(status: u16, body: String) {
     let mut headers = Headers::new();
     headers.insert("Content-Type".into(), vec!["application/json".into()]);
@@ -119,7 +85,7 @@ fn main() {
     };
 
     let base = reset_peak();
-    let runtime = Runtime::<Null>::new(EngineLimits::default());
+    let runtime = Runtime::<NullHost>::new(EngineLimits::default());
     let function = match runtime.load(&request.body) {
         Ok(f) => f,
         Err(e) => return answer(422, format!(r#"{{"error":"{}"}}"#, e.kind())),
@@ -132,7 +98,7 @@ fn main() {
         ..Manifest::default()
     });
     let base = reset_peak();
-    let (outcome, _) = function.run(Null, manifest, call.to_json());
+    let (outcome, _) = function.run(NullHost, manifest, call.to_json());
     let call_peak = PEAK.load(Ordering::Relaxed) - base;
     let (status, kind) = match &outcome.result {
         Ok(_) => (200, "ok"),

@@ -21,6 +21,19 @@ use crate::image::{Board, HostFlash};
 /// When a module or the flash file cannot be read or written: this is test
 /// support.
 pub fn flash_with(dir: &Path, modules: &[&Path]) -> HostFlash {
+    let manifest = Manifest {
+        permissions: Permissions::allow_all(),
+        ..Manifest::default()
+    };
+    flash_with_manifest(dir, modules, &manifest)
+}
+
+/// [`flash_with`], every function with `manifest`.
+///
+/// # Panics
+///
+/// As [`flash_with`].
+pub fn flash_with_manifest(dir: &Path, modules: &[&Path], manifest: &Manifest) -> HostFlash {
     let board = Board::Host;
     let flash = HostFlash::create(&dir.join("flash.bin"), board.capacity()).expect("flash file");
     let parts = Partitions::new::<HostFlash>(board.capacity(), board.layout()).expect("layout");
@@ -34,10 +47,7 @@ pub fn flash_with(dir: &Path, modules: &[&Path]) -> HostFlash {
                 name: Name::try_from(format!("f{i}").as_str()).expect("name"),
                 route: None,
                 topics: heapless::Vec::new(),
-                manifest: Manifest {
-                    permissions: Permissions::allow_all(),
-                    ..Manifest::default()
-                },
+                manifest: manifest.clone(),
                 wasm_len: 0,
                 wasm_sha256: [0; 32],
             };
