@@ -92,7 +92,7 @@ pub struct Jinn<F: NorFlash + 'static> {
     slot: Mutex<NoopRawMutex, ()>,
     pub(crate) outbox_ready: Signal<NoopRawMutex, ()>,
     counters: Cell<Counters>,
-    pub(crate) mqtt: Cell<MqttState>,
+    pub(crate) mqtt: Cell<MqttStatus>,
     busy: Cell<bool>,
     started: Instant,
 }
@@ -100,7 +100,7 @@ pub struct Jinn<F: NorFlash + 'static> {
 /// Where the MQTT connection stands, shown by `/healthz`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum MqttState {
+pub enum MqttStatus {
     /// No broker configured.
     Off,
     /// Not connected (connecting, or waiting to retry).
@@ -109,7 +109,7 @@ pub enum MqttState {
     Up,
 }
 
-impl MqttState {
+impl MqttStatus {
     /// `off`, `down` or `up`.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -183,7 +183,7 @@ impl<F: NorFlash + 'static> Jinn<F> {
             slot: Mutex::new(()),
             outbox_ready: Signal::new(),
             counters: Cell::new(Counters::default()),
-            mqtt: Cell::new(MqttState::Off),
+            mqtt: Cell::new(MqttStatus::Off),
             busy: Cell::new(false),
             started: Instant::now(),
         }))
@@ -223,7 +223,7 @@ impl<F: NorFlash + 'static> Jinn<F> {
     }
 
     /// Where the MQTT connection stands.
-    pub fn mqtt_state(&self) -> MqttState {
+    pub fn mqtt_status(&self) -> MqttStatus {
         self.mqtt.get()
     }
 

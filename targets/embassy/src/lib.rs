@@ -50,7 +50,7 @@ mod storage;
 mod testing;
 
 pub use config::{Config, Layout};
-pub use device::{BootError, Counters, Jinn, MqttState, Resources};
+pub use device::{BootError, Counters, Jinn, MqttStatus, Resources};
 pub use host::DeviceHost;
 pub use jinn_core::signature::Policy;
 pub use record::{Broker, DeviceSettings, FunctionRecord};

@@ -48,7 +48,7 @@ impl<F: NorFlash + 'static> Service<F> {
             counters.calls,
             counters.failed,
             jinn.outbox_len(),
-            jinn.mqtt_state().as_str(),
+            jinn.mqtt_status().as_str(),
             jinn.busy(),
         );
         body

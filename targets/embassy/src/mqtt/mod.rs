@@ -1,5 +1,8 @@
 //! MQTT-triggered functions and the outbox drain, over one embassy-net TCP
-//! connection with [rust-mqtt] (MQTT 5).
+//! connection with [rust-mqtt] (MQTT 5). [`state`] is the session's rules
+//! as a state machine without I/O, [`session`] the event loop around it,
+//! this module the reconnection loop and what the session needs of the
+//! device.
 //!
 //! * Every topic filter of every function is subscribed at QoS 1, in a
 //!   persistent session (clean start off, one hour of session expiry), so
@@ -7,7 +10,9 @@
 //! * An incoming QoS 1 message runs each function whose filter matches it;
 //!   the PUBACK is sent only after the calls ended and their published
 //!   messages were committed to the flash outbox. A reset before that
-//!   makes the broker deliver the message again.
+//!   makes the broker deliver the message again. While functions run, the
+//!   session keeps reading and pinging: a long call never loses the
+//!   connection.
 //! * The outbox is sent oldest first, one message in flight, and a message
 //!   leaves the outbox only when the broker acknowledged it (PUBACK for
 //!   QoS 1, PUBCOMP for QoS 2, at once for QoS 0).
@@ -15,15 +20,24 @@
 //!   to 5 s.
 
 mod session;
+mod state;
+#[cfg(test)]
+mod tests;
 
 use core::fmt;
 
-use embassy_net::Stack;
-use embassy_time::{Duration, Timer};
+use embassy_net::tcp::TcpSocket;
+use embassy_net::{IpAddress, IpEndpoint, Ipv4Address, Stack};
+use embassy_time::{Duration, Timer, with_timeout};
 use embedded_storage::nor_flash::NorFlash;
+use jinn_core::Qos;
+use rust_mqtt::types::PacketIdentifier;
 
-use crate::config::{PAYLOAD_BYTES, TOPIC_BYTES};
-use crate::device::{Jinn, MqttState};
+use crate::config::{MAX_FUNCTIONS, PAYLOAD_BYTES, TOPIC_BYTES};
+use crate::device::{Jinn, MqttStatus};
+use crate::record::Topic;
+use session::{Backend, CONNECT_TIMEOUT, Settings};
+use state::{Backoff, Trigger};
 
 /// Buffers of the MQTT connection: TCP windows, the packet buffer incoming
 /// packets are decoded into (it bounds the largest message a function can
@@ -113,22 +127,116 @@ pub async fn run<F: NorFlash + 'static, const RX: usize, const TX: usize, const 
             Timer::after(Duration::from_secs(3600)).await;
         }
     };
-    let mut backoff = Duration::from_secs(1);
+    let MqttBuffers {
+        rx,
+        tx,
+        packet,
+        topic,
+        payload,
+    } = buffers;
+    let settings = Settings {
+        client_id: jinn.settings().client_id.as_str(),
+        keep_alive: jinn.settings().keep_alive(),
+    };
+    let [a, b, c, d] = broker.ip;
+    let endpoint = IpEndpoint::new(IpAddress::Ipv4(Ipv4Address::new(a, b, c, d)), broker.port);
+    let mut backoff = Backoff::new();
     loop {
-        jinn.mqtt.set(MqttState::Down);
+        jinn.mqtt.set(MqttStatus::Down);
         stack.wait_config_up().await;
-        let result = session::connect_and_serve(jinn, stack, broker, buffers).await;
-        jinn.mqtt.set(MqttState::Down);
+        let mut socket = TcpSocket::new(stack, rx, tx);
+        socket.set_timeout(Some(Duration::from_secs(
+            u64::from(settings.keep_alive) * 2,
+        )));
+        let result = match with_timeout(CONNECT_TIMEOUT, socket.connect(endpoint)).await {
+            Ok(Ok(())) => session::serve(jinn, socket, settings, packet, topic, payload).await,
+            Ok(Err(_)) => Err((false, SessionError::Connect)),
+            Err(_) => Err((false, SessionError::Timeout)),
+        };
+        jinn.mqtt.set(MqttStatus::Down);
         match result {
-            Ok(()) => backoff = Duration::from_secs(1),
+            Ok(()) => backoff.reset(),
             Err((connected, e)) => {
                 warn!("mqtt: {}", e);
                 if connected {
-                    backoff = Duration::from_secs(1);
+                    backoff.reset();
                 }
             }
         }
-        Timer::after(backoff).await;
-        backoff = (backoff * 2).min(Duration::from_secs(5));
+        Timer::after(Duration::from_millis(backoff.next())).await;
+    }
+}
+
+impl<F: NorFlash + 'static> Backend for Jinn<F> {
+    fn filters(&self) -> impl Iterator<Item = &str> {
+        self.topic_filters()
+    }
+
+    async fn run(&self, trigger: &Trigger<PacketIdentifier>) {
+        let topic = trigger.topic.as_str();
+        let targets: heapless::Vec<usize, MAX_FUNCTIONS> = self.subscribers(topic).collect();
+        if targets.is_empty() && !topic.is_empty() {
+            warn!("mqtt: no function for {}", topic);
+        }
+        for index in targets {
+            let outcome = self.call(index, &trigger.request).await;
+            match outcome.result {
+                Ok(response) => info!(
+                    "mqtt {} -> {}: {} ({} fuel)",
+                    topic,
+                    self.name(index),
+                    response.status,
+                    outcome.fuel_used
+                ),
+                Err(e) => warn!(
+                    "mqtt {} -> {}: {} ({} fuel)",
+                    topic,
+                    self.name(index),
+                    e,
+                    outcome.fuel_used
+                ),
+            }
+        }
+    }
+
+    fn outbox_next(
+        &self,
+        topic: &mut Topic,
+        payload: &mut heapless::Vec<u8, PAYLOAD_BYTES>,
+    ) -> Result<Option<(u32, Qos)>, SessionError> {
+        let mut outbox = self.storage.outbox.borrow_mut();
+        let pending = outbox.peek().map_err(|e| {
+            error!("mqtt: outbox: {}", e);
+            SessionError::Outbox
+        })?;
+        let Some(pending) = pending else {
+            return Ok(None);
+        };
+        topic.clear();
+        payload.clear();
+        // Both fit: the outbox holds nothing larger.
+        let _ = topic.push_str(pending.topic);
+        let _ = payload.extend_from_slice(pending.payload);
+        Ok(Some((pending.seq, pending.qos)))
+    }
+
+    fn outbox_delivered(&self, seq: u32) -> Result<(), SessionError> {
+        self.storage.outbox.borrow_mut().ack(seq).map_err(|e| {
+            error!("mqtt: outbox: {}", e);
+            SessionError::Outbox
+        })
+    }
+
+    async fn outbox_ready(&self) {
+        self.outbox_ready.wait().await;
+    }
+
+    fn random(&self, buf: &mut [u8]) {
+        Jinn::random(self, buf);
+    }
+
+    fn set_up(&self, up: bool) {
+        self.mqtt
+            .set(if up { MqttStatus::Up } else { MqttStatus::Down });
     }
 }
