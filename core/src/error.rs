@@ -1,8 +1,10 @@
 //! Error enums of loading and invoking functions, and the HTTP status each maps to.
 //!
-//! Errors are small, allocation-free values: names and details are bounded
-//! [`heapless::String`]s, truncated on a character boundary when longer.
+//! Errors are small values: names and details are bounded
+//! [`heapless::String`]s, truncated on a character boundary when longer, and
+//! boxed, so that a `Result` carrying an error stays a few words.
 
+use alloc::boxed::Box;
 use core::fmt::{self, Display, Write as _};
 
 /// A bounded name (an import's module or field name).
@@ -75,7 +77,8 @@ pub enum ErrorKind {
     InvalidModule,
     /// The module imports something that is not provided (`500`).
     MissingImport,
-    /// The request envelope itself was malformed (`400`).
+    /// The request envelope itself was malformed (`400`): a host that reads
+    /// envelopes from outside (`jinn run --input`) says so before any call.
     BadRequest,
     /// The host stopped the call at its wall-clock deadline (`504`).
     Timeout,
@@ -153,15 +156,15 @@ pub enum ImportProblem {
 #[non_exhaustive]
 pub enum LoadError {
     /// Not valid WebAssembly: the parser or validator refused it.
-    Invalid(Detail),
+    Invalid(Box<Detail>),
     /// No `_start` export of type `() -> ()`: not a WASI command module.
     NoEntryPoint,
     /// The module imports a function that is not provided.
     MissingImport {
         /// The import's module, e.g. `env`.
-        module: Name,
+        module: Box<Name>,
         /// The import's field name.
-        name: Name,
+        name: Box<Name>,
         /// What is wrong with it.
         problem: ImportProblem,
     },
@@ -301,7 +304,7 @@ pub enum InvokeError {
     /// `proc_exit` with a non-zero code.
     ExitCode(i32),
     /// Stdout was not a valid response document.
-    BadOutput(Detail),
+    BadOutput(Box<Detail>),
     /// Stdout was empty (or only white space).
     EmptyOutput,
     /// An output stream went over its cap.
@@ -319,9 +322,7 @@ pub enum InvokeError {
         limit: u64,
     },
     /// The module could not be instantiated.
-    Instantiation(Detail),
-    /// The request envelope was malformed.
-    BadRequest(Detail),
+    Instantiation(Box<Detail>),
     /// The host stopped the call before it ended (a wall-clock deadline).
     Interrupted,
 }
@@ -339,7 +340,6 @@ impl InvokeError {
             Self::OutputTooLarge { .. } => ErrorKind::OutputTooLarge,
             Self::InputTooLarge { .. } => ErrorKind::InputTooLarge,
             Self::Instantiation(_) => ErrorKind::InvalidModule,
-            Self::BadRequest(_) => ErrorKind::BadRequest,
             Self::Interrupted => ErrorKind::Timeout,
         }
     }
@@ -366,7 +366,6 @@ impl Display for InvokeError {
                 write!(f, "request of {len} bytes exceeds the cap of {limit} bytes")
             }
             Self::Instantiation(detail) => write!(f, "instantiation failed: {detail}"),
-            Self::BadRequest(detail) => write!(f, "bad request: {detail}"),
             Self::Interrupted => f.write_str("stopped by the host before it ended (timeout)"),
         }
     }
@@ -417,7 +416,9 @@ mod tests {
 
     #[test]
     fn errors_stay_small() {
-        assert!(core::mem::size_of::<InvokeError>() <= 176);
-        assert!(core::mem::size_of::<LoadError>() <= 176);
+        // A few words: results carrying them are cheap to move around.
+        assert!(core::mem::size_of::<InvokeError>() <= 24);
+        assert!(core::mem::size_of::<LoadError>() <= 24);
+        assert!(core::mem::size_of::<Result<(), InvokeError>>() <= 24);
     }
 }

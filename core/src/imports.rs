@@ -3,12 +3,51 @@
 //! One table drives both the check of a module's imports and the stubs the
 //! linker defines, so a module that loads is a module that links.
 
+use alloc::boxed::Box;
 use wasmi::{ExternType, Module};
-
-pub use wasmi::ValType;
 
 use crate::error::{ImportProblem, LoadError, bounded};
 use crate::wasi::errno;
+
+/// The type of a parameter or result of an importable function (the host
+/// ABI uses only these two).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ValType {
+    /// `i32`.
+    I32,
+    /// `i64`.
+    I64,
+}
+
+impl ValType {
+    /// The WebAssembly text name, `i32` or `i64`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::I32 => "i32",
+            Self::I64 => "i64",
+        }
+    }
+
+    pub(crate) fn engine(self) -> wasmi::ValType {
+        match self {
+            Self::I32 => wasmi::ValType::I32,
+            Self::I64 => wasmi::ValType::I64,
+        }
+    }
+
+    fn is(self, engine: wasmi::ValType) -> bool {
+        matches!(
+            (self, engine),
+            (Self::I32, wasmi::ValType::I32) | (Self::I64, wasmi::ValType::I64)
+        )
+    }
+}
+
+/// Do the engine's types equal the table's?
+fn same(engine: &[wasmi::ValType], table: &[ValType]) -> bool {
+    engine.len() == table.len() && engine.iter().zip(table).all(|(e, t)| t.is(*e))
+}
 
 const I: ValType = ValType::I32;
 const L: ValType = ValType::I64;
@@ -253,7 +292,7 @@ pub(crate) fn check(module: &Module) -> Result<(), LoadError> {
     for import in module.imports() {
         let problem = match (import.ty(), find(import.module(), import.name())) {
             (ExternType::Func(ty), Some(sig))
-                if ty.params() == sig.params && ty.results() == sig.results =>
+                if same(ty.params(), sig.params) && same(ty.results(), sig.results) =>
             {
                 continue;
             }
@@ -262,8 +301,8 @@ pub(crate) fn check(module: &Module) -> Result<(), LoadError> {
             _ => ImportProblem::NotAFunction,
         };
         return Err(LoadError::MissingImport {
-            module: bounded(import.module()),
-            name: bounded(import.name()),
+            module: Box::new(bounded(import.module())),
+            name: Box::new(bounded(import.name())),
             problem,
         });
     }

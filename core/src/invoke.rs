@@ -5,6 +5,7 @@
 //! a gateway may pass `u64::MAX`. The fuel used, the result and the point at
 //! which a call runs out of fuel are the same whatever the slicing.
 
+use alloc::boxed::Box;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
@@ -172,7 +173,7 @@ impl<H: Host> Invocation<H> {
         let result = ended.and_then(|()| {
             Response::from_guest_output(&state.stdout).map_err(|e| match e {
                 OutputError::Empty => InvokeError::EmptyOutput,
-                OutputError::Bad(e) => InvokeError::BadOutput(bounded_display(&e)),
+                OutputError::Bad(e) => InvokeError::BadOutput(Box::new(bounded_display(&e))),
             })
         });
         let outcome = Outcome {
@@ -227,9 +228,9 @@ impl<H: Host> Invocation<H> {
             Err(error) => return Phase::Done(self.classify(&error, true)),
         };
         let Some(main) = instance.get_func(&self.store, "_start") else {
-            return Phase::Done(Err(InvokeError::Instantiation(bounded_display(
+            return Phase::Done(Err(InvokeError::Instantiation(Box::new(bounded_display(
                 &"no `_start`",
-            ))));
+            )))));
         };
         match self.entry.has_start {
             true => match instance.get_func(&self.store, START_EXPORT) {
@@ -237,9 +238,9 @@ impl<H: Host> Invocation<H> {
                     func: start,
                     then: Some(main),
                 },
-                None => Phase::Done(Err(InvokeError::Instantiation(bounded_display(
+                None => Phase::Done(Err(InvokeError::Instantiation(Box::new(bounded_display(
                     &"start function missing",
-                )))),
+                ))))),
             },
             false => Phase::Ready {
                 func: main,
@@ -298,7 +299,7 @@ impl<H: Host> Invocation<H> {
             Some(TrapCode::OutOfFuel) => self.exhausted(),
             _ if refused => memory_limit,
             Some(code) => InvokeError::Trap(trap_kind(code)),
-            None if instantiating => InvokeError::Instantiation(bounded_display(error)),
+            None if instantiating => InvokeError::Instantiation(Box::new(bounded_display(error))),
             None => InvokeError::Trap(TrapKind::Other),
         })
     }

@@ -24,9 +24,6 @@
 #![cfg_attr(not(any(test, feature = "std")), no_std)]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
-// Errors are bounded, allocation-free values (no `String` on no_std paths),
-// which makes some of them larger than clippy likes; that is the point.
-#![allow(clippy::result_large_err)]
 
 extern crate alloc;
 

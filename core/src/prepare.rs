@@ -27,6 +27,7 @@
 //! [`EngineLimits::max_slice_fuel`]: crate::EngineLimits::max_slice_fuel
 
 use alloc::borrow::Cow;
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use wasmparser::{Operator, Parser, Payload};
@@ -64,7 +65,9 @@ pub(crate) fn prepare(wasm: &[u8], max_grows: u32) -> Result<Prepared<'_>, LoadE
             Payload::CodeSectionEntry(body) => {
                 let grows = count_grows(&body).map_err(|e| invalid(&e))?;
                 if grows > max_grows {
-                    return Err(LoadError::Invalid(too_many_grows(index, grows, max_grows)));
+                    return Err(LoadError::Invalid(Box::new(too_many_grows(
+                        index, grows, max_grows,
+                    ))));
                 }
                 index += 1;
             }
@@ -95,7 +98,7 @@ fn count_grows(body: &wasmparser::FunctionBody<'_>) -> wasmparser::Result<u32> {
 }
 
 fn invalid(error: &dyn core::fmt::Display) -> LoadError {
-    LoadError::Invalid(bounded_display(error))
+    LoadError::Invalid(Box::new(bounded_display(error)))
 }
 
 fn too_many_grows(function: u32, grows: u32, max: u32) -> Detail {

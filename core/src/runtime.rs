@@ -1,9 +1,9 @@
 //! The engine and its loaded functions: validate and compile once, instantiate per call.
 
+use alloc::boxed::Box;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
-use sha2::{Digest, Sha256};
 use wasmi::{CompilationMode, Config, Engine, ExternType, Linker, Module};
 
 use crate::error::{LoadError, bounded_display};
@@ -146,7 +146,6 @@ impl<H: Host> Runtime<H> {
         Ok(Function {
             module,
             linker: self.linker.clone(),
-            sha256: Sha256::digest(wasm).into(),
             has_start: prepared.has_start,
             max_slice_fuel: self.limits.max_slice_fuel.max(1),
         })
@@ -169,7 +168,8 @@ pub fn validate(limits: &EngineLimits, wasm: &[u8]) -> Result<(), LoadError> {
 }
 
 fn checked(engine: &Engine, wasm: &[u8]) -> Result<Module, LoadError> {
-    let module = Module::new(engine, wasm).map_err(|e| LoadError::Invalid(bounded_display(&e)))?;
+    let module =
+        Module::new(engine, wasm).map_err(|e| LoadError::Invalid(Box::new(bounded_display(&e))))?;
     imports::check(&module)?;
     match module.get_export("_start") {
         Some(ExternType::Func(ty)) if ty.params().is_empty() && ty.results().is_empty() => {}
@@ -182,7 +182,6 @@ fn checked(engine: &Engine, wasm: &[u8]) -> Result<Module, LoadError> {
 pub struct Function<H: Host> {
     module: Module,
     linker: Arc<Linker<HostState<H>>>,
-    sha256: [u8; 32],
     has_start: bool,
     max_slice_fuel: u64,
 }
@@ -192,7 +191,6 @@ impl<H: Host> Clone for Function<H> {
         Self {
             module: self.module.clone(),
             linker: self.linker.clone(),
-            sha256: self.sha256,
             has_start: self.has_start,
             max_slice_fuel: self.max_slice_fuel,
         }
@@ -200,11 +198,6 @@ impl<H: Host> Clone for Function<H> {
 }
 
 impl<H: Host> Function<H> {
-    /// SHA-256 of the module bytes it was loaded from.
-    pub fn sha256(&self) -> &[u8; 32] {
-        &self.sha256
-    }
-
     /// Prepares one call: a fresh store and instance with `stdin` as input.
     /// Nothing runs until [`Invocation::resume`].
     pub fn invoke(&self, host: H, manifest: Arc<Manifest>, stdin: Vec<u8>) -> Invocation<H> {

@@ -127,16 +127,7 @@ fn every_wasi_preview1_function_links() {
             let ty = |prefix: &str, types: &[jinn_core::imports::ValType]| {
                 types
                     .iter()
-                    .map(|t| {
-                        format!(
-                            "({prefix} {})",
-                            if *t == jinn_core::imports::ValType::I32 {
-                                "i32"
-                            } else {
-                                "i64"
-                            }
-                        )
-                    })
+                    .map(|t| format!("({prefix} {})", t.as_str()))
                     .collect::<String>()
             };
             format!(

@@ -31,7 +31,10 @@ pub(crate) fn link<H: Host>(linker: &mut Linker<HostState<H>>) -> Result<(), was
     process::link(linker)?;
     for sig in SIGNATURES.iter().filter(|s| s.module == WASI) {
         if let Provided::Stub(code) = sig.provided {
-            let ty = FuncType::new(sig.params.iter().copied(), sig.results.iter().copied());
+            let ty = FuncType::new(
+                sig.params.iter().map(|t| t.engine()),
+                sig.results.iter().map(|t| t.engine()),
+            );
             linker.func_new(WASI, sig.name, ty, move |_caller, _params, results| {
                 results[0] = Val::I32(code);
                 Ok(())

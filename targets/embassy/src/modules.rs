@@ -33,9 +33,6 @@ impl<F: NorFlash + 'static> Jinn<F> {
     /// The compiled module of function `index`, compiled from flash (after
     /// evicting the least recently used modules over the budget) when it is
     /// not in RAM.
-    // jinn-core's `InvokeError` is large by design (bounded, allocation-free
-    // details); boxing it would put it on the heap.
-    #[allow(clippy::result_large_err)]
     pub(crate) fn compiled(&self, index: usize) -> Result<Function<DeviceHost<F>>, InvokeError> {
         let uses = self.uses.get().wrapping_add(1);
         self.uses.set(uses);
@@ -60,7 +57,7 @@ impl<F: NorFlash + 'static> Jinn<F> {
         let failed = |what: &dyn core::fmt::Display| {
             let mut detail = jinn_core::error::Detail::new();
             let _ = core::fmt::write(&mut detail, format_args!("{what}"));
-            InvokeError::Instantiation(detail)
+            InvokeError::Instantiation(alloc::boxed::Box::new(detail))
         };
         let wasm = read_module(&self.catalog, loaded.module, &loaded.sha256).map_err(|e| {
             error!("function {}: {}", loaded.name.as_str(), e);
