@@ -1,5 +1,7 @@
 //! The one logging shim of the crate: `defmt` on devices, `log` on hosts,
-//! nothing otherwise. No other module names `defmt` or `log` directly.
+//! nothing otherwise. No other module names `defmt` or `log` directly. The
+//! same file, byte for byte, in every `no_std` crate that logs (jinn-core,
+//! jinn-embassy); CI compares them.
 //!
 //! Format strings must be literals so that the same call works with defmt's
 //! interned strings and with `log`; arguments must implement `Display` (log)
@@ -61,17 +63,5 @@ macro_rules! error {
         ::defmt::error!($s $(, $x)*);
         #[cfg(not(any(feature = "log", feature = "defmt")))]
         let _ = ($( & $x ),*);
-    }};
-}
-
-/// Logs a guest's `host_log` line at the guest's level.
-macro_rules! guest_line {
-    ($level:expr, $s:literal $(, $x:expr)* $(,)?) => {{
-        match $level {
-            ::jinn_core::LogLevel::Debug => debug!($s $(, $x)*),
-            ::jinn_core::LogLevel::Info => info!($s $(, $x)*),
-            ::jinn_core::LogLevel::Warn => warn!($s $(, $x)*),
-            ::jinn_core::LogLevel::Error => error!($s $(, $x)*),
-        }
     }};
 }

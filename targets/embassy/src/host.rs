@@ -65,6 +65,11 @@ impl<F: NorFlash + 'static> Publisher for DeviceHost<F> {
 impl<F: NorFlash + 'static> GuestLog for DeviceHost<F> {
     fn guest_log(&mut self, level: LogLevel, message: &str) {
         let name = self.function.as_str();
-        guest_line!(level, "{}: {}", name, message);
+        match level {
+            LogLevel::Debug => debug!("{}: {}", name, message),
+            LogLevel::Info => info!("{}: {}", name, message),
+            LogLevel::Warn => warn!("{}: {}", name, message),
+            LogLevel::Error => error!("{}: {}", name, message),
+        }
     }
 }
