@@ -15,45 +15,16 @@
 //! engine's structures have their MCU size, and any Linux machine can run
 //! it (inside Jinn itself).
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::{Read, Write};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use jinn_core::{
     EngineLimits, Headers, Manifest, NullHost, Permissions, Request, Response, Runtime,
 };
-
-static CURRENT: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-struct Counting;
-
-// Safety: every method forwards to the system allocator unchanged; the
-// counters do not affect the memory handed out.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let now = CURRENT.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-        PEAK.fetch_max(now, Ordering::Relaxed);
-        // Safety: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        CURRENT.fetch_sub(layout.size(), Ordering::Relaxed);
-        // Safety: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+use jinn_heap_probe::{Counting, current, peak_since, reset_peak};
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
-
-fn reset_peak() -> usize {
-    let now = CURRENT.load(Ordering::Relaxed);
-    PEAK.store(now, Ordering::Relaxed);
-    now
-}
 
 fn answer(status: u16, body: String) {
     let mut headers = Headers::new();
@@ -90,8 +61,8 @@ fn main() {
         Ok(f) => f,
         Err(e) => return answer(422, format!(r#"{{"error":"{}"}}"#, e.kind())),
     };
-    let resident = CURRENT.load(Ordering::Relaxed) - base;
-    let load_peak = PEAK.load(Ordering::Relaxed) - base;
+    let resident = current() - base;
+    let load_peak = peak_since(base);
 
     let manifest = Arc::new(Manifest {
         permissions: Permissions::allow_all(),
@@ -99,7 +70,7 @@ fn main() {
     });
     let base = reset_peak();
     let (outcome, _) = function.run(NullHost, manifest, call.to_json());
-    let call_peak = PEAK.load(Ordering::Relaxed) - base;
+    let call_peak = peak_since(base);
     let (status, kind) = match &outcome.result {
         Ok(_) => (200, "ok"),
         Err(e) => (500, e.kind().as_str()),

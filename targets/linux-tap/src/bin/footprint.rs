@@ -14,68 +14,17 @@
 //!   wasm32-wasip1) loads and calls the module inside `jinn run` and
 //!   reports its own allocator's counts.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use jinn_core::Request;
 use jinn_embassy::Config;
+use jinn_heap_probe::{Counting, current, peak_since, reset_peak};
 use jinn_linux_tap::elf;
 use jinn_linux_tap::harness::{TempDir, examples_dir};
 use jinn_linux_tap::in_process;
 
-/// Heap bytes in use now and at most since the last reset.
-static CURRENT: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-struct Counting;
-
-fn grew(by: usize) {
-    let now = CURRENT.fetch_add(by, Ordering::Relaxed) + by;
-    PEAK.fetch_max(now, Ordering::Relaxed);
-}
-
-// Safety: every method forwards to the system allocator with the caller's
-// arguments unchanged; the counters do not affect the memory handed out.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // Safety: same contract as the caller's.
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            grew(layout.size());
-        }
-        p
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        CURRENT.fetch_sub(layout.size(), Ordering::Relaxed);
-        // Safety: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // Safety: same contract as the caller's.
-        let p = unsafe { System.realloc(ptr, layout, new_size) };
-        if !p.is_null() {
-            CURRENT.fetch_sub(layout.size(), Ordering::Relaxed);
-            grew(new_size);
-        }
-        p
-    }
-}
-
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
-
-fn reset_peak() -> usize {
-    let now = CURRENT.load(Ordering::Relaxed);
-    PEAK.store(now, Ordering::Relaxed);
-    now
-}
-
-fn peak_since(base: usize) -> usize {
-    PEAK.load(Ordering::Relaxed).saturating_sub(base)
-}
 
 /// Initial linear memory of a module in bytes (its first memory's minimum).
 fn initial_memory(wasm: &[u8]) -> u64 {
@@ -165,7 +114,7 @@ fn heap_report() {
         let flash = in_process::flash_with(dir.path(), &[&module]);
         let before = reset_peak();
         let jinn = in_process::start(flash, Config::default());
-        let resident = CURRENT.load(Ordering::Relaxed).saturating_sub(before);
+        let resident = current().saturating_sub(before);
         let load_peak = peak_since(before);
 
         let base = reset_peak();
@@ -192,7 +141,7 @@ fn heap_report() {
     println!(
         "All {} examples loaded together: {} KiB resident ({} functions).",
         modules.len(),
-        kib(CURRENT.load(Ordering::Relaxed).saturating_sub(before)),
+        kib(current().saturating_sub(before)),
         jinn.function_count()
     );
 
