@@ -145,7 +145,7 @@ pub struct FunctionMetrics {
     fuel_total: AtomicU64,
     duration: Histogram,
     fuel: Histogram,
-    kv: [AtomicU64; 4],
+    kv: [AtomicU64; KV_OPS.len()],
     published: AtomicU64,
     publish_refused: AtomicU64,
     log_lines: AtomicU64,
@@ -278,146 +278,20 @@ impl Metrics {
             let map = self.functions.lock().unwrap_or_else(|e| e.into_inner());
             map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
         };
-        let head = |out: &mut String, name: &str, kind: &str, help: &str| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-        };
-        let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
-
-        head(
-            &mut out,
-            "jinn_invocations_total",
-            "counter",
-            "Calls that ran, by function and outcome (ok, an error kind, or cancelled).",
-        );
-        for (name, m) in &functions {
-            for (i, c) in m.outcomes.iter().enumerate() {
-                let _ = writeln!(
-                    out,
-                    "jinn_invocations_total{{function=\"{name}\",outcome=\"{}\"}} {}",
-                    outcome_label(i),
-                    load(c)
-                );
+        for (name, help, samples) in FUNCTION_COUNTERS {
+            head(&mut out, name, "counter", help);
+            for (function, m) in &functions {
+                samples(m, &mut |label, value| {
+                    let label = label.map_or(String::new(), |(k, v)| format!(",{k}=\"{v}\""));
+                    let _ = writeln!(out, "{name}{{function=\"{function}\"{label}}} {value}");
+                });
             }
         }
-        head(
-            &mut out,
-            "jinn_rejected_total",
-            "counter",
-            "Requests refused before their function ran, by reason.",
-        );
-        for (name, m) in &functions {
-            for (i, c) in m.rejected.iter().enumerate() {
-                let _ = writeln!(
-                    out,
-                    "jinn_rejected_total{{function=\"{name}\",reason=\"{}\"}} {}",
-                    REJECTIONS[i].1,
-                    load(c)
-                );
+        for (name, help, histogram) in FUNCTION_HISTOGRAMS {
+            head(&mut out, name, "histogram", help);
+            for (function, m) in &functions {
+                histogram(m).write(&mut out, name, function);
             }
-        }
-        head(
-            &mut out,
-            "jinn_fuel_used_total",
-            "counter",
-            "Fuel used by all calls of a function.",
-        );
-        for (name, m) in &functions {
-            let _ = writeln!(
-                out,
-                "jinn_fuel_used_total{{function=\"{name}\"}} {}",
-                m.fuel_total()
-            );
-        }
-        head(
-            &mut out,
-            "jinn_invocation_duration_seconds",
-            "histogram",
-            "Wall-clock time of a call on its worker.",
-        );
-        for (name, m) in &functions {
-            m.duration
-                .write(&mut out, "jinn_invocation_duration_seconds", name);
-        }
-        head(
-            &mut out,
-            "jinn_invocation_fuel",
-            "histogram",
-            "Fuel used by one call.",
-        );
-        for (name, m) in &functions {
-            m.fuel.write(&mut out, "jinn_invocation_fuel", name);
-        }
-        head(
-            &mut out,
-            "jinn_kv_operations_total",
-            "counter",
-            "KV operations of guests: read, write, denied (permissions or caps), error (store failed).",
-        );
-        for (name, m) in &functions {
-            for (op, c) in ["read", "write", "denied", "error"].iter().zip(&m.kv) {
-                let _ = writeln!(
-                    out,
-                    "jinn_kv_operations_total{{function=\"{name}\",op=\"{op}\"}} {}",
-                    load(c)
-                );
-            }
-        }
-        head(
-            &mut out,
-            "jinn_published_total",
-            "counter",
-            "Messages accepted into the outbox.",
-        );
-        for (name, m) in &functions {
-            let _ = writeln!(
-                out,
-                "jinn_published_total{{function=\"{name}\"}} {}",
-                load(&m.published)
-            );
-        }
-        head(
-            &mut out,
-            "jinn_publish_refused_total",
-            "counter",
-            "Publishes refused (permissions, caps, outbox full).",
-        );
-        for (name, m) in &functions {
-            let _ = writeln!(
-                out,
-                "jinn_publish_refused_total{{function=\"{name}\"}} {}",
-                load(&m.publish_refused)
-            );
-        }
-        head(
-            &mut out,
-            "jinn_guest_log_lines_total",
-            "counter",
-            "host_log lines logged and dropped over the per-call cap.",
-        );
-        for (name, m) in &functions {
-            let _ = writeln!(
-                out,
-                "jinn_guest_log_lines_total{{function=\"{name}\",result=\"logged\"}} {}",
-                load(&m.log_lines)
-            );
-            let _ = writeln!(
-                out,
-                "jinn_guest_log_lines_total{{function=\"{name}\",result=\"dropped\"}} {}",
-                load(&m.log_dropped)
-            );
-        }
-        head(
-            &mut out,
-            "jinn_crash_snapshots_total",
-            "counter",
-            "Crash snapshots written.",
-        );
-        for (name, m) in &functions {
-            let _ = writeln!(
-                out,
-                "jinn_crash_snapshots_total{{function=\"{name}\"}} {}",
-                load(&m.crashes)
-            );
         }
         head(
             &mut out,
@@ -460,29 +334,33 @@ impl Metrics {
             head(&mut out, name, "gauge", help);
             let _ = writeln!(out, "{name} {value}");
         }
-        head(
-            &mut out,
-            "jinn_not_found_total",
-            "counter",
-            "Requests no route matched.",
-        );
-        let _ = writeln!(out, "jinn_not_found_total {}", load(&self.not_found));
-        head(
-            &mut out,
-            "jinn_reloads_total",
-            "counter",
-            "Configuration reloads, by result.",
-        );
-        let _ = writeln!(
-            out,
-            "jinn_reloads_total{{result=\"ok\"}} {}",
-            load(&self.reloads_ok)
-        );
-        let _ = writeln!(
-            out,
-            "jinn_reloads_total{{result=\"failed\"}} {}",
-            load(&self.reloads_failed)
-        );
+        let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let counters = [
+            (
+                "jinn_not_found_total",
+                "Requests no route matched.",
+                "",
+                load(&self.not_found),
+            ),
+            (
+                "jinn_reloads_total",
+                "Configuration reloads, by result.",
+                "{result=\"ok\"}",
+                load(&self.reloads_ok),
+            ),
+            (
+                "jinn_reloads_total",
+                "",
+                "{result=\"failed\"}",
+                load(&self.reloads_failed),
+            ),
+        ];
+        for (name, help, labels, value) in counters {
+            if !help.is_empty() {
+                head(&mut out, name, "counter", help);
+            }
+            let _ = writeln!(out, "{name}{labels} {value}");
+        }
         head(
             &mut out,
             "jinn_build_info",
@@ -497,6 +375,95 @@ impl Metrics {
         out
     }
 }
+
+/// `# HELP` and `# TYPE` of a family.
+fn head(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+}
+
+fn load(a: &AtomicU64) -> u64 {
+    a.load(Ordering::Relaxed)
+}
+
+/// Writes the samples of one function: an optional extra label, a value.
+type Samples = fn(&FunctionMetrics, &mut dyn FnMut(Option<(&str, &str)>, u64));
+
+/// The per-function counters: name, help, samples.
+const FUNCTION_COUNTERS: [(&str, &str, Samples); 8] = [
+    (
+        "jinn_invocations_total",
+        "Calls that ran, by function and outcome (ok, an error kind, or cancelled).",
+        |m, out| {
+            for (i, c) in m.outcomes.iter().enumerate() {
+                out(Some(("outcome", outcome_label(i))), load(c));
+            }
+        },
+    ),
+    (
+        "jinn_rejected_total",
+        "Requests refused before their function ran, by reason.",
+        |m, out| {
+            for ((_, reason), c) in REJECTIONS.iter().zip(&m.rejected) {
+                out(Some(("reason", reason)), load(c));
+            }
+        },
+    ),
+    (
+        "jinn_fuel_used_total",
+        "Fuel used by all calls of a function.",
+        |m, out| out(None, m.fuel_total()),
+    ),
+    (
+        "jinn_kv_operations_total",
+        "KV operations of guests: read, write, denied (permissions or caps), error (store failed).",
+        |m, out| {
+            for (op, c) in KV_OPS.iter().zip(&m.kv) {
+                out(Some(("op", op)), load(c));
+            }
+        },
+    ),
+    (
+        "jinn_published_total",
+        "Messages accepted into the outbox.",
+        |m, out| out(None, load(&m.published)),
+    ),
+    (
+        "jinn_publish_refused_total",
+        "Publishes refused (permissions, caps, outbox full).",
+        |m, out| out(None, load(&m.publish_refused)),
+    ),
+    (
+        "jinn_guest_log_lines_total",
+        "host_log lines logged and dropped over the per-call cap.",
+        |m, out| {
+            out(Some(("result", "logged")), load(&m.log_lines));
+            out(Some(("result", "dropped")), load(&m.log_dropped));
+        },
+    ),
+    (
+        "jinn_crash_snapshots_total",
+        "Crash snapshots written.",
+        |m, out| out(None, load(&m.crashes)),
+    ),
+];
+
+/// Picks one histogram of a function.
+type Pick = fn(&FunctionMetrics) -> &Histogram;
+
+/// The per-function histograms: name, help, which.
+const FUNCTION_HISTOGRAMS: [(&str, &str, Pick); 2] = [
+    (
+        "jinn_invocation_duration_seconds",
+        "Wall-clock time of a call on its worker.",
+        |m| &m.duration,
+    ),
+    ("jinn_invocation_fuel", "Fuel used by one call.", |m| {
+        &m.fuel
+    }),
+];
+
+/// The `op` labels of `jinn_kv_operations_total`, in [`FunctionMetrics`]'s order.
+const KV_OPS: [&str; 4] = ["read", "write", "denied", "error"];
 
 #[cfg(test)]
 mod tests {
@@ -529,6 +496,11 @@ mod tests {
             "jinn_invocation_fuel_bucket{function=\"echo\",le=\"100000\"} 1",
             "jinn_invocation_fuel_count{function=\"echo\"} 2",
             "jinn_kv_operations_total{function=\"echo\",op=\"read\"} 4",
+            "jinn_guest_log_lines_total{function=\"echo\",result=\"dropped\"} 0",
+            "jinn_crash_snapshots_total{function=\"echo\"} 0",
+            "# TYPE jinn_invocation_fuel histogram",
+            "jinn_reloads_total{result=\"failed\"} 0",
+            "jinn_not_found_total 0",
         ] {
             assert!(text.contains(line), "missing {line}\n{text}");
         }
