@@ -10,10 +10,10 @@ use std::time::{Duration, Instant};
 use jinn_core::{ErrorKind, Function, InvokeError, Manifest, Outcome, Request};
 
 use crate::crash::{self, CrashError, CrashSnapshot};
-use crate::gateway::{GatewayHost, Seeds};
+use crate::host::{GatewayHost, Seeds};
+use crate::loaded::Loaded;
 use crate::metrics::CallEnd;
 use crate::shared::Shared;
-use crate::state::Loaded;
 
 /// How a driven call stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,6 +130,7 @@ pub fn run(
                 fuel_used: 0,
                 stderr: Vec::new(),
                 stats: Default::default(),
+                staged: Default::default(),
             };
             (outcome, host, Stop::Ended)
         }

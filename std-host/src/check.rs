@@ -12,9 +12,9 @@ use jinn_core::EngineLimits;
 
 use crate::cli::CheckArgs;
 use crate::config::{self, Overrides, Source};
+use crate::loaded::Gateway;
 use crate::metrics::Metrics;
 use crate::modules::Modules;
-use crate::state::Gateway;
 
 /// Runs `jinn check`.
 pub fn main(args: CheckArgs) -> ExitCode {

@@ -145,27 +145,37 @@ pub struct RunArgs {
     pub report: bool,
 }
 
-fn parse_size(text: &str) -> Result<u64, String> {
-    jinn_core::limits::parse_size(text).map_err(|e| e.to_string())
+fn parse_size(text: &str) -> Result<u64, jinn_core::limits::SizeError> {
+    jinn_core::limits::parse_size(text)
 }
 
-fn parse_limit(text: &str) -> Result<(String, u64), String> {
-    let (name, value) = text.split_once('=').ok_or("expected NAME=VALUE")?;
-    let value = jinn_core::limits::parse_size(value).map_err(|e| e.to_string())?;
-    Ok((name.trim().into(), value))
+/// A command-line value of the form `NAME=VALUE` is not.
+#[derive(Debug, thiserror::Error)]
+pub enum ArgError {
+    /// No `=`, or nothing before it.
+    #[error("expected NAME=VALUE")]
+    NotAPair,
+    /// The value of `--limit` is not a size.
+    #[error(transparent)]
+    Size(#[from] jinn_core::limits::SizeError),
 }
 
-fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+fn parse_limit(text: &str) -> Result<(String, u64), ArgError> {
+    let (name, value) = text.split_once('=').ok_or(ArgError::NotAPair)?;
+    Ok((name.trim().into(), jinn_core::limits::parse_size(value)?))
+}
+
+fn parse_duration(text: &str) -> Result<std::time::Duration, crate::config::values::DurationError> {
     crate::config::values::parse_duration(text)
 }
 
-fn parse_addr(text: &str) -> Result<SocketAddr, String> {
+fn parse_addr(text: &str) -> Result<SocketAddr, crate::config::AddrError> {
     crate::config::parse_addr(text)
 }
 
-fn parse_env(text: &str) -> Result<(String, String), String> {
+fn parse_env(text: &str) -> Result<(String, String), ArgError> {
     match text.split_once('=') {
         Some((key, value)) if !key.is_empty() => Ok((key.into(), value.into())),
-        _ => Err("expected KEY=VALUE".into()),
+        _ => Err(ArgError::NotAPair),
     }
 }

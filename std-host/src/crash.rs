@@ -20,7 +20,7 @@ use jinn_core::{Limits, Permissions};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::gateway::{CLOCK_STEP_NS, KvReads, Seeds};
+use crate::host::{CLOCK_STEP_NS, KvReads, Seeds};
 
 /// Format version of the snapshot files.
 pub const VERSION: u32 = 1;

@@ -18,11 +18,11 @@ use jinn_core::contract::{envelope, headers as contract_headers, trace};
 use crate::auth;
 use crate::call::{self, CallResult};
 use crate::config::Cors;
+use crate::loaded::Loaded;
 use crate::metrics::Rejection;
 use crate::pool::Slot;
 use crate::router::Found;
 use crate::shared::Shared;
-use crate::state::Loaded;
 
 /// The response body type.
 pub type Body = Full<Bytes>;
@@ -121,7 +121,7 @@ fn cors_headers(headers: &mut HeaderMap, cors: &Cors, origin: &str) {
 
 async fn route(
     shared: &Arc<Shared>,
-    gateway: &crate::state::Gateway,
+    gateway: &crate::loaded::Gateway,
     req: Request<Incoming>,
     trace: &str,
 ) -> Response<Body> {

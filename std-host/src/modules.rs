@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use jinn_core::{EngineLimits, Function, InvokeError, LoadError, Runtime};
 
 use crate::config::ModuleSettings;
-use crate::gateway::GatewayHost;
+use crate::host::GatewayHost;
 
 /// A module's SHA-256.
 pub type Digest = [u8; 32];
@@ -223,7 +223,7 @@ impl Modules {
 fn failed(what: &dyn std::fmt::Display) -> InvokeError {
     let mut detail = jinn_core::error::Detail::new();
     let _ = std::fmt::Write::write_fmt(&mut detail, format_args!("{what}"));
-    InvokeError::Instantiation(detail)
+    InvokeError::Instantiation(Box::new(detail))
 }
 
 /// Runs `work` on every item, on up to one thread per core.

@@ -16,8 +16,8 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use crate::config::{self, Source};
+use crate::loaded::Gateway;
 use crate::shared::Shared;
-use crate::state::Gateway;
 
 /// Reloads now; returns whether the new configuration is in force.
 pub async fn reload(shared: &Arc<Shared>, why: &str) -> bool {
@@ -25,10 +25,10 @@ pub async fn reload(shared: &Arc<Shared>, why: &str) -> bool {
     let worker = shared.clone();
     let built = tokio::task::spawn_blocking(move || {
         let source = Source::load(worker.config_path.as_deref())?;
-        let config = config::parse(&source, &worker.overrides).map_err(|e| e.to_string())?;
+        let config = config::parse(&source, &worker.overrides)?;
         let previous = worker.current();
         Gateway::build(config, &worker.modules, &worker.metrics, Some(&previous))
-            .map_err(|e| e.to_string())
+            .map_err(config::LoadError::from)
     })
     .await;
     match built {
@@ -43,7 +43,7 @@ pub async fn reload(shared: &Arc<Shared>, why: &str) -> bool {
         }
         Ok(Err(errors)) => {
             shared.metrics.reload(false);
-            for line in errors.lines() {
+            for line in errors.to_string().lines() {
                 tracing::error!(why, "reload refused: {line}");
             }
             tracing::error!(

@@ -25,7 +25,7 @@ use crate::call::{Stop, drive};
 use crate::cli::ReplayArgs;
 use crate::config::{self, Overrides, Source};
 use crate::crash::{self, CrashSnapshot};
-use crate::gateway::{GatewayHost, Seeds};
+use crate::host::{GatewayHost, Seeds};
 use crate::kv::Kv;
 use crate::module_file;
 
@@ -81,7 +81,8 @@ pub fn main(args: ReplayArgs) -> ExitCode {
     let mut env = snap.env.clone();
     if let Some(path) = &args.config {
         let configured = Source::read(path)
-            .and_then(|s| config::parse(&s, &Overrides::default()).map_err(|e| e.to_string()));
+            .map_err(config::LoadError::from)
+            .and_then(|s| Ok(config::parse(&s, &Overrides::default())?));
         match configured {
             Ok(c) => match c.functions.iter().find(|f| f.name == snap.function) {
                 Some(f) => env.clone_from(&f.manifest.env),

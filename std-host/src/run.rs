@@ -15,7 +15,7 @@ use jinn_core::signature::{self, Policy};
 use jinn_core::{EngineLimits, ErrorKind, Manifest, Permissions, Request, Runtime};
 
 use crate::cli::RunArgs;
-use crate::gateway::GatewayHost;
+use crate::host::GatewayHost;
 use crate::kv::Kv;
 use crate::module_file;
 use crate::report::Report;

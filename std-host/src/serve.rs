@@ -20,12 +20,12 @@ use tokio::sync::{Semaphore, watch};
 use crate::cli::ServeArgs;
 use crate::config::{self, Overrides, Source};
 use crate::kv::Kv;
+use crate::loaded::Gateway;
 use crate::metrics::Metrics;
 use crate::modules::Modules;
 use crate::outbox::Outbox;
 use crate::pool::Pool;
 use crate::shared::Shared;
-use crate::state::Gateway;
 use crate::{admin, http, reload};
 
 fn fail(message: impl std::fmt::Display) -> ExitCode {

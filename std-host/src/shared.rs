@@ -6,12 +6,12 @@ use std::sync::{Arc, RwLock};
 
 use crate::config::{Config, Overrides};
 use crate::kv::Kv;
+use crate::loaded::Gateway;
 use crate::metrics::{Gauges, Metrics};
 use crate::modules::Modules;
 use crate::outbox::Outbox;
 use crate::pool::Pool;
 use crate::quota::Quotas;
-use crate::state::Gateway;
 
 /// The state of `jinn serve`.
 pub struct Shared {

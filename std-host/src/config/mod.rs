@@ -22,7 +22,7 @@ use jinn_core::Manifest;
 use jinn_core::signature::{Policy, PublicKey};
 
 pub use error::{ConfigError, ConfigErrors, Location, line_column};
-pub use validate::parse_addr;
+pub use validate::{AddrError, parse_addr};
 
 /// The default configuration, serving the example functions.
 pub const EMBEDDED: &str = include_str!("../default.toml");
@@ -57,10 +57,12 @@ impl Source {
     ///
     /// # Errors
     ///
-    /// A message naming the file when it cannot be read.
-    pub fn read(path: &Path) -> Result<Self, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    /// [`SourceError`] naming the file when it cannot be read.
+    pub fn read(path: &Path) -> Result<Self, SourceError> {
+        let text = std::fs::read_to_string(path).map_err(|source| SourceError {
+            path: path.to_path_buf(),
+            source,
+        })?;
         let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
         let base = absolute
             .parent()
@@ -78,9 +80,30 @@ impl Source {
     /// # Errors
     ///
     /// As [`Source::read`].
-    pub fn load(path: Option<&Path>) -> Result<Self, String> {
+    pub fn load(path: Option<&Path>) -> Result<Self, SourceError> {
         path.map_or_else(|| Ok(Self::embedded()), Self::read)
     }
+}
+
+/// A configuration file could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot read {}: {source}", path.display())]
+pub struct SourceError {
+    /// The file.
+    pub path: PathBuf,
+    /// Why.
+    pub source: std::io::Error,
+}
+
+/// A configuration could not be read, or is not valid.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error(transparent)]
+    Read(#[from] SourceError),
+    /// Its problems, each with file, line, column and key.
+    #[error(transparent)]
+    Invalid(#[from] ConfigErrors),
 }
 
 /// Command-line settings that take precedence over the file.

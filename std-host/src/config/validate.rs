@@ -99,15 +99,22 @@ fn at_cli(flag: &str) -> Location {
     }
 }
 
+/// A listen address is not one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not an address such as \"127.0.0.1:8080\" or \"[::1]:8080\"")]
+pub struct AddrError(pub String);
+
 /// `127.0.0.1:8080`, `[::1]:8080` or `localhost:8080`.
-pub fn parse_addr(text: &str) -> Result<SocketAddr, String> {
+///
+/// # Errors
+///
+/// [`AddrError`] when it is none of these.
+pub fn parse_addr(text: &str) -> Result<SocketAddr, AddrError> {
     let normalised = match text.strip_prefix("localhost:") {
         Some(port) => format!("127.0.0.1:{port}"),
         None => text.to_string(),
     };
-    normalised.parse().map_err(|_| {
-        format!("{text:?} is not an address such as \"127.0.0.1:8080\" or \"[::1]:8080\"")
-    })
+    normalised.parse().map_err(|_| AddrError(text.into()))
 }
 
 pub(super) fn valid_name(name: &str) -> bool {
@@ -153,8 +160,8 @@ impl Validator<'_> {
     pub(super) fn secret(&mut self, s: &Spanned<SecretSource>, key: &str) -> Option<String> {
         match s.get_ref().resolve() {
             Ok(v) => Some(v),
-            Err(message) => {
-                self.err(s.span(), key, message);
+            Err(e) => {
+                self.err(s.span(), key, e.to_string());
                 None
             }
         }
@@ -223,7 +230,7 @@ impl Validator<'_> {
             for (i, a) in addrs.iter().enumerate() {
                 match parse_addr(a.get_ref()) {
                     Ok(addr) => listen.push(addr),
-                    Err(m) => self.err(a.span(), format!("http.listen[{i}]"), m),
+                    Err(e) => self.err(a.span(), format!("http.listen[{i}]"), e.to_string()),
                 }
             }
             if addrs.is_empty() {
@@ -264,7 +271,7 @@ impl Validator<'_> {
                 match parse_addr(a.get_ref()) {
                     Ok(addr) => (addr, at),
                     Err(m) => {
-                        self.errors.push(at.error(m));
+                        self.errors.push(at.error(m.to_string()));
                         (DEFAULT_ADMIN, at)
                     }
                 }

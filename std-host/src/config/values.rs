@@ -42,17 +42,20 @@ impl<'de> Deserialize<'de> for Size {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Dur(pub Duration);
 
+/// A duration string is not one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("bad duration {0:?}: use a whole number with ms, s, m or h (\"500ms\", \"2s\")")]
+pub struct DurationError(pub String);
+
 /// Parses `500ms`, `2s`, `1m`, `1h`.
 ///
 /// # Errors
 ///
-/// A message naming the accepted forms.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+/// [`DurationError`], whose message names the accepted forms.
+pub fn parse_duration(text: &str) -> Result<Duration, DurationError> {
     let text = text.trim();
     let digits = text.bytes().take_while(u8::is_ascii_digit).count();
-    let bad = || {
-        format!("bad duration {text:?}: use a whole number with ms, s, m or h (\"500ms\", \"2s\")")
-    };
+    let bad = || DurationError(text.into());
     if digits == 0 {
         return Err(bad());
     }
@@ -84,6 +87,17 @@ impl<'de> Deserialize<'de> for Dur {
     }
 }
 
+/// A secret's environment variable cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SecretError {
+    /// The variable is not set.
+    #[error("environment variable {0} is not set")]
+    NotSet(String),
+    /// The variable's value is not UTF-8.
+    #[error("environment variable {0} is not valid UTF-8")]
+    NotUnicode(String),
+}
+
 /// A secret (environment value, API key, admin token): a literal string or
 /// `{ from_env = "VAR" }`. Its `Debug` never shows the value.
 #[derive(Clone, PartialEq, Eq)]
@@ -108,17 +122,14 @@ impl SecretSource {
     ///
     /// # Errors
     ///
-    /// A message when the variable is not set or not UTF-8 (never the value).
-    pub fn resolve(&self) -> Result<String, String> {
+    /// [`SecretError`] when the variable is not set or not UTF-8 (it names
+    /// the variable, never a value).
+    pub fn resolve(&self) -> Result<String, SecretError> {
         match self {
             Self::Literal(v) => Ok(v.clone()),
             Self::FromEnv(var) => std::env::var(var).map_err(|e| match e {
-                std::env::VarError::NotPresent => {
-                    format!("environment variable {var} is not set")
-                }
-                std::env::VarError::NotUnicode(_) => {
-                    format!("environment variable {var} is not valid UTF-8")
-                }
+                std::env::VarError::NotPresent => SecretError::NotSet(var.clone()),
+                std::env::VarError::NotUnicode(_) => SecretError::NotUnicode(var.clone()),
             }),
         }
     }

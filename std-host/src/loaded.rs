@@ -10,7 +10,7 @@ use jinn_core::{Function, InvokeError, Manifest};
 use sha2::{Digest, Sha256};
 
 use crate::config::{Config, ConfigErrors, FunctionSpec};
-use crate::gateway::GatewayHost;
+use crate::host::GatewayHost;
 use crate::metrics::{FunctionMetrics, Metrics};
 use crate::module_file;
 use crate::modules::Modules;
