@@ -15,8 +15,6 @@ mod fmt;
 
 pub mod elf;
 pub mod file_flash;
-pub mod harness;
 pub mod image;
 pub mod in_process;
-pub mod measure;
 pub mod serve;

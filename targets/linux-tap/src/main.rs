@@ -1,5 +1,9 @@
 //! `jinn-tap`: image, serve, measure. See the crate docs.
 
+#[path = "../harness/mod.rs"]
+mod harness;
+mod measure;
+
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -133,7 +137,7 @@ fn main() -> ExitCode {
                 Err(e) => return usage(&e),
             };
             let bin = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("jinn-tap"));
-            jinn_linux_tap::measure::run(&bin, requests);
+            crate::measure::run(&bin, requests);
             ExitCode::SUCCESS
         }
         other => usage(&format!("unknown command `{other}`")),

@@ -9,12 +9,16 @@
 //! Needs the gateway's `jinn` binary next to this test's target directory
 //! (`cargo build -p jinn-host --bin jinn`, which targets/ci.sh does).
 
+#[path = "../harness/mod.rs"]
+mod harness;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use harness::artefacts::jinn_run_report;
+use harness::files::{TempDir, examples_dir, hostile_dir};
 use jinn_core::{Limits, Manifest, Permissions};
 use jinn_embassy::{Config, Jinn};
-use jinn_linux_tap::harness::{TempDir, examples_dir, hostile_dir, jinn_run_report};
 use jinn_linux_tap::image::HostFlash;
 use jinn_linux_tap::in_process;
 use serde_json::Value;

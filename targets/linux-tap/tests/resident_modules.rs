@@ -2,8 +2,11 @@
 //! functions: each is compiled from flash when it is called, and the least
 //! recently used module is dropped.
 
+#[path = "../harness/mod.rs"]
+mod harness;
+
+use harness::files::{TempDir, examples_dir};
 use jinn_embassy::Config;
-use jinn_linux_tap::harness::{TempDir, examples_dir};
 use jinn_linux_tap::in_process;
 
 fn body(outcome: &jinn_core::Outcome) -> String {

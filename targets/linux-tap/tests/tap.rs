@@ -2,13 +2,19 @@
 //! driven by curl and a real mosquitto. Needs root, /dev/net/tun, iproute2,
 //! curl and mosquitto (+ clients); a missing one fails the test.
 
+#[path = "../harness/mod.rs"]
+mod harness;
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use jinn_linux_tap::harness::{
-    Broker, Device, Netns, TempDir, build_image, http, require_tools, test_spec,
-};
-use jinn_linux_tap::measure::burn_and_poll;
+use harness::broker::Broker;
+use harness::burn::burn_and_poll;
+use harness::device::{Device, build_image, test_spec};
+use harness::files::TempDir;
+use harness::http::http;
+use harness::netns::Netns;
+use harness::process::require_tools;
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_jinn-tap");

@@ -5,10 +5,17 @@
 //! next boot while the other functions keep serving. The modules and keys
 //! are the vectors made with Gojinn's signer (`core/tests/vectors/gojinn/`).
 
+#[path = "../harness/mod.rs"]
+mod harness;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use jinn_linux_tap::harness::{Device, Netns, TempDir, build_image, http, require_tools};
+use harness::device::{Device, build_image};
+use harness::files::TempDir;
+use harness::http::http;
+use harness::netns::Netns;
+use harness::process::require_tools;
 use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_jinn-tap");

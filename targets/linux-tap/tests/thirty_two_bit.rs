@@ -10,8 +10,12 @@
 //!
 //! Needs the gateway binary and the probe (targets/ci.sh builds both).
 
+#[path = "../harness/mod.rs"]
+mod harness;
+
+use harness::artefacts::{heap_probe_wasm, jinn_run_report};
+use harness::files::{TempDir, hostile_dir};
 use jinn_core::{Headers, Request};
-use jinn_linux_tap::harness::{TempDir, heap_probe_wasm, hostile_dir, jinn_run_report};
 use serde_json::Value;
 
 /// The outcome of `module` called once by jinn-core's 32-bit build.

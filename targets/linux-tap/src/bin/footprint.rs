@@ -14,14 +14,18 @@
 //!   wasm32-wasip1) loads and calls the module inside `jinn run` and
 //!   reports its own allocator's counts.
 
+#[path = "../../harness/mod.rs"]
+mod harness;
+
 use std::path::Path;
 
 use jinn_core::Request;
 use jinn_embassy::Config;
 use jinn_heap_probe::{Counting, current, peak_since, reset_peak};
 use jinn_linux_tap::elf;
-use jinn_linux_tap::harness::{TempDir, examples_dir};
 use jinn_linux_tap::in_process;
+
+use harness::files::{TempDir, examples_dir};
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
