@@ -1,5 +1,5 @@
 # The two commands of the README.
-.PHONY: run test guests setup
+.PHONY: run test check guests setup
 
 # Serves the example functions on 127.0.0.1:8080 with the embedded default configuration.
 run: guests
@@ -8,6 +8,10 @@ run: guests
 # Everything CI checks.
 test:
 	bash scripts/test.sh
+
+# The fast tier, without root: format, lints, unit and host tests.
+check:
+	bash scripts/check.sh
 
 guests: setup
 	bash scripts/build-examples.sh

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# CI of the microcontroller targets (targets/): installs what it needs, checks
-# format and lints, builds jinn-embassy for Cortex-M4/M7 and Cortex-M33,
-# builds the NUCLEO-H743ZI firmware, runs the unit tests, the gateway parity
-# test and the TAP integration tests (network namespace + mosquitto + curl),
-# then prints the latency numbers and the footprint report.
+# The microcontroller tier of `make test` (scripts/test.sh runs it after
+# scripts/check.sh, whose format, lints, unit tests, gateway parity and
+# builds of the guests, the gateway and the heap probe it relies on):
+# lints and builds jinn-embassy for Cortex-M4/M7 and Cortex-M33, builds the
+# NUCLEO-H743ZI firmware, runs the TAP integration tests (network namespace
+# + mosquitto + curl), then prints the latency numbers and the footprint
+# report.
 #
 # Needs root (network namespaces, TAP devices) and Debian's apt-get for
 # mosquitto, mosquitto-clients, iproute2 and curl. It fails, never skips,
@@ -62,25 +64,13 @@ for tool in mosquitto mosquitto_sub mosquitto_pub ip curl; do
 done
 remove_stale_namespaces
 
-step "example guests"
-for name in hello echo kv-counter sensor-alert fuel-burner gojinn-compat c-hello; do
-    if [[ ! -f "examples/wasm/$name.wasm" ]]; then
-        bash scripts/build-examples.sh
-        break
-    fi
+step "what the fast tier built (scripts/check.sh)"
+host_dir="${CARGO_TARGET_DIR:-target}"
+[[ "$host_dir" = /* ]] || host_dir="$root/$host_dir"
+for artefact in examples/wasm/{hello,echo,kv-counter,sensor-alert,fuel-burner,gojinn-compat,c-hello}.wasm \
+    "$host_dir/debug/jinn" "$host_dir/wasm32-wasip1/release/heap-probe.wasm"; do
+    [[ -f "$artefact" ]] || die "$artefact is missing: run scripts/check.sh first (make test does)"
 done
-
-step "format"
-cargo fmt -p jinn-embassy -p jinn-linux-tap -p jinn-heap-probe -- --check
-(cd "$board_dir" && cargo fmt -- --check)
-
-step "logging only through fmt.rs"
-if grep -rnE '\b(log|defmt)::[a-z_]+!' --include='*.rs' targets | grep -v '/fmt\.rs:'; then
-    die "log/defmt macros called outside a fmt.rs shim"
-fi
-
-step "clippy on the host (warnings denied)"
-cargo clippy --locked -p jinn-embassy -p jinn-linux-tap -p jinn-heap-probe --all-targets --features jinn-linux-tap/tap-tests -- -D warnings
 
 step "jinn-embassy for ${targets[*]}"
 for target in "${targets[@]}"; do
@@ -99,14 +89,6 @@ firmware_dir="${CARGO_TARGET_DIR:-$board_dir/target}"
 firmware="$firmware_dir/thumbv7em-none-eabihf/release/jinn"
 [[ -f "$firmware" ]] || die "no firmware at $firmware"
 
-step "unit tests"
-cargo test --locked -q -p jinn-embassy
-cargo test --locked -q -p jinn-linux-tap --lib --bins --test resident_modules
-
-step "gateway parity (same module, same envelope: same response and fuel)"
-cargo build --locked -q -p jinn-host --bin jinn
-cargo test --locked -q -p jinn-linux-tap --test gateway_parity
-
 step "TAP integration tests (netns, tap, mosquitto, curl)"
 cargo test --locked -p jinn-linux-tap --features tap-tests --test tap --test tap_signing -- --test-threads=2
 
@@ -114,9 +96,6 @@ step "latency over TAP"
 cargo run --locked -q -p jinn-linux-tap --bin jinn-tap -- measure
 
 step "footprint"
-cargo build --locked -q -p jinn-heap-probe --release --target wasm32-wasip1
-host_dir="${CARGO_TARGET_DIR:-target}"
-[[ "$host_dir" = /* ]] || host_dir="$root/$host_dir"
 cargo run --locked -q -p jinn-linux-tap --bin jinn-footprint -- \
     --probe "$host_dir/wasm32-wasip1/release/heap-probe.wasm" --gateway "$host_dir/debug/jinn" "$firmware"
 
