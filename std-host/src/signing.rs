@@ -19,7 +19,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use ed25519_dalek::{Signer, SigningKey};
-use jinn_core::signature::{self, Checked, FOOTER, Policy, PublicKey, Status, decode_hex};
+use jinn_core::signature::{
+    self, Checked, FOOTER, KeyError, Policy, PolicyError, PublicKey, Status, decode_hex,
+};
 use zeroize::Zeroizing;
 
 use crate::cli::{KeygenArgs, SignArgs, VerifyArgs};
@@ -40,32 +42,77 @@ fn hex(bytes: &[u8]) -> Zeroizing<String> {
     out
 }
 
+/// A key file or module could not be used. Messages name the file and what
+/// is wrong, never a key.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyFileError {
+    /// The file could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file does not hold a key.
+    #[error("{}: {source}", path.display())]
+    Key {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: KeyError,
+    },
+    /// A private key of the wrong size.
+    #[error("{}: invalid private key size (expected {PRIVATE_KEY_LEN}, got {len})", path.display())]
+    PrivateKeySize {
+        /// The file.
+        path: PathBuf,
+        /// Bytes it holds.
+        len: usize,
+    },
+    /// A private key whose public half does not match its seed.
+    #[error("{}: the public half of the private key does not match its seed", path.display())]
+    Mismatch {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A trusted key on the command line is neither a file nor hex.
+    #[error("{text:?} is neither a key file nor a key: {source}")]
+    NotAKey {
+        /// What was given.
+        text: String,
+        /// Why it is not a key.
+        source: KeyError,
+    },
+    /// The module to sign has a bad signature trailer.
+    #[error(transparent)]
+    Signature(#[from] PolicyError),
+    /// The module to sign is not WebAssembly.
+    #[error("not a WebAssembly binary (no \\0asm header)")]
+    NotWasm,
+}
+
 /// Reads a private key file (Gojinn's `.priv` or `jinn keygen`'s).
 ///
 /// # Errors
 ///
-/// A message naming the file and what is wrong (never the key).
-pub fn read_private_key(path: &Path) -> Result<SigningKey, String> {
+/// [`KeyFileError`] naming the file and what is wrong (never the key).
+pub fn read_private_key(path: &Path) -> Result<SigningKey, KeyFileError> {
+    let at = || path.to_path_buf();
     let text = Zeroizing::new(
-        fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?,
+        fs::read_to_string(path).map_err(|source| KeyFileError::Read { path: at(), source })?,
     );
     let mut bytes = Zeroizing::new([0u8; PRIVATE_KEY_LEN]);
     let len = decode_hex(text.trim_ascii(), &mut bytes[..])
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+        .map_err(|source| KeyFileError::Key { path: at(), source })?;
     if len != PRIVATE_KEY_LEN {
-        return Err(format!(
-            "{}: invalid private key size (expected {PRIVATE_KEY_LEN}, got {len})",
-            path.display()
-        ));
+        return Err(KeyFileError::PrivateKeySize { path: at(), len });
     }
     let mut seed = Zeroizing::new([0u8; 32]);
     seed.copy_from_slice(&bytes[..32]);
     let key = SigningKey::from_bytes(&seed);
     if key.verifying_key().as_bytes()[..] != bytes[32..] {
-        return Err(format!(
-            "{}: the public half of the private key does not match its seed",
-            path.display()
-        ));
+        return Err(KeyFileError::Mismatch { path: at() });
     }
     Ok(key)
 }
@@ -75,13 +122,12 @@ pub fn read_private_key(path: &Path) -> Result<SigningKey, String> {
 ///
 /// # Errors
 ///
-/// A message when the file is not a WebAssembly binary or is signed twice.
-pub fn sign_module(file: &[u8], key: &SigningKey) -> Result<Vec<u8>, String> {
-    let module = signature::check(file, Policy::Off, &[])
-        .map_err(|e| e.to_string())?
-        .module;
+/// [`KeyFileError`] when the file is not a WebAssembly binary or its
+/// trailer is bad.
+pub fn sign_module(file: &[u8], key: &SigningKey) -> Result<Vec<u8>, KeyFileError> {
+    let module = signature::check(file, Policy::Off, &[])?.module;
     if !module.starts_with(b"\0asm") {
-        return Err("not a WebAssembly binary (no \\0asm header)".into());
+        return Err(KeyFileError::NotWasm);
     }
     let signature = key.sign(module).to_bytes();
     let mut out = Vec::with_capacity(module.len() + signature::TRAILER_LEN);
@@ -190,15 +236,22 @@ pub fn sign(args: SignArgs) -> ExitCode {
 }
 
 /// A trusted key given on the command line: hex digits or a key file.
-fn trusted_key(text: &str) -> Result<PublicKey, String> {
+fn trusted_key(text: &str) -> Result<PublicKey, KeyFileError> {
     let path = Path::new(text);
     if path.exists() {
-        let content =
-            fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        PublicKey::from_hex(&content).map_err(|e| format!("{}: {e}", path.display()))
+        let content = fs::read_to_string(path).map_err(|source| KeyFileError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        PublicKey::from_hex(&content).map_err(|source| KeyFileError::Key {
+            path: path.to_path_buf(),
+            source,
+        })
     } else {
-        PublicKey::from_hex(text)
-            .map_err(|e| format!("{text:?} is neither a key file nor a key: {e}"))
+        PublicKey::from_hex(text).map_err(|source| KeyFileError::NotAKey {
+            text: text.into(),
+            source,
+        })
     }
 }
 
