@@ -4,6 +4,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use jinn_core::contract::time::civil;
+
 /// `YYYY-MM-DD HH:MM UTC` now.
 pub fn now_utc() -> String {
     let secs = SystemTime::now()
@@ -14,18 +16,8 @@ pub fn now_utc() -> String {
 
 /// `YYYY-MM-DD HH:MM UTC` for Unix time `secs` (proleptic Gregorian calendar).
 pub fn format_utc(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
     let (h, m) = ((secs % 86_400) / 3600, (secs % 3600) / 60);
-    // Howard Hinnant's days-to-civil.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (year, month, d) = civil((secs / 86_400) as i64);
     format!("{year:04}-{month:02}-{d:02} {h:02}:{m:02} UTC")
 }
 

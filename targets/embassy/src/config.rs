@@ -87,7 +87,7 @@ pub struct Config {
     pub slice_fuel: u64,
     /// Wall-clock deadline of one call, on top of its fuel. Default 10 s.
     pub call_deadline: Duration,
-    /// wasmi's stack limits. Default [`EngineLimits::default`] (MCU-sized).
+    /// wasmi's stack limits. Default [`EngineLimits::DEVICE`].
     pub engine: EngineLimits,
     /// Unix time in nanoseconds at boot, for WASI `realtime` (0 when the
     /// board has no clock source: guests then see time since boot).
