@@ -28,10 +28,10 @@ step "format"
 cargo fmt --all -- --check
 (cd targets/boards/nucleo-h743zi && cargo fmt -- --check)
 
-step "one logging shim"
+step "one logging shim (defmt::write! in a Format impl is formatting, not logging)"
 cmp -s core/src/fmt.rs targets/embassy/src/fmt.rs ||
     die "core/src/fmt.rs and targets/embassy/src/fmt.rs must be the same file"
-if grep -rnE '\b(log|defmt)::[a-z_]+!' --include='*.rs' core/src contract/src targets | grep -v '/fmt\.rs:'; then
+if grep -rnE '\b(log|defmt)::(trace|debug|info|warn|error|log|println|panic|assert[a-z_]*|unwrap|todo|unreachable)!' --include='*.rs' core/src contract/src targets | grep -v '/fmt\.rs:'; then
     die "log/defmt macros called outside a fmt.rs shim"
 fi
 
