@@ -1,5 +1,5 @@
-//! Values the host ABI shares with guests: the answers of `jinn.publish` and
-//! `gojinn.host_kv_get`, and MQTT's quality of service.
+//! Values the host ABI shares with guests: the answers of `jinn.publish`,
+//! `gojinn.host_kv_get` and `jinn.kv_get`, and MQTT's quality of service.
 
 /// `jinn.publish` accepted (staged) the message.
 pub const PUBLISH_OK: i32 = 0;
@@ -13,7 +13,8 @@ pub const PUBLISH_UNAVAILABLE: i32 = -3;
 /// The payload is larger than the function's `publish_bytes`.
 pub const PUBLISH_TOO_LARGE: i32 = -4;
 
-/// `host_kv_get`'s answer for a missing, denied or unreadable key.
+/// The answer of `gojinn.host_kv_get` and `jinn.kv_get` for a missing,
+/// denied or unreadable key.
 pub const KV_MISSING: i64 = -1;
 
 /// MQTT quality of service.

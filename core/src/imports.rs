@@ -106,7 +106,8 @@ const fn sig(
 
 use Provided::{Implemented as IMPL, Stub};
 
-/// WASI preview1 in full (46 functions), then `gojinn` and `jinn`.
+/// WASI preview1 in full (46 functions), then `gojinn` and `jinn`. An import
+/// may appear twice with different types: a module may import either.
 pub(crate) const SIGNATURES: &[Sig] = &[
     sig(WASI, "args_get", &[I, I], &[I], IMPL),
     sig(WASI, "args_sizes_get", &[I, I], &[I], IMPL),
@@ -275,28 +276,58 @@ pub(crate) const SIGNATURES: &[Sig] = &[
     ),
     sig(WASI, "sock_shutdown", &[I, I], &[I], Stub(errno::NOTSUP)),
     sig(GOJINN, "host_log", &[I, I, I], &[], IMPL),
+    // Gojinn's result type first, then the gojinn-io fork's and Go SDK's.
     sig(GOJINN, "host_kv_get", &[I, I, I, I], &[L], IMPL),
+    sig(GOJINN, "host_kv_get", &[I, I, I, I], &[I], IMPL),
     sig(GOJINN, "host_kv_set", &[I, I, I, I], &[], IMPL),
     sig(JINN, "publish", &[I, I, I, I, I], &[I], IMPL),
+    sig(JINN, "kv_get", &[I, I, I, I], &[L], IMPL),
 ];
 
-/// Finds the signature of `module.name`.
+/// The result type of `gojinn.host_kv_get` a module imports: Gojinn's own
+/// host returns `i64`, the gojinn-io fork and Gojinn's Go SDK declare `i32`
+/// (`uint32`). Each module is linked with the one it imports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum KvResult {
+    /// `(i32, i32, i32, i32) -> i64` (Gojinn v1.0.0, the default).
+    #[default]
+    I64,
+    /// `(i32, i32, i32, i32) -> i32`.
+    I32,
+}
+
+/// Finds the first signature of `module.name`.
 pub(crate) fn find(module: &str, name: &str) -> Option<&'static Sig> {
     SIGNATURES
         .iter()
         .find(|s| s.module == module && s.name == name)
 }
 
-/// Refuses a module that imports anything not in [`SIGNATURES`], or with another type.
-pub(crate) fn check(module: &Module) -> Result<(), LoadError> {
+/// Refuses a module that imports anything not in [`SIGNATURES`], or with
+/// another type; says which `host_kv_get` it imports.
+pub(crate) fn check(module: &Module) -> Result<KvResult, LoadError> {
+    let mut kv_result = KvResult::default();
     for import in module.imports() {
         let problem = match (import.ty(), find(import.module(), import.name())) {
-            (ExternType::Func(ty), Some(sig))
-                if same(ty.params(), sig.params) && same(ty.results(), sig.results) =>
-            {
-                continue;
+            (ExternType::Func(ty), Some(_)) => {
+                // `host_kv_get` is listed twice (an `i64` or an `i32` result).
+                let matches = SIGNATURES.iter().any(|s| {
+                    s.module == import.module()
+                        && s.name == import.name()
+                        && same(ty.params(), s.params)
+                        && same(ty.results(), s.results)
+                });
+                if matches {
+                    if import.module() == GOJINN
+                        && import.name() == "host_kv_get"
+                        && same(ty.results(), &[I])
+                    {
+                        kv_result = KvResult::I32;
+                    }
+                    continue;
+                }
+                ImportProblem::WrongSignature
             }
-            (ExternType::Func(_), Some(_)) => ImportProblem::WrongSignature,
             (ExternType::Func(_), None) => ImportProblem::Unknown,
             _ => ImportProblem::NotAFunction,
         };
@@ -306,5 +337,5 @@ pub(crate) fn check(module: &Module) -> Result<(), LoadError> {
             problem,
         });
     }
-    Ok(())
+    Ok(kv_result)
 }

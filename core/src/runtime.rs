@@ -7,6 +7,7 @@ use alloc::vec::Vec;
 use wasmi::{CompilationMode, Config, Engine, ExternType, Linker, Module};
 
 use crate::error::{LoadError, bounded_display};
+use crate::imports::KvResult;
 use crate::invoke::{Entry, Invocation, Outcome};
 use crate::manifest::Manifest;
 use crate::ports::Host;
@@ -113,7 +114,9 @@ pub fn engine_config(limits: &EngineLimits) -> Config {
 /// host ABI. Create one per target and share it.
 pub struct Runtime<H: Host> {
     engine: Engine,
-    linker: Arc<Linker<HostState<H>>>,
+    /// One linker per result type of `gojinn.host_kv_get` ([`KvResult`]):
+    /// a module is linked with the one its import asks for.
+    linkers: [Arc<Linker<HostState<H>>>; 2],
     limits: EngineLimits,
 }
 
@@ -121,14 +124,17 @@ impl<H: Host> Runtime<H> {
     /// Creates the engine and defines every import of the host ABI.
     pub fn new(limits: EngineLimits) -> Self {
         let engine = Engine::new(&engine_config(&limits));
-        let mut linker = Linker::new(&engine);
-        wasi::link(&mut linker)
-            .and_then(|()| host::link(&mut linker))
-            .expect("the host ABI table defines each import once");
+        let linker = |kv_result| {
+            let mut linker = Linker::new(&engine);
+            wasi::link(&mut linker)
+                .and_then(|()| host::link(&mut linker, kv_result))
+                .expect("the host ABI table defines each import once");
+            Arc::new(linker)
+        };
         Self {
-            engine,
-            linker: Arc::new(linker),
+            linkers: [linker(KvResult::I64), linker(KvResult::I32)],
             limits,
+            engine,
         }
     }
 
@@ -141,11 +147,11 @@ impl<H: Host> Runtime<H> {
     /// [`LoadError::NoEntryPoint`] when it has no `_start`.
     pub fn load(&self, wasm: &[u8]) -> Result<Function<H>, LoadError> {
         let prepared = prepare::prepare(wasm, self.limits.max_grows_per_function())?;
-        let module = checked(&self.engine, &prepared.wasm)?;
+        let (module, kv_result) = checked(&self.engine, &prepared.wasm)?;
         debug!("module loaded: {} bytes", wasm.len());
         Ok(Function {
             module,
-            linker: self.linker.clone(),
+            linker: self.linkers[kv_result as usize].clone(),
             has_start: prepared.has_start,
             max_slice_fuel: self.limits.max_slice_fuel.max(1),
         })
@@ -167,15 +173,16 @@ pub fn validate(limits: &EngineLimits, wasm: &[u8]) -> Result<(), LoadError> {
     checked(&Engine::new(&config), &prepared.wasm).map(drop)
 }
 
-fn checked(engine: &Engine, wasm: &[u8]) -> Result<Module, LoadError> {
+/// The module, and the result type its `gojinn.host_kv_get` import asks for.
+fn checked(engine: &Engine, wasm: &[u8]) -> Result<(Module, KvResult), LoadError> {
     let module =
         Module::new(engine, wasm).map_err(|e| LoadError::Invalid(Box::new(bounded_display(&e))))?;
-    imports::check(&module)?;
+    let kv_result = imports::check(&module)?;
     match module.get_export("_start") {
         Some(ExternType::Func(ty)) if ty.params().is_empty() && ty.results().is_empty() => {}
         _ => return Err(LoadError::NoEntryPoint),
     }
-    Ok(module)
+    Ok((module, kv_result))
 }
 
 /// A validated, compiled module, ready for any number of calls.

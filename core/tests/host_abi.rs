@@ -46,36 +46,105 @@ fn permissive() -> Manifest {
     m
 }
 
-#[test]
-fn kv_get_follows_gojinn_and_never_truncates() {
-    // get sensor/t1 into 64 bytes; into 3 bytes; get `sensors` (denied: not under `sensor/`); get missing key.
-    let body = format!(
-        "(i64.store (i32.const 256) (call $kv_get (i32.const 2048) (i32.const 9) (i32.const 512) (i32.const 64)))
-         (i64.store (i32.const 264) (call $kv_get (i32.const 2048) (i32.const 9) (i32.const 600) (i32.const 3)))
-         (i64.store (i32.const 272) (call $kv_get (i32.const 2057) (i32.const 7) (i32.const 512) (i32.const 64)))
-         (i64.store (i32.const 280) (call $kv_get (i32.const 2048) (i32.const 7) (i32.const 512) (i32.const 64)))
+/// Four reads of `sensor/t1` (value `21.5`) through the import `$kv_get`:
+/// into 64 bytes; into 3 bytes; `sensors` (denied: not under `sensor/`); a
+/// missing key. Then the two out buffers.
+fn four_reads(store: &str) -> String {
+    format!(
+        "({store} (i32.const 256) (call $kv_get (i32.const 2048) (i32.const 9) (i32.const 512) (i32.const 64)))
+         ({store} (i32.const 264) (call $kv_get (i32.const 2048) (i32.const 9) (i32.const 600) (i32.const 3)))
+         ({store} (i32.const 272) (call $kv_get (i32.const 2057) (i32.const 7) (i32.const 512) (i32.const 64)))
+         ({store} (i32.const 280) (call $kv_get (i32.const 2048) (i32.const 7) (i32.const 512) (i32.const 64)))
          (i64.store (i32.const 288) (i64.load (i32.const 512)))
          (i64.store (i32.const 296) (i64.load (i32.const 600)))
          {}",
         dump(48)
-    );
+    )
+}
+
+fn sensor_host() -> TestHost {
     let mut host = TestHost::default();
     host.kv.insert("sensor/t1".into(), b"21.5".to_vec());
-    let (outcome, host) = run_host(&load(&with_strings(&body)), permissive(), host);
+    host
+}
+
+#[test]
+fn gojinn_kv_get_copies_what_fits_and_returns_bytes_written() {
+    let (outcome, host) = run_host(
+        &load(&with_strings(&four_reads("i64.store"))),
+        permissive(),
+        sensor_host(),
+    );
     let got = i64s(&outcome.stderr);
     assert_eq!(
         &got[..4],
-        &[4, 4, -1, -1],
-        "len; len without writing; denied; missing"
+        &[4, 3, -1, -1],
+        "written; written (truncated); denied; missing"
     );
     assert_eq!(&got[4].to_le_bytes()[..4], b"21.5");
-    assert_eq!(got[5], 0, "nothing written when the value does not fit");
+    assert_eq!(
+        &got[5].to_le_bytes()[..4],
+        b"21.\0",
+        "the first 3 bytes, as Gojinn"
+    );
     assert_eq!((outcome.stats.kv_reads, outcome.stats.kv_denied), (3, 1));
     assert!(
         host.logs
             .iter()
             .any(|(l, m)| *l == LogLevel::Warn && m.contains("sensors"))
     );
+}
+
+#[test]
+fn gojinn_kv_get_may_be_imported_with_an_i32_result() {
+    // The gojinn-io fork and Gojinn's Go SDK declare `uint32`: −1 is 0xFFFFFFFF.
+    let imports = IMPORTS.replace(
+        "(func $kv_get (param i32 i32 i32 i32) (result i64))",
+        "(func $kv_get (param i32 i32 i32 i32) (result i32))",
+    );
+    let wat = guest(&imports, &four_reads("i32.store"), OK).replace(
+        "(memory (export \"memory\") 1)",
+        &format!("(memory (export \"memory\") 1) (data (i32.const 2048) \"{STRINGS}\")"),
+    );
+    let (outcome, _) = run_host(&load(&wat), permissive(), sensor_host());
+    let words: Vec<u32> = outcome.stderr[..32]
+        .chunks_exact(8)
+        .map(|c| u32::from_le_bytes(c[..4].try_into().unwrap()))
+        .collect();
+    assert_eq!(words, [4, 3, 0xFFFF_FFFF, 0xFFFF_FFFF]);
+    assert_eq!(&outcome.stderr[40..43], b"21.");
+    // A module importing it with any other type is still refused.
+    let wrong = guest(
+        r#"(import "gojinn" "host_kv_get" (func (param i32 i32 i32 i32) (result f32)))"#,
+        "",
+        OK,
+    );
+    let err = runtime()
+        .load(&wat::parse_str(wrong).unwrap())
+        .err()
+        .expect("refused");
+    assert_eq!(err.kind(), ErrorKind::MissingImport);
+}
+
+#[test]
+fn jinn_kv_get_reports_the_full_length_and_writes_only_what_fits() {
+    let imports = format!(
+        "{IMPORTS}\n  (import \"jinn\" \"kv_get\" (func $jinn_kv_get (param i32 i32 i32 i32) (result i64)))"
+    );
+    let body = four_reads("i64.store").replace("(call $kv_get", "(call $jinn_kv_get");
+    let wat = guest(&imports, &body, OK).replace(
+        "(memory (export \"memory\") 1)",
+        &format!("(memory (export \"memory\") 1) (data (i32.const 2048) \"{STRINGS}\")"),
+    );
+    let (outcome, _) = run_host(&load(&wat), permissive(), sensor_host());
+    let got = i64s(&outcome.stderr);
+    assert_eq!(
+        &got[..4],
+        &[4, 4, -1, -1],
+        "length; length without writing; denied; missing"
+    );
+    assert_eq!(&got[4].to_le_bytes()[..4], b"21.5");
+    assert_eq!(got[5], 0, "nothing written when the value does not fit");
 }
 
 #[test]

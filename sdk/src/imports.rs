@@ -5,7 +5,7 @@
 //! | function     | import                     | signature                                          |
 //! |--------------|----------------------------|----------------------------------------------------|
 //! | [`log`]      | `gojinn.host_log`          | `(level, ptr, len)`                                |
-//! | [`kv_get`]   | `gojinn.host_kv_get`       | `(k_ptr, k_len, out_ptr, out_max) -> i64`          |
+//! | [`kv_get`]   | `jinn.kv_get`              | `(k_ptr, k_len, out_ptr, out_max) -> i64`          |
 //! | [`kv_set`]   | `gojinn.host_kv_set`       | `(k_ptr, k_len, v_ptr, v_len)`                     |
 //! | [`publish`]  | `jinn.publish`             | `(topic_ptr, topic_len, payload_ptr, payload_len, qos) -> i32` |
 //!
@@ -22,12 +22,12 @@ mod raw {
     #[link(wasm_import_module = "gojinn")]
     unsafe extern "C" {
         pub fn host_log(level: i32, ptr: i32, len: i32);
-        pub fn host_kv_get(k_ptr: i32, k_len: i32, out_ptr: i32, out_max: i32) -> i64;
         pub fn host_kv_set(k_ptr: i32, k_len: i32, v_ptr: i32, v_len: i32);
     }
 
     #[link(wasm_import_module = "jinn")]
     unsafe extern "C" {
+        pub fn kv_get(k_ptr: i32, k_len: i32, out_ptr: i32, out_max: i32) -> i64;
         pub fn publish(
             topic_ptr: i32,
             topic_len: i32,
@@ -55,7 +55,7 @@ pub fn kv_get(key: &[u8], out: &mut [u8]) -> i64 {
     // SAFETY: the host reads `key.len()` bytes at `key` and writes at most
     // `out.len()` bytes at `out`.
     unsafe {
-        raw::host_kv_get(
+        raw::kv_get(
             key.as_ptr() as i32,
             key.len() as i32,
             out.as_mut_ptr() as i32,

@@ -1,4 +1,7 @@
-//! The host's key/value store (`gojinn.host_kv_get` / `gojinn.host_kv_set`).
+//! The host's key/value store (`jinn.kv_get` / `gojinn.host_kv_set`).
+//!
+//! Reads use `jinn.kv_get`, which reports a value's full length when it does
+//! not fit (Gojinn's `host_kv_get` would cut it to the buffer).
 //!
 //! Which keys a function may read or write is up to the host; a key it may
 //! not read looks missing.

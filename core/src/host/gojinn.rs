@@ -1,21 +1,21 @@
 //! Module `gojinn`: `host_log`, `host_kv_get`, `host_kv_set`, with Gojinn's exact signatures.
 //!
-//! Differences from Gojinn, all on purpose: `host_kv_get` never truncates —
-//! when the value is longer than `out_max` nothing is written and the full
-//! length is returned (Gojinn's Rust SDK reads `written > buffer.len()` as
-//! "does not fit"); permissions match exactly (see `permissions`); and the
-//! store behind it works.
+//! `host_kv_get` is Gojinn's (v1.0.0 `host_functions.go`): it copies
+//! `min(len, out_max)` bytes and returns the number written, −1 when the key
+//! is missing or denied. Its result is `i64` in Gojinn and `i32` in the
+//! gojinn-io fork and Gojinn's Go SDK; a module gets the one it imports
+//! ([`crate::imports::KvResult`]). Differences from Gojinn, on purpose:
+//! permissions match exactly (see `permissions`), an out-of-bounds pointer
+//! traps instead of reading as 0, and the store behind it works.
 
 use alloc::format;
 use alloc::string::String;
 
-use jinn_contract::abi::KV_MISSING as MISSING;
 use wasmi::Linker;
 
+use super::kv_read::{Fit, kv_read};
 use super::{Ctx, note, read_guest, read_str};
-use crate::fault::HostFault;
-use crate::imports::GOJINN;
-use crate::memory;
+use crate::imports::{GOJINN, KvResult};
 use crate::metering::{charge, cost};
 use crate::ports::{Host, LogLevel};
 use crate::state::HostState;
@@ -36,81 +36,13 @@ fn host_log<H: Host>(
 }
 
 fn host_kv_get<H: Host>(
-    mut caller: Ctx<'_, H>,
+    caller: Ctx<'_, H>,
     k_ptr: i32,
     k_len: i32,
     out_ptr: i32,
     out_max: i32,
 ) -> Result<i64, wasmi::Error> {
-    let key = read_str(&caller, k_ptr, k_len)?;
-    {
-        let memory = memory::exported(&caller)?;
-        if memory::range(memory.data(&caller), out_ptr, out_max).is_none() {
-            return Err(HostFault::MemoryOutOfBounds.into());
-        }
-    }
-    let state = caller.data_mut();
-    let limits = &state.manifest.limits;
-    let key = match key {
-        Some(k)
-            if k.len() <= limits.kv_key_bytes as usize
-                && state.manifest.permissions.may_read(&k) =>
-        {
-            k
-        }
-        other => {
-            state.stats.kv_denied += 1;
-            let shown = other.as_deref().unwrap_or("<not utf-8>");
-            note(
-                state,
-                LogLevel::Warn,
-                &format!("kv read denied: key `{shown}`"),
-            );
-            charge(&mut caller, cost(0))?;
-            return Ok(MISSING);
-        }
-    };
-    let mut value = core::mem::take(&mut state.scratch);
-    let found = state.host.kv_get(&key, &mut value);
-    let result = match found {
-        Ok(true) => {
-            state.stats.kv_reads += 1;
-            Ok(value.len())
-        }
-        Ok(false) => {
-            state.stats.kv_reads += 1;
-            Err(())
-        }
-        Err(e) => {
-            state.stats.kv_errors += 1;
-            note(
-                state,
-                LogLevel::Warn,
-                &format!("kv read of `{key}` failed: {e}"),
-            );
-            Err(())
-        }
-    };
-    let answer = match result {
-        Ok(len) if len <= out_max as u32 as usize => {
-            let memory = memory::exported(&caller)?;
-            // In bounds: the whole out buffer was checked above.
-            let _ = memory::write(memory.data_mut(&mut caller), out_ptr, &value);
-            charge(&mut caller, cost(key.len() as u64 + len as u64))?;
-            len as i64
-        }
-        Ok(len) => {
-            charge(&mut caller, cost(key.len() as u64))?;
-            len as i64
-        }
-        Err(()) => {
-            charge(&mut caller, cost(key.len() as u64))?;
-            MISSING
-        }
-    };
-    value.clear();
-    caller.data_mut().scratch = value;
-    Ok(answer)
+    kv_read(caller, k_ptr, k_len, out_ptr, out_max, Fit::Truncate)
 }
 
 fn host_kv_set<H: Host>(
@@ -159,9 +91,22 @@ fn host_kv_set<H: Host>(
     Ok(())
 }
 
-pub(super) fn link<H: Host>(linker: &mut Linker<HostState<H>>) -> Result<(), wasmi::Error> {
+pub(super) fn link<H: Host>(
+    linker: &mut Linker<HostState<H>>,
+    kv_result: KvResult,
+) -> Result<(), wasmi::Error> {
     linker.func_wrap(GOJINN, "host_log", host_log::<H>)?;
-    linker.func_wrap(GOJINN, "host_kv_get", host_kv_get::<H>)?;
+    match kv_result {
+        KvResult::I64 => linker.func_wrap(GOJINN, "host_kv_get", host_kv_get::<H>)?,
+        // The fork's and the Go SDK's `uint32`: −1 reads as 0xFFFFFFFF.
+        KvResult::I32 => linker.func_wrap(
+            GOJINN,
+            "host_kv_get",
+            |c: Ctx<'_, H>, kp: i32, kl: i32, op: i32, om: i32| {
+                host_kv_get(c, kp, kl, op, om).map(|n| n as i32)
+            },
+        )?,
+    };
     linker.func_wrap(GOJINN, "host_kv_set", host_kv_set::<H>)?;
     Ok(())
 }

@@ -1,9 +1,15 @@
-//! Module `jinn`: `publish(topic_ptr, topic_len, payload_ptr, payload_len, qos) -> i32`.
+//! Module `jinn`: what the edge needs beyond Gojinn's ABI.
 //!
-//! Returns 0 when the message is staged (see [`crate::staged`]), or: `-1`
+//! `publish(topic_ptr, topic_len, payload_ptr, payload_len, qos) -> i32`
+//! returns 0 when the message is staged (see [`crate::staged`]), or: `-1`
 //! not permitted, `-2` invalid topic (also longer than `topic_bytes`) or
 //! QoS, `-3` no room in the target's outbox or `publishes` reached, `-4`
 //! payload over `publish_bytes`.
+//!
+//! `kv_get(k_ptr, k_len, out_ptr, out_max) -> i64` is the length-reporting
+//! read: −1 when the key is missing or denied, otherwise the value's full
+//! length; the value is written only when it fits in `out_max` (otherwise
+//! nothing is written and the guest retries with a buffer of that length).
 
 use alloc::format;
 
@@ -13,6 +19,7 @@ use jinn_contract::abi::{
     PUBLISH_DENIED, PUBLISH_INVALID, PUBLISH_OK, PUBLISH_TOO_LARGE, PUBLISH_UNAVAILABLE,
 };
 
+use super::kv_read::{Fit, kv_read};
 use super::{Ctx, note, read_guest, read_str};
 use crate::imports::JINN;
 use crate::metering::{charge, cost};
@@ -80,5 +87,10 @@ fn publish<H: Host>(
 
 pub(super) fn link<H: Host>(linker: &mut Linker<HostState<H>>) -> Result<(), wasmi::Error> {
     linker.func_wrap(JINN, "publish", publish::<H>)?;
+    linker.func_wrap(
+        JINN,
+        "kv_get",
+        |c: Ctx<'_, H>, kp: i32, kl: i32, op: i32, om: i32| kv_read(c, kp, kl, op, om, Fit::Whole),
+    )?;
     Ok(())
 }

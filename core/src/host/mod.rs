@@ -4,21 +4,27 @@
 
 mod gojinn;
 mod jinn;
+mod kv_read;
 
 use alloc::string::String;
 
 use wasmi::{Caller, Linker};
 
 use crate::fault::HostFault;
+use crate::imports::KvResult;
 use crate::memory;
 use crate::ports::{Host, LogLevel};
 use crate::state::HostState;
 
 type Ctx<'a, H> = Caller<'a, HostState<H>>;
 
-/// Defines both host modules in `linker`.
-pub(crate) fn link<H: Host>(linker: &mut Linker<HostState<H>>) -> Result<(), wasmi::Error> {
-    gojinn::link(linker)?;
+/// Defines both host modules in `linker`, with `gojinn.host_kv_get`
+/// returning `kv_result`.
+pub(crate) fn link<H: Host>(
+    linker: &mut Linker<HostState<H>>,
+    kv_result: KvResult,
+) -> Result<(), wasmi::Error> {
+    gojinn::link(linker, kv_result)?;
     jinn::link(linker)
 }
 

@@ -76,7 +76,8 @@ fn kv_get(key: &str) -> Option<String> {
             buffer.len() as u32,
         )
     };
-    // Missing keys come back as -1, i.e. u64::MAX: also "too big".
+    // Gojinn copies at most the buffer and returns the bytes written;
+    // missing keys come back as -1, i.e. u64::MAX.
     if written > buffer.len() as u64 {
         return None;
     }
