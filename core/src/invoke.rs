@@ -270,8 +270,9 @@ impl<H: Host> Invocation<H> {
         }
     }
 
-    /// Maps an engine error to the call's end: `proc_exit(0)` is success
-    /// (also from a start function: the program ended, `_start` never runs).
+    /// Maps an engine error to the call's end: `proc_exit(0)` is success;
+    /// (also from a start function: the program ended, `_start` never runs);
+    /// a trap or non-zero exit after a refused `memory.grow` is `memory_limit`.
     fn classify(&self, error: &wasmi::Error, instantiating: bool) -> Result<(), InvokeError> {
         let state = self.store.data();
         let refused = state.limiter.refused_memory;
@@ -279,10 +280,12 @@ impl<H: Host> Invocation<H> {
             limit: state.manifest.limits.memory,
         };
         if let Some(code) = error.i32_exit_status() {
-            return if code == 0 {
-                Ok(())
-            } else {
-                Err(InvokeError::ExitCode(code))
+            // A runtime that was refused memory usually exits non-zero
+            // (Go: `fatal error: out of memory`, exit 2): that is the limit.
+            return match code {
+                0 => Ok(()),
+                _ if refused => Err(memory_limit),
+                _ => Err(InvokeError::ExitCode(code)),
             };
         }
         if let Some(fault) = error.downcast_ref::<HostFault>() {

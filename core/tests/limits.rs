@@ -32,6 +32,30 @@ fn a_trap_after_a_refused_grow_is_memory_limit() {
 }
 
 #[test]
+fn a_non_zero_exit_after_a_refused_grow_is_memory_limit() {
+    // What Go does: `fatal error: out of memory`, then proc_exit(2).
+    let imports = r#"(import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))"#;
+    let body = "(if (i32.eq (memory.grow (i32.const 10)) (i32.const -1)) (then (call $exit (i32.const 2))))";
+    let (outcome, _) = run(
+        &load(&guest(imports, body, OK)),
+        with_memory(4 * 65536),
+        b"",
+    );
+    assert_eq!(
+        outcome.result.unwrap_err(),
+        InvokeError::MemoryLimit { limit: 4 * 65536 }
+    );
+    // The same exit without a refused grow stays an exit code.
+    let body = "(call $exit (i32.const 2))";
+    let (outcome, _) = run(
+        &load(&guest(imports, body, OK)),
+        with_memory(4 * 65536),
+        b"",
+    );
+    assert_eq!(outcome.result.unwrap_err(), InvokeError::ExitCode(2));
+}
+
+#[test]
 fn a_refused_grow_the_guest_handles_is_fine() {
     let body = "(drop (memory.grow (i32.const 10)))";
     let (outcome, _) = run(&load(&guest("", body, OK)), with_memory(4 * 65536), b"");
