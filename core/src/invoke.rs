@@ -4,12 +4,22 @@
 //! calls [`Invocation::resume`] with a small slice and yields between calls;
 //! a gateway may pass `u64::MAX`. The fuel used, the result and the point at
 //! which a call runs out of fuel are the same whatever the slicing.
+//!
+//! A guest that sleeps (`poll_oneoff` on clocks: Go's `time.Sleep`, its
+//! timers, …) suspends the call: [`Invocation::resume`] returns
+//! [`Progress::Sleeping`] with the [`Sleep`], and the target resumes it when
+//! the time has come, without holding anything meanwhile (a tokio timer on a
+//! gateway, an embassy `Timer` on a microcontroller). A sleep costs no fuel;
+//! the host's clock was told to expect it ([`Clock::advance`](crate::Clock::advance)).
 
 use alloc::boxed::Box;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
-use wasmi::{Func, Linker, Module, ResumableCall, ResumableCallOutOfFuel, Store, TrapCode};
+use wasmi::{
+    Func, Linker, Module, ResumableCall, ResumableCallHostTrap, ResumableCallOutOfFuel, Store,
+    TrapCode, Val,
+};
 
 use jinn_contract::{OutputError, Response};
 
@@ -21,6 +31,18 @@ use crate::prepare::START_EXPORT;
 use crate::staged::Staged;
 use crate::state::HostState;
 use crate::stats::CallStats;
+use crate::streams::Setup;
+
+/// A sleep the guest asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Sleep {
+    /// How long, in nanoseconds.
+    pub duration_ns: u64,
+    /// The host's monotonic clock when the guest wants to wake up
+    /// (its reading at the call plus `duration_ns`).
+    pub wake_at_ns: u64,
+}
 
 /// Whether a call needs more [`Invocation::resume`]s.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,16 +50,43 @@ use crate::stats::CallStats;
 pub enum Progress {
     /// The slice ran out; resume again.
     Running,
+    /// The guest sleeps: resume it when [`Sleep::duration_ns`] has passed
+    /// (resuming at once skips the wait; the guest's clock moved anyway).
+    Sleeping(Sleep),
     /// The call ended; take its [`Outcome`] with [`Invocation::finish`].
     Finished,
 }
 
 impl Progress {
-    /// `true` for [`Progress::Running`].
+    /// `true` while the call has not finished (running or sleeping).
     pub fn is_running(self) -> bool {
-        self == Self::Running
+        self != Self::Finished
     }
 }
+
+/// The end of a raw run ([`Invocation::finish_raw`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawOutcome {
+    /// The exit code (0 when `_start` returned, `n` for `proc_exit(n)`), or
+    /// why the call did not exit.
+    pub exit: Result<i32, InvokeError>,
+    /// Fuel used.
+    pub fuel_used: u64,
+    /// Host ABI counters.
+    pub stats: CallStats,
+}
+
+/// The host error a host call raises to suspend the call (`poll_oneoff`).
+#[derive(Debug)]
+pub(crate) struct Suspend;
+
+impl core::fmt::Display for Suspend {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("suspended")
+    }
+}
+
+impl wasmi::errors::HostError for Suspend {}
 
 /// What a call produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,6 +125,12 @@ enum Phase {
         call: ResumableCallOutOfFuel,
         then: Option<Func>,
     },
+    /// In a host call that suspended it; resumed with that call's result.
+    Asleep {
+        call: ResumableCallHostTrap,
+        sleep: Sleep,
+        then: Option<Func>,
+    },
     Done(Result<(), InvokeError>),
 }
 
@@ -94,15 +149,18 @@ impl<H: Host> Invocation<H> {
         linker: Arc<Linker<HostState<H>>>,
         host: H,
         manifest: Arc<Manifest>,
-        stdin: Vec<u8>,
+        setup: Setup,
         entry: Entry,
     ) -> Self {
-        let too_large =
-            (stdin.len() as u64 > manifest.limits.stdin).then(|| InvokeError::InputTooLarge {
-                len: stdin.len() as u64,
-                limit: manifest.limits.stdin,
-            });
-        let mut store = Store::new(module.engine(), HostState::new(host, manifest, stdin));
+        let stdin = match &setup.stdio {
+            crate::streams::Stdio::Captured(stdin) => stdin.len() as u64,
+            crate::streams::Stdio::Streams(_) => 0,
+        };
+        let too_large = (stdin > manifest.limits.stdin).then(|| InvokeError::InputTooLarge {
+            len: stdin,
+            limit: manifest.limits.stdin,
+        });
+        let mut store = Store::new(module.engine(), HostState::new(host, manifest, setup));
         store.limiter(|state| &mut state.limiter);
         let _ = store.set_fuel(0);
         Self {
@@ -145,10 +203,17 @@ impl<H: Host> Invocation<H> {
                     self.settle(result, then)
                 }
             }
+            Phase::Asleep { call, then, .. } => {
+                self.top_up(slice, 0);
+                // The suspending host call (`poll_oneoff`) returns success.
+                let result = call.resume(&mut self.store, &[Val::I32(0)], &mut []);
+                self.settle(result, then)
+            }
             done @ Phase::Done(_) => done,
         };
         match self.phase {
             Phase::Done(_) => Progress::Finished,
+            Phase::Asleep { sleep, .. } => Progress::Sleeping(sleep),
             _ => Progress::Running,
         }
     }
@@ -171,6 +236,10 @@ impl<H: Host> Invocation<H> {
         };
         let state = self.store.into_data();
         let result = ended.and_then(|()| {
+            if state.streams.is_some() {
+                // A raw run's stdout went through; there is nothing to parse.
+                return Err(InvokeError::EmptyOutput);
+            }
             Response::from_guest_output(&state.stdout).map_err(|e| match e {
                 OutputError::Empty => InvokeError::EmptyOutput,
                 OutputError::Bad(e) => InvokeError::BadOutput(Box::new(bounded_display(&e))),
@@ -182,6 +251,27 @@ impl<H: Host> Invocation<H> {
             stderr: state.stderr,
             stats: state.stats,
             staged: state.staged,
+        };
+        (outcome, state.host)
+    }
+
+    /// The end of a raw run: its exit code, or why it did not exit.
+    pub fn finish_raw(mut self) -> (RawOutcome, H) {
+        self.interrupt();
+        let fuel_used = self.fuel_used();
+        let Phase::Done(ended) = core::mem::replace(&mut self.phase, Phase::Fresh) else {
+            unreachable!("interrupt() ends every phase");
+        };
+        let state = self.store.into_data();
+        let exit = match (ended, state.exit_code) {
+            (Ok(()), code) => Ok(code.unwrap_or(0)),
+            (Err(_), Some(code)) => Ok(code),
+            (Err(e), None) => Err(e),
+        };
+        let outcome = RawOutcome {
+            exit,
+            fuel_used,
+            stats: state.stats,
         };
         (outcome, state.host)
     }
@@ -227,6 +317,8 @@ impl<H: Host> Invocation<H> {
             Ok(instance) => instance,
             Err(error) => return Phase::Done(self.classify(&error, true)),
         };
+        // Guest code (the start function too) runs as resumable calls from here.
+        self.store.data_mut().resumable = true;
         let Some(main) = instance.get_func(&self.store, "_start") else {
             return Phase::Done(Err(InvokeError::Instantiation(Box::new(bounded_display(
                 &"no `_start`",
@@ -263,9 +355,16 @@ impl<H: Host> Invocation<H> {
                     Phase::Suspended { call, then }
                 }
             }
-            Ok(ResumableCall::HostTrap(trap)) => {
-                Phase::Done(self.classify(trap.host_error(), false))
-            }
+            Ok(ResumableCall::HostTrap(trap)) => match self.store.data_mut().sleep.take() {
+                Some(sleep) if trap.host_error().downcast_ref::<Suspend>().is_some() => {
+                    Phase::Asleep {
+                        call: trap,
+                        sleep,
+                        then,
+                    }
+                }
+                _ => Phase::Done(self.classify(trap.host_error(), false)),
+            },
             Err(error) => Phase::Done(self.classify(&error, false)),
         }
     }

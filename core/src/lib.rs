@@ -36,6 +36,7 @@ mod fmt;
 
 pub mod error;
 mod fault;
+pub mod files;
 mod host;
 pub mod imports;
 pub mod invoke;
@@ -51,10 +52,12 @@ pub mod signature;
 pub mod staged;
 mod state;
 pub mod stats;
+pub mod streams;
 mod wasi;
 
 pub use error::{ErrorKind, InvokeError, LoadError, Stream, TrapKind};
-pub use invoke::{Invocation, Outcome, Progress};
+pub use files::{Errno, FileSystem, Files, Preopen};
+pub use invoke::{Invocation, Outcome, Progress, RawOutcome, Sleep};
 pub use jinn_contract::abi::{
     PUBLISH_DENIED, PUBLISH_INVALID, PUBLISH_OK, PUBLISH_TOO_LARGE, PUBLISH_UNAVAILABLE,
 };
@@ -69,3 +72,4 @@ pub use runtime::{EngineLimits, Function, Runtime};
 pub use signature::{Policy, PublicKey};
 pub use staged::{Message, Staged};
 pub use stats::CallStats;
+pub use streams::{Setup, Stdio, Streams};

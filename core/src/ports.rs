@@ -17,6 +17,13 @@ pub trait Clock {
     fn wall_clock_ns(&mut self) -> u64;
     /// Nanoseconds from an arbitrary fixed point (WASI `monotonic`).
     fn monotonic_ns(&mut self) -> u64;
+    /// The guest goes to sleep for `ns` nanoseconds (`poll_oneoff`); both
+    /// clocks should read at least that much later when it wakes. A clock
+    /// that follows real time has nothing to do (the default); a virtual,
+    /// replayable clock moves forward here.
+    fn advance(&mut self, ns: u64) {
+        let _ = ns;
+    }
 }
 
 /// Random bytes for WASI `random_get`.

@@ -12,6 +12,7 @@ use crate::invoke::{Entry, Invocation, Outcome};
 use crate::manifest::Manifest;
 use crate::ports::Host;
 use crate::state::HostState;
+use crate::streams::Setup;
 use crate::{host, imports, prepare, wasi};
 
 /// wasmi's stack limits. The defaults are sized for a microcontroller;
@@ -208,12 +209,18 @@ impl<H: Host> Function<H> {
     /// Prepares one call: a fresh store and instance with `stdin` as input.
     /// Nothing runs until [`Invocation::resume`].
     pub fn invoke(&self, host: H, manifest: Arc<Manifest>, stdin: Vec<u8>) -> Invocation<H> {
+        self.invoke_with(host, manifest, Setup::contract(stdin))
+    }
+
+    /// Prepares one call with other streams or preopened directories
+    /// ([`Setup`]): a raw run, or a gateway function with mounts.
+    pub fn invoke_with(&self, host: H, manifest: Arc<Manifest>, setup: Setup) -> Invocation<H> {
         Invocation::new(
             &self.module,
             self.linker.clone(),
             host,
             manifest,
-            stdin,
+            setup,
             Entry {
                 has_start: self.has_start,
                 max_slice_fuel: self.max_slice_fuel,
@@ -221,7 +228,8 @@ impl<H: Host> Function<H> {
         )
     }
 
-    /// Runs one call to its end in a single slice.
+    /// Runs one call to its end in a single slice. It does not wait when the
+    /// guest sleeps (the guest's clock moves on all the same).
     pub fn run(&self, host: H, manifest: Arc<Manifest>, stdin: Vec<u8>) -> (Outcome, H) {
         let mut call = self.invoke(host, manifest, stdin);
         while call.resume(u64::MAX).is_running() {}

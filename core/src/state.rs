@@ -1,14 +1,19 @@
 //! The data a store carries for one call: ports, buffers, meters and limiter.
 
+use alloc::boxed::Box;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use wasmi::ResourceLimiter;
 use wasmi::errors::{MemoryError, TableError};
 
+use crate::files::FileSystem;
+use crate::invoke::Sleep;
 use crate::manifest::Manifest;
 use crate::staged::Staged;
 use crate::stats::CallStats;
+use crate::streams::{Setup, Stdio, Streams};
+use crate::wasi::FdTable;
 
 /// Fuel bookkeeping that stays exact however the call is sliced.
 ///
@@ -112,14 +117,35 @@ pub(crate) struct HostState<H> {
     pub staged: Staged,
     /// Reused buffer for KV values.
     pub scratch: Vec<u8>,
+    /// A raw run's streams (instead of `stdin`, `stdout`, `stderr`).
+    pub streams: Option<Box<dyn Streams + Send>>,
+    /// The guest's descriptors.
+    pub fds: FdTable,
+    /// The filesystem port, if the target has one.
+    pub fs: Option<Box<dyn FileSystem + Send>>,
+    /// The code of `proc_exit`, once called.
+    pub exit_code: Option<i32>,
+    /// Whether a host call may suspend the call (true inside `_start`; a
+    /// `start` section cannot be resumed).
+    pub resumable: bool,
+    /// The sleep a `poll_oneoff` asked for, taken by the invocation.
+    pub sleep: Option<Sleep>,
 }
 
 impl<H> HostState<H> {
-    pub fn new(host: H, manifest: Arc<Manifest>, stdin: Vec<u8>) -> Self {
+    pub fn new(host: H, manifest: Arc<Manifest>, setup: Setup) -> Self {
         let limiter = Limiter::new(&manifest);
         let fuel = FuelMeter {
             limit: manifest.limits.fuel,
             granted: 0,
+        };
+        let (stdin, streams) = match setup.stdio {
+            Stdio::Captured(stdin) => (stdin, None),
+            Stdio::Streams(streams) => (Vec::new(), Some(streams)),
+        };
+        let (fds, fs) = match setup.files {
+            Some(files) => (FdTable::new(&files.preopens), Some(files.fs)),
+            None => (FdTable::new(&[]), None),
         };
         Self {
             host,
@@ -133,6 +159,12 @@ impl<H> HostState<H> {
             stats: CallStats::default(),
             staged: Staged::default(),
             scratch: Vec::new(),
+            streams,
+            fds,
+            fs,
+            exit_code: None,
+            resumable: false,
+            sleep: None,
         }
     }
 }

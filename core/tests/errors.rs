@@ -177,7 +177,7 @@ fn gojinn_functions_we_do_not_provide_are_named() {
 #[test]
 fn wrong_signatures_and_non_functions_are_refused() {
     let wasm = wat::parse_str(guest(
-        r#"(import "gojinn" "host_kv_get" (func (param i32 i32 i32 i32) (result i32)))"#,
+        r#"(import "gojinn" "host_kv_get" (func (param i32 i32 i32 i32) (result f64)))"#,
         "",
         OK,
     ))

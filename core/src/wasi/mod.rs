@@ -1,13 +1,28 @@
-//! WASI preview1, implemented in the core: stdio on descriptors 0–2,
-//! environment and arguments from the manifest, clocks and randomness from
-//! the target's ports, `proc_exit`. Everything else links to a stub that
-//! returns the errno a program expects when a capability is absent.
+//! WASI preview1, implemented in the core: the descriptor table with stdio
+//! on 0–2 (the contract's buffers or a raw run's streams) and preopened
+//! directories from 3 (through the filesystem port), arguments and
+//! environment from the manifest, clocks and randomness from the target's
+//! ports, `poll_oneoff` suspending the call while the guest sleeps, and
+//! `proc_exit`. Only `proc_raise` is a stub (`ENOSYS`: no signals).
 
 pub(crate) mod errno;
+mod fd;
+mod fds;
+mod path;
+mod poll;
 mod process;
 mod stdio;
 
+pub(crate) use fds::FdTable;
+
 use wasmi::{Caller, FuncType, Linker, Val};
+
+type Ctx<'a, H> = Caller<'a, HostState<H>>;
+
+/// `SUCCESS` or the errno of `result`.
+fn ok_or_errno(result: Result<(), i32>) -> i32 {
+    result.err().unwrap_or(errno::SUCCESS)
+}
 
 use crate::imports::{Provided, SIGNATURES, WASI};
 use crate::memory;
@@ -27,7 +42,9 @@ fn write_out<H>(
 
 /// Defines every WASI function in `linker`.
 pub(crate) fn link<H: Host>(linker: &mut Linker<HostState<H>>) -> Result<(), wasmi::Error> {
-    stdio::link(linker)?;
+    fd::link(linker)?;
+    path::link(linker)?;
+    poll::link(linker)?;
     process::link(linker)?;
     for sig in SIGNATURES.iter().filter(|s| s.module == WASI) {
         if let Provided::Stub(code) = sig.provided {

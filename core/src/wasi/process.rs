@@ -152,8 +152,13 @@ pub(super) fn link<H: Host>(linker: &mut Linker<HostState<H>>) -> Result<(), was
     linker.func_wrap(WASI, "clock_res_get", clock_res_get::<H>)?;
     linker.func_wrap(WASI, "random_get", random_get::<H>)?;
     linker.func_wrap(WASI, "sched_yield", || errno::SUCCESS)?;
-    linker.func_wrap(WASI, "proc_exit", |code: i32| -> Result<(), wasmi::Error> {
-        Err(wasmi::Error::i32_exit(code))
-    })?;
+    linker.func_wrap(
+        WASI,
+        "proc_exit",
+        |mut c: Ctx<'_, H>, code: i32| -> Result<(), wasmi::Error> {
+            c.data_mut().exit_code = Some(code);
+            Err(wasmi::Error::i32_exit(code))
+        },
+    )?;
     Ok(())
 }

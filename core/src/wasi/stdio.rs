@@ -1,30 +1,26 @@
-//! Descriptors 0 (stdin, the request), 1 (stdout, the response) and 2 (stderr).
+//! The standard streams behind `fd_read` and `fd_write`: under the contract,
+//! stdin is the request envelope and stdout/stderr are captured up to their
+//! caps; in a raw run they are the target's [`Streams`](crate::streams::Streams).
+//! Also the iovec arrays both functions (and `fd_pread`/`fd_pwrite`) take.
 
 use alloc::vec::Vec;
 use core::ops::Range;
 
-use wasmi::{Caller, Linker};
-
-use super::{errno, write_out};
+use super::errno;
 use crate::error::Stream;
 use crate::fault::HostFault;
-use crate::imports::WASI;
-use crate::memory::{self, range, read_u32};
-use crate::metering::{IOVEC_FUEL, charge, cost};
-use crate::ports::Host;
+use crate::memory::{range, read_u32};
+use crate::metering::{IOVEC_FUEL, cost};
 use crate::state::HostState;
 
-type Ctx<'a, H> = Caller<'a, HostState<H>>;
-
-const FILETYPE_CHARACTER_DEVICE: u8 = 2;
 /// Most buffers one `fd_read`/`fd_write` takes, as Linux's `IOV_MAX`; more is `EINVAL`.
 pub(crate) const MAX_IOVECS: u32 = 1024;
-const RIGHT_FD_READ: u64 = 1 << 1;
-const RIGHT_FD_WRITE: u64 = 1 << 6;
-const RIGHT_POLL_FD_READWRITE: u64 = 1 << 27;
+
+/// The most bytes a raw stdin read takes at once.
+const RAW_READ_CHUNK: usize = 64 * 1024;
 
 /// Why an iovec array was refused.
-enum IovecError {
+pub(super) enum IovecError {
     /// More than [`MAX_IOVECS`] buffers (`EINVAL`).
     TooMany,
     /// The array or a buffer lies outside linear memory (`EFAULT`).
@@ -32,7 +28,7 @@ enum IovecError {
 }
 
 impl IovecError {
-    fn errno(self) -> i32 {
+    pub(super) fn errno(self) -> i32 {
         match self {
             Self::TooMany => errno::INVAL,
             Self::OutOfBounds => errno::FAULT,
@@ -43,7 +39,11 @@ impl IovecError {
 /// Reads an iovec array: `(ptr, len)` pairs of buffers, all inside `data`,
 /// and their total length (counted in 64 bits: on a 32-bit host a `usize`
 /// sum of guest lengths could wrap).
-fn iovecs(data: &[u8], iovs: i32, count: i32) -> Result<(Vec<Range<usize>>, u64), IovecError> {
+pub(super) fn iovecs(
+    data: &[u8],
+    iovs: i32,
+    count: i32,
+) -> Result<(Vec<Range<usize>>, u64), IovecError> {
     let count = count as u32;
     if count > MAX_IOVECS {
         return Err(IovecError::TooMany);
@@ -62,28 +62,27 @@ fn iovecs(data: &[u8], iovs: i32, count: i32) -> Result<(Vec<Range<usize>>, u64)
 }
 
 /// Fuel for moving `bytes` through `count` buffers.
-fn iovec_cost(bytes: u64, count: usize) -> u64 {
+pub(super) fn iovec_cost(bytes: u64, count: usize) -> u64 {
     cost(bytes).saturating_add(count as u64 * IOVEC_FUEL)
 }
 
-fn fd_write<H: Host>(
-    mut caller: Ctx<'_, H>,
-    fd: i32,
-    iovs: i32,
-    count: i32,
-    nwritten: i32,
-) -> Result<i32, wasmi::Error> {
-    let stream = match fd {
-        1 => Stream::Stdout,
-        2 => Stream::Stderr,
-        _ => return Ok(errno::BADF),
-    };
-    let memory = memory::exported(&caller)?;
-    let (data, state) = memory.data_and_store_mut(&mut caller);
-    let (ranges, total) = match iovecs(data, iovs, count) {
-        Ok(found) => found,
-        Err(e) => return Ok(e.errno()),
-    };
+/// Writes the buffers `ranges` (`total` bytes) of `data` to `stream`;
+/// returns the bytes written.
+pub(super) fn write<H>(
+    state: &mut HostState<H>,
+    stream: Stream,
+    data: &[u8],
+    ranges: &[Range<usize>],
+    total: u64,
+) -> Result<Result<u64, i32>, HostFault> {
+    if let Some(streams) = state.streams.as_mut() {
+        for r in ranges {
+            if let Err(e) = streams.write(stream, &data[r.clone()]) {
+                return Ok(Err(i32::from(e.0)));
+            }
+        }
+        return Ok(Ok(total));
+    }
     let (buffer, limit) = match stream {
         Stream::Stdout => (&mut state.stdout, state.manifest.limits.stdout),
         Stream::Stderr => (&mut state.stderr, state.manifest.limits.stderr),
@@ -96,108 +95,62 @@ fn fd_write<H: Host>(
             buffer.extend_from_slice(&data[r.start..r.start + take]);
             room -= take;
         }
-        return Err(HostFault::OutputTooLarge(stream, limit).into());
+        return Err(HostFault::OutputTooLarge(stream, limit));
     }
-    let count = ranges.len();
     for r in ranges {
-        buffer.extend_from_slice(&data[r]);
+        buffer.extend_from_slice(&data[r.clone()]);
     }
-    // Within the cap, and the cap is checked against a `u64` sum: it fits 32 bits
-    // unless the cap itself does not.
-    let written = u32::try_from(total).unwrap_or(u32::MAX);
-    if memory::write(data, nwritten, &written.to_le_bytes()).is_none() {
-        return Ok(errno::FAULT);
-    }
-    charge(&mut caller, iovec_cost(total, count))?;
-    Ok(errno::SUCCESS)
+    Ok(Ok(total))
 }
 
-fn fd_read<H: Host>(
-    mut caller: Ctx<'_, H>,
-    fd: i32,
-    iovs: i32,
-    count: i32,
-    nread: i32,
-) -> Result<i32, wasmi::Error> {
-    if fd != 0 {
-        return Ok(errno::BADF);
+/// Reads stdin into the buffers `ranges` of `data`; returns the bytes read.
+pub(super) fn read<H>(
+    state: &mut HostState<H>,
+    data: &mut [u8],
+    ranges: &[Range<usize>],
+) -> Result<u64, i32> {
+    if let Some(streams) = state.streams.as_mut() {
+        // One read of what the stream has, scattered over the buffers: a
+        // runner may keep stdin open until the guest exits.
+        let want = ranges
+            .iter()
+            .fold(0usize, |sum, r| sum.saturating_add(r.len()))
+            .min(RAW_READ_CHUNK);
+        if want == 0 {
+            return Ok(0);
+        }
+        let mut chunk = alloc::vec![0u8; want];
+        let n = streams.read_stdin(&mut chunk).map_err(|e| i32::from(e.0))?;
+        let mut at = 0;
+        for r in ranges {
+            let take = r.len().min(n - at);
+            data[r.start..r.start + take].copy_from_slice(&chunk[at..at + take]);
+            at += take;
+            if at == n {
+                break;
+            }
+        }
+        return Ok(n as u64);
     }
-    let memory = memory::exported(&caller)?;
-    let (data, state) = memory.data_and_store_mut(&mut caller);
-    let (ranges, _) = match iovecs(data, iovs, count) {
-        Ok(found) => found,
-        Err(e) => return Ok(e.errno()),
-    };
-    let count = ranges.len();
-    let mut read = 0usize;
+    let mut read = 0u64;
     for r in ranges {
         let rest = &state.stdin[state.stdin_pos..];
         let n = rest.len().min(r.len());
         data[r.start..r.start + n].copy_from_slice(&rest[..n]);
         state.stdin_pos += n;
-        read += n;
+        read += n as u64;
         if n < r.len() {
             break;
         }
     }
-    // At most the request, which is capped far below 4 GiB.
-    let read_u32 = u32::try_from(read).unwrap_or(u32::MAX);
-    if memory::write(data, nread, &read_u32.to_le_bytes()).is_none() {
-        return Ok(errno::FAULT);
-    }
-    charge(&mut caller, iovec_cost(read as u64, count))?;
-    Ok(errno::SUCCESS)
+    Ok(read)
 }
 
-fn fd_fdstat_get<H: Host>(mut caller: Ctx<'_, H>, fd: i32, out: i32) -> Result<i32, wasmi::Error> {
-    let rights = match fd {
-        0 => RIGHT_FD_READ | RIGHT_POLL_FD_READWRITE,
-        1 | 2 => RIGHT_FD_WRITE | RIGHT_POLL_FD_READWRITE,
-        _ => return Ok(errno::BADF),
-    };
-    let mut stat = [0u8; 24];
-    stat[0] = FILETYPE_CHARACTER_DEVICE;
-    stat[8..16].copy_from_slice(&rights.to_le_bytes());
-    write_out(&mut caller, out, &stat)
-}
-
-fn fd_filestat_get<H: Host>(
-    mut caller: Ctx<'_, H>,
-    fd: i32,
-    out: i32,
-) -> Result<i32, wasmi::Error> {
-    if !(0..=2).contains(&fd) {
-        return Ok(errno::BADF);
-    }
-    let mut stat = [0u8; 64];
-    stat[16] = FILETYPE_CHARACTER_DEVICE;
-    stat[24..32].copy_from_slice(&1u64.to_le_bytes());
-    write_out(&mut caller, out, &stat)
-}
-
-/// Descriptors 0–2 are pipes: seeking is `ESPIPE`; others do not exist.
-fn stdio_or(fd: i32, stdio: i32) -> i32 {
-    if (0..=2).contains(&fd) {
-        stdio
+/// Bytes stdin still holds (for `poll_oneoff`); 1 for a raw stream.
+pub(super) fn stdin_pending<H>(state: &HostState<H>) -> u64 {
+    if state.streams.is_some() {
+        1
     } else {
-        errno::BADF
+        (state.stdin.len() - state.stdin_pos) as u64
     }
-}
-
-pub(super) fn link<H: Host>(linker: &mut Linker<HostState<H>>) -> Result<(), wasmi::Error> {
-    linker.func_wrap(WASI, "fd_write", fd_write::<H>)?;
-    linker.func_wrap(WASI, "fd_read", fd_read::<H>)?;
-    linker.func_wrap(WASI, "fd_fdstat_get", fd_fdstat_get::<H>)?;
-    linker.func_wrap(WASI, "fd_filestat_get", fd_filestat_get::<H>)?;
-    linker.func_wrap(WASI, "fd_close", |fd: i32| stdio_or(fd, errno::SUCCESS))?;
-    linker.func_wrap(WASI, "fd_prestat_get", |_fd: i32, _out: i32| errno::BADF)?;
-    linker.func_wrap(
-        WASI,
-        "fd_seek",
-        |fd: i32, _off: i64, _whence: i32, _out: i32| stdio_or(fd, errno::SPIPE),
-    )?;
-    linker.func_wrap(WASI, "fd_tell", |fd: i32, _out: i32| {
-        stdio_or(fd, errno::SPIPE)
-    })?;
-    Ok(())
 }

@@ -18,6 +18,8 @@ pub struct TestHost {
     pub rng: u64,
     /// Room in the outbox; `None`: unbounded.
     pub outbox_room: Option<usize>,
+    /// What `Clock::advance` was told, in total.
+    pub slept_ns: u64,
 }
 
 impl Clock for TestHost {
@@ -26,6 +28,9 @@ impl Clock for TestHost {
     }
     fn monotonic_ns(&mut self) -> u64 {
         self.now_ns / 2
+    }
+    fn advance(&mut self, ns: u64) {
+        self.slept_ns += ns;
     }
 }
 
