@@ -110,6 +110,22 @@ impl Limits {
     }
 }
 
+impl Limits {
+    /// The defaults of a Linux gateway (`jinn serve`, `jinn run`): room for
+    /// standard Go functions, whose runtime alone takes 12–43 million fuel to
+    /// start and which want 64 MB or more of memory. Fuel 1,000,000,000;
+    /// memory 128 MB (128,000,000 bytes, Gojinn's default `memory_limit`);
+    /// everything else as [`Limits::default`], which stays sized for a
+    /// microcontroller.
+    pub fn gateway() -> Self {
+        Self {
+            fuel: 1_000_000_000,
+            memory: 128_000_000,
+            ..Self::default()
+        }
+    }
+}
+
 /// A size string could not be parsed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]

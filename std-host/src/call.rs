@@ -1,13 +1,15 @@
-//! One call on a worker thread: drive the guest in fuel slices, checking the
+//! One call on worker threads: drive the guest in fuel slices, checking the
 //! wall-clock deadline (and whether the client is still there) between
-//! slices; then store its publishes, charge its quota, count it, log its
-//! stderr and, when asked, write a crash snapshot.
+//! slices; when the guest sleeps, hand the call back so that the worker is
+//! free while it waits (the HTTP side resumes it with a tokio timer); at the
+//! end store its publishes, charge its quota, count it, log its stderr and,
+//! when asked, write a crash snapshot.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use jinn_core::{ErrorKind, Function, InvokeError, Manifest, Outcome, Request};
+use jinn_core::{ErrorKind, Invocation, InvokeError, Outcome, Progress, Request, Setup, Stdio};
 
 use crate::crash::{self, CrashError, CrashSnapshot};
 use crate::host::{GatewayHost, Seeds};
@@ -28,44 +30,78 @@ pub enum Stop {
     FuelTarget,
 }
 
-/// Runs `function` until it ends, its deadline passes, `cancel` is set, or
-/// it has used `stop_at_fuel` (replays of timeouts).
-#[allow(clippy::too_many_arguments)]
-pub fn drive(
-    function: &Function<GatewayHost>,
-    host: GatewayHost,
-    manifest: Arc<Manifest>,
-    stdin: Vec<u8>,
-    timeout: Duration,
-    slice: u64,
-    cancel: Option<&AtomicBool>,
-    stop_at_fuel: Option<u64>,
-) -> (Outcome, GatewayHost, Stop) {
-    let deadline = Instant::now() + timeout;
-    let mut call = function.invoke(host, manifest, stdin);
-    let mut stop = Stop::Ended;
+/// How [`drive`] runs a call.
+#[derive(Debug, Clone, Copy)]
+pub struct Drive<'a> {
+    /// Wall-clock deadline of the call (sleeps included).
+    pub deadline: Instant,
+    /// Fuel between two checks of the deadline and of `cancel`.
+    pub slice: u64,
+    /// Stops the call when set (the client left).
+    pub cancel: Option<&'a AtomicBool>,
+    /// Stops the call once it has used this much fuel (replays of timeouts).
+    pub stop_at_fuel: Option<u64>,
+    /// What a sleeping guest does to this thread.
+    pub sleeps: Sleeps,
+}
+
+/// What happens when the guest sleeps (`poll_oneoff`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sleeps {
+    /// Return [`Driven::Asleep`]: the caller waits without holding the thread.
+    Yield,
+    /// Wait here (a one-shot `jinn run`, which has nothing else to do).
+    Block,
+    /// Do not wait: the guest's seeded clock moved on (replays).
+    Skip,
+}
+
+/// Where [`drive`] left a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Driven {
+    /// It stopped; finish it.
+    Stopped(Stop),
+    /// It sleeps until then (only with [`Sleeps::Yield`]).
+    Asleep(Instant),
+}
+
+/// Runs `call` until it ends, its deadline passes, `cancel` is set, it has
+/// used `stop_at_fuel`, or it sleeps (as `sleeps` says).
+pub fn drive(call: &mut Invocation<GatewayHost>, how: Drive<'_>) -> Driven {
     loop {
-        let step = match stop_at_fuel {
-            Some(target) => target.saturating_sub(call.fuel_used()).clamp(1, slice),
-            None => slice,
+        let step = match how.stop_at_fuel {
+            Some(target) => target.saturating_sub(call.fuel_used()).clamp(1, how.slice),
+            None => how.slice,
         };
-        if !call.resume(step).is_running() {
-            break;
-        }
-        if stop_at_fuel.is_some_and(|t| call.fuel_used() >= t) {
-            stop = Stop::FuelTarget;
-        } else if stop_at_fuel.is_none() && Instant::now() >= deadline {
-            stop = Stop::Deadline;
-        } else if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
-            stop = Stop::Cancelled;
+        let progress = call.resume(step);
+        let stop = if !progress.is_running() {
+            return Driven::Stopped(Stop::Ended);
+        } else if how.stop_at_fuel.is_some_and(|t| call.fuel_used() >= t) {
+            Stop::FuelTarget
+        } else if how.stop_at_fuel.is_none() && Instant::now() >= how.deadline {
+            Stop::Deadline
+        } else if how.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+            Stop::Cancelled
+        } else if let Progress::Sleeping(sleep) = progress {
+            let wake = Instant::now() + Duration::from_nanos(sleep.duration_ns);
+            match how.sleeps {
+                Sleeps::Skip => continue,
+                Sleeps::Yield => return Driven::Asleep(wake.min(how.deadline)),
+                Sleeps::Block if wake < how.deadline => {
+                    std::thread::sleep(wake - Instant::now());
+                    continue;
+                }
+                Sleeps::Block => {
+                    std::thread::sleep(how.deadline.saturating_duration_since(Instant::now()));
+                    Stop::Deadline
+                }
+            }
         } else {
             continue;
-        }
+        };
         call.interrupt();
-        break;
+        return Driven::Stopped(stop);
     }
-    let (outcome, host) = call.finish();
-    (outcome, host, stop)
 }
 
 /// What the HTTP side gets back.
@@ -81,21 +117,46 @@ pub enum CallResult {
     QueueTimeout,
 }
 
-/// Runs one call of `loaded` on this (worker) thread.
+/// A call between two runs on a worker: asleep, waiting for its wake-up.
+pub struct Pending {
+    call: Invocation<GatewayHost>,
+    started: Started,
+    deadline: Instant,
+}
+
+/// What a call's end is reported with.
+struct Started {
+    loaded: Arc<Loaded>,
+    trace_id: String,
+    /// The request, kept for a crash snapshot.
+    input: Option<Vec<u8>>,
+    at: Instant,
+}
+
+/// Where a call stands after a run on a worker.
+pub enum Stepped {
+    /// It ended (`None`: the client had left before it started).
+    Done(Option<CallResult>),
+    /// It sleeps until the instant; resume it with [`step`] then.
+    Asleep(Box<Pending>, Instant),
+}
+
+/// Starts one call of `loaded` on this (worker) thread and runs it until it
+/// ends or sleeps.
 pub fn run(
     shared: &Shared,
-    loaded: &Loaded,
+    loaded: &Arc<Loaded>,
     request: &Request,
     trace_id: &str,
     cancel: &AtomicBool,
     waited: Duration,
-) -> Option<CallResult> {
+) -> Stepped {
     let config = &shared.startup;
     if waited > config.pool.queue_timeout {
-        return Some(CallResult::QueueTimeout);
+        return Stepped::Done(Some(CallResult::QueueTimeout));
     }
     if cancel.load(Ordering::Relaxed) {
-        return None;
+        return Stepped::Done(None);
     }
     let record = loaded.spec.record_crashes;
     let seeds = Seeds::fresh();
@@ -112,18 +173,15 @@ pub fn run(
     let stdin = request.to_json();
     let input = record.then(|| stdin.clone());
     let started = Instant::now();
+    let started = Started {
+        loaded: loaded.clone(),
+        trace_id: trace_id.to_string(),
+        input,
+        at: started,
+    };
     // Compiled here when the module is not in memory (`modules` settings).
-    let (outcome, host, stop) = match loaded.function() {
-        Ok(function) => drive(
-            &function,
-            host,
-            loaded.manifest.clone(),
-            stdin,
-            loaded.spec.timeout,
-            config.pool.fuel_slice,
-            Some(cancel),
-            None,
-        ),
+    let function = match loaded.function() {
+        Ok(function) => function,
         Err(e) => {
             let outcome = Outcome {
                 result: Err(e),
@@ -132,9 +190,56 @@ pub fn run(
                 stats: Default::default(),
                 staged: Default::default(),
             };
-            (outcome, host, Stop::Ended)
+            return Stepped::Done(Some(end(shared, started, Stop::Ended, outcome, host)));
         }
     };
+    let setup = Setup {
+        stdio: Stdio::Captured(stdin),
+        files: loaded.files(),
+    };
+    let pending = Pending {
+        call: function.invoke_with(host, loaded.manifest.clone(), setup),
+        deadline: started.at + loaded.spec.timeout,
+        started,
+    };
+    step(shared, Box::new(pending), cancel)
+}
+
+/// Runs a started call on this (worker) thread until it ends or sleeps.
+pub fn step(shared: &Shared, mut pending: Box<Pending>, cancel: &AtomicBool) -> Stepped {
+    let how = Drive {
+        deadline: pending.deadline,
+        slice: shared.startup.pool.fuel_slice,
+        cancel: Some(cancel),
+        stop_at_fuel: None,
+        sleeps: Sleeps::Yield,
+    };
+    match drive(&mut pending.call, how) {
+        Driven::Asleep(wake) => Stepped::Asleep(pending, wake),
+        Driven::Stopped(stop) => {
+            let Pending { call, started, .. } = *pending;
+            let (outcome, host) = call.finish();
+            Stepped::Done(Some(end(shared, started, stop, outcome, host)))
+        }
+    }
+}
+
+/// Ends a call: stores its publishes, charges its quota, counts and logs it,
+/// writes a crash snapshot when asked.
+fn end(
+    shared: &Shared,
+    started: Started,
+    stop: Stop,
+    outcome: Outcome,
+    host: GatewayHost,
+) -> CallResult {
+    let Started {
+        loaded,
+        trace_id,
+        input,
+        at: started,
+    } = started;
+    let (loaded, trace_id) = (&*loaded, trace_id.as_str());
     let elapsed = started.elapsed();
     let cancelled = stop == Stop::Cancelled;
 
@@ -183,10 +288,10 @@ pub fn run(
     if let (Err(e), Some(input), false) = (&outcome.result, input, cancelled) {
         snapshot(shared, loaded, trace_id, e, &outcome, &host, &input);
     }
-    Some(CallResult::Ran {
+    CallResult::Ran {
         outcome: Box::new(outcome),
         cancelled,
-    })
+    }
 }
 
 fn log_stderr(shared: &Shared, loaded: &Loaded, trace_id: &str, stderr: &[u8]) {

@@ -114,8 +114,20 @@ pub struct ReplayArgs {
 }
 
 /// `jinn run MODULE [--input FILE|-] [--fuel N] [--memory SIZE] [--limit NAME=VALUE]... [--timeout DURATION] [--env KEY=VALUE]... [--kv DIR] [--report]`
+/// or `jinn run --raw MODULE [--arg ARG]... [--env KEY=VALUE]... [--dir HOST::GUEST]... [--fuel N] [--memory SIZE]`
 #[derive(Debug, Args)]
 pub struct RunArgs {
+    /// Run a plain WASI command: no contract, the process's own stdin,
+    /// stdout and stderr, the guest's exit code as ours.
+    #[arg(long)]
+    pub raw: bool,
+    /// An argument of the guest after argv[0], the module's file name
+    /// (repeatable, in order; --raw only).
+    #[arg(long = "arg", value_name = "ARG", allow_hyphen_values = true)]
+    pub args: Vec<String>,
+    /// A directory preopened for the guest on fd 3, 4, … in order (repeatable; --raw only).
+    #[arg(long = "dir", value_name = "HOST::GUEST", value_parser = parse_dir)]
+    pub dirs: Vec<(PathBuf, String)>,
     /// The module: a `.wasm` file (or `.wat` text).
     pub module: PathBuf,
     /// Request envelope JSON: a file, or `-` for stdin. Without it, `GET /`.
@@ -149,12 +161,15 @@ fn parse_size(text: &str) -> Result<u64, jinn_core::limits::SizeError> {
     jinn_core::limits::parse_size(text)
 }
 
-/// A command-line value of the form `NAME=VALUE` is not.
+/// A command-line value is not of the form its option takes.
 #[derive(Debug, thiserror::Error)]
 pub enum ArgError {
     /// No `=`, or nothing before it.
     #[error("expected NAME=VALUE")]
     NotAPair,
+    /// `--dir` without `::`, or with nothing on one side of it.
+    #[error("expected HOST::GUEST")]
+    NotADir,
     /// The value of `--limit` is not a size.
     #[error(transparent)]
     Size(#[from] jinn_core::limits::SizeError),
@@ -171,6 +186,15 @@ fn parse_duration(text: &str) -> Result<std::time::Duration, crate::config::valu
 
 fn parse_addr(text: &str) -> Result<SocketAddr, crate::config::AddrError> {
     crate::config::parse_addr(text)
+}
+
+fn parse_dir(text: &str) -> Result<(PathBuf, String), ArgError> {
+    match text.split_once("::") {
+        Some((host, guest)) if !host.is_empty() && !guest.is_empty() => {
+            Ok((host.into(), guest.into()))
+        }
+        _ => Err(ArgError::NotADir),
+    }
 }
 
 fn parse_env(text: &str) -> Result<(String, String), ArgError> {

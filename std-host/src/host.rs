@@ -48,13 +48,22 @@ impl Seeds {
             // hash the time rather than panic.
             random = Sha256::digest(format!("{:?}", SystemTime::now())).into();
         }
+        let (wall_clock_ns, monotonic_ns) = Self::fresh_clock();
         Self {
-            wall_clock_ns: SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos() as u64),
-            monotonic_ns: process_start().elapsed().as_nanos() as u64 + 1,
+            wall_clock_ns,
+            monotonic_ns,
             random,
         }
+    }
+
+    /// The system's wall clock and the gateway's uptime now, in ns.
+    fn fresh_clock() -> (u64, u64) {
+        (
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as u64),
+            process_start().elapsed().as_nanos() as u64 + 1,
+        )
     }
 }
 
@@ -80,6 +89,8 @@ pub struct GatewayHost {
     kv: Kv,
     seeds: Seeds,
     clock_reads: u64,
+    slept_ns: u64,
+    live_clock: bool,
     random_block: u64,
     random_buf: [u8; 32],
     random_used: usize,
@@ -102,12 +113,21 @@ impl GatewayHost {
             kv,
             seeds,
             clock_reads: 0,
+            slept_ns: 0,
+            live_clock: false,
             random_block: 0,
             random_buf: [0; 32],
             random_used: 32,
             publish_room: usize::MAX,
             kv_reads: None,
         }
+    }
+
+    /// Reads the system clocks instead of the seeded ones (`jinn run --raw`:
+    /// a plain WASI program measuring time wants real time, and is not replayed).
+    pub fn with_live_clock(mut self) -> Self {
+        self.live_clock = true;
+        self
     }
 
     /// Records the first read of each key (see [`KvReads`]).
@@ -131,7 +151,7 @@ impl GatewayHost {
     }
 
     fn tick(&mut self) -> u64 {
-        let t = self.clock_reads * CLOCK_STEP_NS;
+        let t = (self.clock_reads * CLOCK_STEP_NS).wrapping_add(self.slept_ns);
         self.clock_reads += 1;
         t
     }
@@ -139,11 +159,21 @@ impl GatewayHost {
 
 impl Clock for GatewayHost {
     fn wall_clock_ns(&mut self) -> u64 {
+        if self.live_clock {
+            return Seeds::fresh_clock().0;
+        }
         self.seeds.wall_clock_ns.wrapping_add(self.tick())
     }
 
     fn monotonic_ns(&mut self) -> u64 {
+        if self.live_clock {
+            return Seeds::fresh_clock().1;
+        }
         self.seeds.monotonic_ns.wrapping_add(self.tick())
+    }
+
+    fn advance(&mut self, ns: u64) {
+        self.slept_ns = self.slept_ns.wrapping_add(ns);
     }
 }
 
@@ -230,6 +260,12 @@ mod tests {
         assert_eq!(ta, tb);
         assert_eq!(ta[2] - ta[0], 2 * CLOCK_STEP_NS);
         assert_eq!(ta[0], seeds.wall_clock_ns);
+        // A sleep moves both clocks by its length, in both runs alike.
+        a.advance(5_000_000);
+        b.advance(5_000_000);
+        let (wa, wb) = (a.wall_clock_ns(), b.wall_clock_ns());
+        assert_eq!(wa, wb);
+        assert_eq!(wa - ta[2], CLOCK_STEP_NS + 5_000_000);
     }
 
     #[test]

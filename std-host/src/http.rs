@@ -5,7 +5,6 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -16,11 +15,11 @@ use hyper::{HeaderMap, Method, Request, Response, StatusCode};
 use jinn_core::contract::{envelope, headers as contract_headers, trace};
 
 use crate::auth;
-use crate::call::{self, CallResult};
+use crate::call::CallResult;
 use crate::config::Cors;
+use crate::dispatch::{self, Cancel};
 use crate::loaded::Loaded;
 use crate::metrics::Rejection;
-use crate::pool::Slot;
 use crate::router::Found;
 use crate::shared::Shared;
 
@@ -72,12 +71,12 @@ fn into_http(response: jinn_core::Response) -> Response<Body> {
 }
 
 /// Sets a flag when dropped before being disarmed: the client went away.
-struct CancelOnDrop(Arc<AtomicBool>, bool);
+struct CancelOnDrop(Arc<Cancel>, bool);
 
 impl Drop for CancelOnDrop {
     fn drop(&mut self) {
         if self.1 {
-            self.0.store(true, Ordering::Relaxed);
+            self.0.cancel();
         }
     }
 }
@@ -264,28 +263,20 @@ async fn invoke(
     let mut request = envelope::http(parts.method.as_str(), uri, headers, body.to_vec());
     request.trace_id = Some(trace.to_string());
 
-    let cancel = Arc::new(AtomicBool::new(false));
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let job = {
-        let shared = shared.clone();
-        let loaded = loaded.clone();
-        let cancel = cancel.clone();
-        let trace = trace.to_string();
-        Box::new(move |waited: Duration, slot: Slot| {
-            let result = call::run(&shared, &loaded, &request, &trace, &cancel, waited);
-            drop(slot);
-            if let Some(result) = result {
-                let _ = tx.send(result);
-            }
-        })
-    };
-    if shared.pool.try_submit(job).is_err() {
+    let cancel = Arc::new(Cancel::default());
+    let Ok(rx) = dispatch::submit(
+        shared,
+        loaded.clone(),
+        request,
+        trace.to_string(),
+        cancel.clone(),
+    ) else {
         metrics.reject(Rejection::Overloaded);
         return with_retry_after(
             error(StatusCode::SERVICE_UNAVAILABLE, "overloaded", trace),
             shared.startup.pool.retry_after,
         );
-    }
+    };
     let mut guard = CancelOnDrop(cancel, true);
     let result = rx.await;
     guard.1 = false;

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use jinn_core::signature::{self, Checked, Status};
-use jinn_core::{Function, InvokeError, Manifest};
+use jinn_core::{Files, Function, InvokeError, Manifest};
 use sha2::{Digest, Sha256};
 
 use crate::config::{Config, ConfigErrors, FunctionSpec};
@@ -15,6 +15,7 @@ use crate::metrics::{FunctionMetrics, Metrics};
 use crate::module_file;
 use crate::modules::Modules;
 use crate::router::Router;
+use crate::sandbox::{self, Mount};
 
 /// A function ready to be called.
 pub struct Loaded {
@@ -30,6 +31,8 @@ pub struct Loaded {
     pub metrics: Arc<FunctionMetrics>,
     /// Where its compiled module is (shared with functions of the same bytes).
     modules: Arc<Modules>,
+    /// Its directory mounts, opened.
+    pub mounts: Vec<Arc<Mount>>,
 }
 
 impl Loaded {
@@ -41,6 +44,11 @@ impl Loaded {
     #[allow(clippy::result_large_err)]
     pub fn function(&self) -> Result<Function<GatewayHost>, InvokeError> {
         self.modules.get(&self.sha256)
+    }
+
+    /// The preopened directories of one call (none without mounts).
+    pub fn files(&self) -> Option<Files> {
+        sandbox::files(&self.mounts)
     }
 }
 
@@ -121,7 +129,15 @@ impl Gateway {
                 );
                 continue;
             }
+            let mut mounts = Vec::new();
+            for (spec, at) in spec.mounts.iter().zip(&spec.mounts_at) {
+                match Mount::open(spec) {
+                    Ok(m) => mounts.push(m),
+                    Err(e) => errors.push(at.error(e.to_string())),
+                }
+            }
             functions.push(Arc::new(Loaded {
+                mounts,
                 name: spec.name.as_str().into(),
                 manifest: Arc::new(spec.manifest.clone()),
                 metrics: metrics.function(&spec.name),

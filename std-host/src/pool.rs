@@ -1,6 +1,12 @@
 //! The worker pool: guest code runs on dedicated threads, never on the
 //! async reactor. Jobs wait in a bounded queue; when it is full,
 //! [`Pool::try_submit`] refuses at once (the HTTP layer answers `503`).
+//!
+//! A job that must wait (a guest that sleeps) gives its worker back but
+//! keeps its place: [`Slot::pause`] turns the slot into an [`Admission`],
+//! and [`Pool::resubmit`] queues the rest of the work with it. Admitted jobs,
+//! running, queued or paused, are at most workers + queue, so a resubmitted
+//! job always finds room in the channel.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
@@ -11,21 +17,52 @@ use std::time::{Duration, Instant};
 /// A job: told how long it waited for a worker, and given its [`Slot`].
 pub type Job = Box<dyn FnOnce(Duration, Slot) + Send + 'static>;
 
-/// A job's place in the pool: dropping it frees the place. A job drops it
+/// A job's place in the pool while it is not running (queued or paused):
+/// dropping it frees the place.
+pub struct Admission(Arc<Counters>);
+
+impl Drop for Admission {
+    fn drop(&mut self) {
+        self.0.admitted.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// A running job's worker and place: dropping it frees both. A job drops it
 /// before handing its result on, so that whoever gets the result finds the
 /// worker free already.
-pub struct Slot(Arc<Counters>);
+pub struct Slot(Option<Admission>);
+
+impl Slot {
+    /// A slot outside the pool, for a job run elsewhere after the pool
+    /// closed (it must not pause).
+    pub fn detached() -> Self {
+        Self(None)
+    }
+
+    /// Gives the worker back, keeps the place (for [`Pool::resubmit`]).
+    pub fn pause(mut self) -> Admission {
+        let admission = self
+            .0
+            .take()
+            .expect("a slot holds its admission until dropped");
+        admission.0.running.fetch_sub(1, Ordering::Relaxed);
+        admission.0.paused.fetch_add(1, Ordering::Relaxed);
+        admission
+    }
+}
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        self.0.running.fetch_sub(1, Ordering::Relaxed);
-        self.0.admitted.fetch_sub(1, Ordering::AcqRel);
+        if let Some(admission) = self.0.take() {
+            admission.0.running.fetch_sub(1, Ordering::Relaxed);
+        }
     }
 }
 
 struct Queued {
     job: Job,
     at: Instant,
+    admission: Admission,
 }
 
 #[derive(Default)]
@@ -34,6 +71,8 @@ struct Counters {
     admitted: AtomicU64,
     queued: AtomicU64,
     running: AtomicU64,
+    /// Jobs waiting outside the pool (a sleeping guest).
+    paused: AtomicU64,
 }
 
 /// A fixed set of worker threads behind a bounded queue.
@@ -91,18 +130,42 @@ impl Pool {
             self.counters.admitted.fetch_sub(1, Ordering::AcqRel);
             return Err(Full);
         }
+        let admission = Admission(self.counters.clone());
+        self.send(tx, job, admission).map_err(|_| Full)
+    }
+
+    /// Queues the rest of a paused job with its place.
+    ///
+    /// # Errors
+    ///
+    /// The job back after [`Pool::close`] (its place is freed).
+    pub fn resubmit(&self, admission: Admission, job: Job) -> Result<(), Job> {
+        self.counters.paused.fetch_sub(1, Ordering::Relaxed);
+        let tx = self.tx.lock().unwrap_or_else(|e| e.into_inner());
+        match tx.as_ref() {
+            Some(tx) => self.send(tx, job, admission),
+            None => Err(job),
+        }
+    }
+
+    fn send(&self, tx: &SyncSender<Queued>, job: Job, admission: Admission) -> Result<(), Job> {
         self.counters.queued.fetch_add(1, Ordering::Relaxed);
         match tx.try_send(Queued {
             job,
             at: Instant::now(),
+            admission,
         }) {
             Ok(()) => Ok(()),
-            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
+            Err(TrySendError::Full(q) | TrySendError::Disconnected(q)) => {
                 self.counters.queued.fetch_sub(1, Ordering::Relaxed);
-                self.counters.admitted.fetch_sub(1, Ordering::AcqRel);
-                Err(Full)
+                Err(q.job)
             }
         }
+    }
+
+    /// Jobs paused outside the pool (sleeping guests).
+    pub fn paused(&self) -> u64 {
+        self.counters.paused.load(Ordering::Relaxed)
     }
 
     /// Jobs waiting.
@@ -143,12 +206,12 @@ impl Pool {
 fn work(rx: &Mutex<Receiver<Queued>>, counters: &Arc<Counters>) {
     loop {
         let next = rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
-        let Ok(Queued { job, at }) = next else {
+        let Ok(Queued { job, at, admission }) = next else {
             return;
         };
         counters.queued.fetch_sub(1, Ordering::Relaxed);
         counters.running.fetch_add(1, Ordering::Relaxed);
-        let slot = Slot(counters.clone());
+        let slot = Slot(Some(admission));
         // A panic in a job must not take the worker down with it (the slot
         // is dropped while unwinding).
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(at.elapsed(), slot)));
@@ -180,6 +243,29 @@ mod tests {
         assert_eq!(done_rx.recv().unwrap(), 1);
         pool.join();
         assert_eq!(pool.try_submit(Box::new(|_, _| {})), Err(Full));
+    }
+
+    #[test]
+    fn a_paused_job_frees_its_worker_and_keeps_its_place() {
+        let pool = Arc::new(Pool::new(1, 0));
+        let (paused_tx, paused_rx) = channel();
+        pool.try_submit(Box::new(move |_, slot: Slot| {
+            paused_tx.send(slot.pause()).unwrap();
+        }))
+        .unwrap();
+        let admission = paused_rx.recv().unwrap();
+        assert_eq!((pool.running(), pool.paused()), (0, 1));
+        // Its place is kept: a new job is refused (1 worker, no queue)...
+        assert_eq!(pool.try_submit(Box::new(|_, _| {})), Err(Full));
+        // ...and the rest of it always finds room.
+        let (done_tx, done_rx) = channel();
+        assert!(
+            pool.resubmit(admission, Box::new(move |_, _| done_tx.send(()).unwrap()))
+                .is_ok()
+        );
+        done_rx.recv().unwrap();
+        pool.join();
+        assert_eq!(pool.paused(), 0);
     }
 
     #[test]

@@ -13,7 +13,7 @@
 
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -21,7 +21,7 @@ use jinn_core::{EngineLimits, Manifest, Request, Runtime};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::call::{Stop, drive};
+use crate::call::{Drive, Driven, Sleeps, Stop, drive};
 use crate::cli::ReplayArgs;
 use crate::config::{self, Overrides, Source};
 use crate::crash::{self, CrashSnapshot};
@@ -159,21 +159,26 @@ pub fn main(args: ReplayArgs) -> ExitCode {
             let timeout = Duration::from_millis(snap.timeout_ms.saturating_mul(10))
                 .max(Duration::from_secs(10));
             let stdin = request.to_json();
-            let (outcome, _, stop) = crate::call_thread::run(|| {
-                drive(
-                    &function,
-                    host,
-                    manifest,
-                    stdin,
-                    if timed_out {
-                        Duration::MAX / 4
-                    } else {
-                        timeout
-                    },
-                    1_000_000,
-                    None,
-                    timed_out.then_some(snap.fuel_used),
-                )
+            let (outcome, stop) = crate::call_thread::run(|| {
+                let mut call = function.invoke(host, manifest, stdin);
+                // Sleeps are not waited for: the seeded clock moves on by itself.
+                let how = Drive {
+                    deadline: Instant::now()
+                        + if timed_out {
+                            Duration::from_secs(86_400)
+                        } else {
+                            timeout
+                        },
+                    slice: 1_000_000,
+                    cancel: None,
+                    stop_at_fuel: timed_out.then_some(snap.fuel_used),
+                    sleeps: Sleeps::Skip,
+                };
+                let stop = match drive(&mut call, how) {
+                    Driven::Stopped(stop) => stop,
+                    Driven::Asleep(_) => unreachable!("sleeps are skipped"),
+                };
+                (call.finish().0, stop)
             });
             let outcome_name = match (&outcome.result, stop) {
                 (_, Stop::Deadline) => "replay_deadline".to_string(),

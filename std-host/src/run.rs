@@ -2,7 +2,7 @@
 //!
 //! Exit codes: 0 the function produced a response, 1 the invocation failed
 //! (also when the module does not load), 2 usage errors (clap's, unreadable
-//! files).
+//! files). Limits default to the gateway's ([`Limits::gateway`]).
 //!
 //! `jinn run` grants the function every permission (all KV keys, all topics);
 //! published messages are logged on stderr.
@@ -11,8 +11,12 @@ use std::io::{Read, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use std::time::{Duration, Instant};
+
 use jinn_core::signature::{self, Policy};
-use jinn_core::{EngineLimits, ErrorKind, Manifest, Permissions, Request, Runtime};
+use jinn_core::{EngineLimits, ErrorKind, Limits, Manifest, Permissions, Request, Runtime};
+
+use crate::call::{Drive, Sleeps, drive};
 
 use crate::cli::RunArgs;
 use crate::host::GatewayHost;
@@ -65,8 +69,14 @@ fn emit(report: &Report, as_report: bool) -> ExitCode {
     ExitCode::from(code)
 }
 
-/// Runs `jinn run`.
+/// Runs `jinn run` (`--raw`: [`crate::raw`]).
 pub fn main(args: RunArgs) -> ExitCode {
+    if args.raw {
+        return crate::raw::main(args);
+    }
+    if !args.args.is_empty() || !args.dirs.is_empty() {
+        return usage("--arg and --dir need --raw");
+    }
     let wasm = match module_file::read(&args.module) {
         Ok(bytes) => bytes,
         Err(e) => return usage(e),
@@ -95,6 +105,7 @@ pub fn main(args: RunArgs) -> ExitCode {
     };
 
     let mut manifest = Manifest {
+        limits: Limits::gateway(),
         permissions: Permissions::allow_all(),
         env: args.env,
         ..Manifest::default()
@@ -127,7 +138,7 @@ pub fn main(args: RunArgs) -> ExitCode {
             return emit(&report, args.report);
         }
     };
-    let runtime = Runtime::<GatewayHost>::new(EngineLimits::default());
+    let runtime = Runtime::<GatewayHost>::new(EngineLimits::gateway());
     let function = match runtime.load(module) {
         Ok(function) => function,
         Err(e) => return emit(&Report::failure(e.kind(), e.to_string()), args.report),
@@ -138,22 +149,25 @@ pub fn main(args: RunArgs) -> ExitCode {
         .map_or("function".into(), |s| s.to_string_lossy().into());
     let host = GatewayHost::new(name.clone(), request.trace_id.clone(), kv);
     let stdin = request.to_json();
-    let manifest = Arc::new(manifest);
-    let (outcome, _host) = crate::call_thread::run(|| match args.timeout {
-        None => function.run(host, manifest, stdin),
-        Some(timeout) => {
-            let (outcome, host, _) = crate::call::drive(
-                &function,
-                host,
-                manifest,
-                stdin,
-                timeout,
-                TIMEOUT_SLICE,
-                None,
-                None,
-            );
-            (outcome, host)
-        }
+    let (outcome, _host) = crate::call_thread::run(|| {
+        let mut call = function.invoke(host, Arc::new(manifest), stdin);
+        // A sleeping guest sleeps here: there is nothing else to do.
+        let how = Drive {
+            deadline: Instant::now()
+                + args
+                    .timeout
+                    .unwrap_or(Duration::from_secs(100 * 365 * 86_400)),
+            slice: if args.timeout.is_some() {
+                TIMEOUT_SLICE
+            } else {
+                u64::MAX
+            },
+            cancel: None,
+            stop_at_fuel: None,
+            sleeps: Sleeps::Block,
+        };
+        let _ = drive(&mut call, how);
+        call.finish()
     });
     for message in &outcome.staged.published {
         tracing::info!(

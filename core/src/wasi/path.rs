@@ -113,12 +113,9 @@ fn path_open<H: Host>(
         needed |= rights::PATH_FILESTAT_SET_SIZE;
     }
     let read = base & (rights::FD_READ | rights::FD_READDIR) != 0;
-    let write = base
-        & (rights::FD_WRITE
-            | rights::FD_ALLOCATE
-            | rights::FD_FILESTAT_SET_SIZE
-            | rights::FD_DATASYNC)
-        != 0
+    // Directories carry FD_DATASYNC and friends: only rights that change a
+    // file's content make the open a write.
+    let write = base & (rights::FD_WRITE | rights::FD_ALLOCATE | rights::FD_FILESTAT_SET_SIZE) != 0
         || open_flags & oflags::TRUNC != 0;
     let directory = open_flags & oflags::DIRECTORY != 0;
     if directory && base & rights::FD_WRITE != 0 {

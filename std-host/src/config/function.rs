@@ -14,6 +14,10 @@ use super::security::Inherited;
 use super::validate::{Validator, valid_method, valid_name, valid_path};
 use super::values::Size;
 use super::{FunctionSpec, QuotaSpec, Route, RouteKind};
+use crate::sandbox::MountSpec;
+
+/// The size cap of a writable mount without `max_size`.
+pub const DEFAULT_MOUNT_SIZE: u64 = 16 << 20;
 
 impl Validator<'_> {
     pub(super) fn function(
@@ -134,6 +138,48 @@ impl Validator<'_> {
 
         let signature = self.function_security(i, &f.security, security);
 
+        let mut mounts = Vec::new();
+        let mut mounts_at = Vec::new();
+        for (m, raw) in f.mounts.iter().enumerate() {
+            let at = self.loc(raw.span(), key(&format!("mounts[{m}]")));
+            let raw = raw.get_ref();
+            let guest = raw.guest.get_ref();
+            if !guest.starts_with('/')
+                || guest.contains('\0')
+                || guest.split('/').any(|c| c == "..")
+            {
+                self.err(
+                    raw.guest.span(),
+                    key(&format!("mounts[{m}].guest")),
+                    format!("{guest:?} must be an absolute guest path without `..`"),
+                );
+            }
+            if raw.host.get_ref().is_empty() {
+                self.err(
+                    raw.host.span(),
+                    key(&format!("mounts[{m}].host")),
+                    "must not be empty",
+                );
+            }
+            if raw.max_size.is_some() && !raw.writable {
+                self.err(
+                    raw.max_size.as_ref().map_or(0..0, Spanned::span),
+                    key(&format!("mounts[{m}].max_size")),
+                    "only a writable mount has a size cap",
+                );
+            }
+            mounts.push(MountSpec {
+                host: self.source.base.join(raw.host.get_ref()),
+                guest: guest.clone(),
+                writable: raw.writable,
+                max_size: raw
+                    .max_size
+                    .as_ref()
+                    .map_or(DEFAULT_MOUNT_SIZE, |s| s.get_ref().0),
+            });
+            mounts_at.push(at);
+        }
+
         (self.errors.len() == before).then(|| FunctionSpec {
             name,
             module,
@@ -150,12 +196,15 @@ impl Validator<'_> {
             quota,
             record_crashes: f.record_crashes,
             signature,
+
+            mounts,
+            mounts_at,
         })
     }
 
     fn limits(&mut self, i: usize, raw: &RawLimits) -> (Limits, Duration) {
         let key = |k: &str| format!("function[{i}].limits.{k}");
-        let mut l = Limits::default();
+        let mut l = Limits::gateway();
         if let Some(fuel) = &raw.fuel {
             if *fuel.get_ref() == 0 {
                 self.err(fuel.span(), key("fuel"), "must be at least 1");

@@ -18,6 +18,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::sandbox::MountSpec;
 use jinn_core::Manifest;
 use jinn_core::signature::{Policy, PublicKey};
 
@@ -255,6 +256,10 @@ pub struct FunctionSpec {
     pub record_crashes: bool,
     /// How its module file's signature is checked.
     pub signature: SignatureSpec,
+    /// Directories preopened for the guest (fd 3, 4, … in order).
+    pub mounts: Vec<MountSpec>,
+    /// Where each mount was written (errors opening it point there).
+    pub mounts_at: Vec<Location>,
 }
 
 /// How a module file's signature is checked before it is loaded

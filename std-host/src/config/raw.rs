@@ -126,6 +126,8 @@ pub struct RawFunction {
     pub record_crashes: bool,
     #[serde(default)]
     pub security: RawSecurity,
+    #[serde(default)]
+    pub mounts: Vec<Spanned<RawMount>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -163,6 +165,16 @@ pub struct RawPermissions {
     pub kv_read: Vec<Spanned<String>>,
     pub kv_write: Vec<Spanned<String>>,
     pub publish: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMount {
+    pub host: Spanned<String>,
+    pub guest: Spanned<String>,
+    #[serde(default)]
+    pub writable: bool,
+    pub max_size: Option<Spanned<Size>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -37,7 +37,7 @@ fn minimal_config_gets_defaults() {
     assert_eq!(c.admin.listen, DEFAULT_ADMIN);
     assert_eq!(c.data_dir, PathBuf::from("/base/jinn-data"));
     assert_eq!(c.functions[0].module, PathBuf::from("/base/a.wasm"));
-    assert_eq!(c.functions[0].manifest.limits, Limits::default());
+    assert_eq!(c.functions[0].manifest.limits, Limits::gateway());
 }
 
 #[test]
