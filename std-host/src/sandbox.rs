@@ -26,8 +26,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use cap_fs_ext::{
-    DirExt, FollowSymlinks, OpenOptionsFollowExt, OpenOptionsMaybeDirExt, OsMetadataExt,
-    SystemTimeSpec,
+    DirExt, FollowSymlinks, OpenOptionsFollowExt, OpenOptionsMaybeDirExt, OpenOptionsSyncExt,
+    OsMetadataExt, SystemTimeSpec,
 };
 use cap_std::ambient_authority;
 use cap_std::fs::{Dir, OpenOptions};
@@ -417,8 +417,12 @@ impl FileSystem for Sandbox {
         options
             .read(how.read)
             .write(how.write)
-            .append(how.write && how.flags.append)
+            // std refuses append with truncate: append is set after the open.
+            .append(how.write && how.flags.append && !how.truncate)
             .truncate(how.truncate)
+            .sync(how.flags.sync)
+            .dsync(how.flags.dsync)
+            .rsync(how.flags.rsync)
             .maybe_dir(true)
             .follow(if how.follow {
                 FollowSymlinks::Yes
@@ -436,6 +440,11 @@ impl FileSystem for Sandbox {
             0
         };
         let file = parent.open_with(path, &options).map_err(errno)?.into_std();
+        if how.write && how.flags.append && how.truncate {
+            let flags = rustix::fs::fcntl_getfl(&file).map_err(|e| errno(e.into()))?;
+            rustix::fs::fcntl_setfl(&file, flags | rustix::fs::OFlags::APPEND)
+                .map_err(|e| errno(e.into()))?;
+        }
         let kind = file.metadata().map_err(errno)?.file_type();
         if how.directory && !kind.is_dir() {
             return Err(Errno::NOTDIR);
@@ -595,7 +604,8 @@ impl FileSystem for Sandbox {
             append: flags.contains(OFlags::APPEND),
             dsync: flags.contains(OFlags::DSYNC),
             nonblock: flags.contains(OFlags::NONBLOCK),
-            rsync: flags.contains(OFlags::RSYNC),
+            // Linux's O_RSYNC is O_SYNC: report what was asked, `sync`.
+            rsync: false,
             sync: flags.contains(OFlags::SYNC),
         })
     }

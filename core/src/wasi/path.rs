@@ -114,9 +114,10 @@ fn path_open<H: Host>(
     }
     let read = base & (rights::FD_READ | rights::FD_READDIR) != 0;
     // Directories carry FD_DATASYNC and friends: only rights that change a
-    // file's content make the open a write.
+    // file's content make the open a write (and creating or truncating,
+    // which the OS allows only to writers).
     let write = base & (rights::FD_WRITE | rights::FD_ALLOCATE | rights::FD_FILESTAT_SET_SIZE) != 0
-        || open_flags & oflags::TRUNC != 0;
+        || open_flags & (oflags::TRUNC | oflags::CREAT) != 0;
     let directory = open_flags & oflags::DIRECTORY != 0;
     if directory && base & rights::FD_WRITE != 0 {
         return Ok(errno::ISDIR);
@@ -159,7 +160,7 @@ fn path_open<H: Host>(
                 preopen: None,
                 listing: None,
             },
-            base: base & parent_inheriting & (rights::DIR | rights::FILE),
+            base: base & parent_inheriting & rights::DIR,
             inheriting: inheriting & parent_inheriting,
         }
     } else {
@@ -392,14 +393,11 @@ pub(super) fn link<H: Host>(linker: &mut Linker<HostState<H>>) -> Result<(), was
         WASI,
         "path_link",
         |c: Ctx<'_, H>, fd: i32, flags: i32, p: i32, l: i32, to_fd: i32, tp: i32, tl: i32| {
-            two_paths(
-                c,
-                Some(flags & SYMLINK_FOLLOW != 0),
-                fd,
-                (p, l),
-                to_fd,
-                (tp, tl),
-            )
+            if flags & SYMLINK_FOLLOW != 0 {
+                // Linking through a symbolic link is not portable: refused, as wasmtime does.
+                return Ok(errno::INVAL);
+            }
+            two_paths(c, Some(false), fd, (p, l), to_fd, (tp, tl))
         },
     )?;
     linker.func_wrap(WASI, "path_symlink", path_symlink::<H>)?;
