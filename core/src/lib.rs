@@ -49,6 +49,7 @@ pub mod ports;
 mod prepare;
 pub mod runtime;
 pub mod signature;
+pub mod sniff;
 pub mod staged;
 mod state;
 pub mod stats;

@@ -55,7 +55,14 @@ pub fn trace_id(headers: &HeaderMap) -> String {
 
 /// A function's response as HTTP: its status, body and the headers HTTP may carry.
 fn into_http(response: jinn_core::Response) -> Response<Body> {
+    // A function that sets no Content-Type gets Go's sniffed one, as under Gojinn.
+    let sniffed =
+        jinn_core::sniff::default_content_type(response.status, &response.headers, &response.body);
     let mut r = Response::new(Full::new(Bytes::new()));
+    if let Some(ct) = sniffed {
+        r.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+    }
     *r.status_mut() = StatusCode::from_u16(response.status).unwrap_or(StatusCode::OK);
     let headers = r.headers_mut();
     for (name, value) in contract_headers::forwarded(&response.headers) {

@@ -6,7 +6,7 @@ use core::fmt;
 use embassy_sync::blocking_mutex::raw::NoopRawMutex;
 use embassy_sync::mutex::Mutex;
 use embassy_sync::signal::Signal;
-use embassy_time::Instant;
+use embassy_time::{Duration, Instant, Timer};
 use embedded_storage::nor_flash::NorFlash;
 use jinn_core::permissions::topic_matches;
 use jinn_core::{CallStats, Invocation, Outcome, Progress, Request, Staged};
@@ -293,10 +293,11 @@ impl<F: NorFlash + 'static> Jinn<F> {
 
     /// Runs function `index` on `request`, one guest at a time, in slices of
     /// [`Config::slice_fuel`] with a yield to the executor between slices,
-    /// so the network keeps being served. What the call staged (its
-    /// published messages) is in the flash outbox when this returns, and
-    /// also when the future is dropped half-way (the call then ends as
-    /// interrupted).
+    /// so the network keeps being served. A guest that sleeps waits on an
+    /// embassy `Timer` (bounded by the call deadline), costing no fuel. What
+    /// the call staged (its published messages) is in the flash outbox when
+    /// this returns, and also when the future is dropped half-way (the call
+    /// then ends as interrupted).
     pub async fn call(&self, index: usize, request: &Request) -> Outcome {
         let loaded = &self.functions[index];
         let _one_at_a_time = self.slot.lock().await;
@@ -316,12 +317,24 @@ impl<F: NorFlash + 'static> Jinn<F> {
         let call = function.invoke(host, loaded.manifest.clone(), request.to_json());
         let mut running = Running::new(self, call);
         let deadline = Instant::now() + self.config.call_deadline;
-        while running.resume(self.config.slice_fuel).is_running() {
+        loop {
+            let progress = running.resume(self.config.slice_fuel);
+            if !progress.is_running() {
+                break;
+            }
             if Instant::now() >= deadline {
                 running.interrupt();
                 break;
             }
-            embassy_futures::yield_now().await;
+            match progress {
+                // The guest sleeps (Go's time.Sleep): wait on a timer, up to
+                // the deadline; the other tasks run meanwhile.
+                Progress::Sleeping(sleep) => {
+                    let wake = Instant::now() + Duration::from_micros(sleep.duration_ns / 1000);
+                    Timer::at(wake.min(deadline)).await;
+                }
+                _ => embassy_futures::yield_now().await,
+            }
         }
         self.counted(running.finish())
     }

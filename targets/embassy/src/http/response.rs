@@ -38,7 +38,7 @@ const KNOWN_TYPES: [&str; 10] = [
 /// (picoserve wants a `&'static str`).
 static INTERNED: [OnceLock<heapless::String<64>>; 8] = [const { OnceLock::new() }; 8];
 
-/// The fallback when a function sets no Content-Type or too many distinct ones.
+/// The fallback when a function sets too many distinct Content-Types.
 const OCTET_STREAM: &str = "application/octet-stream";
 
 /// A `&'static str` equal to `content_type`.
@@ -103,13 +103,16 @@ impl HeadersIter for GuestHeaders<'_> {
     }
 }
 
-/// The Content-Type a function chose (its first value).
-pub(crate) fn content_type_of(headers: &Headers) -> &'static str {
+/// The Content-Type a function chose (its first value); when it chose none,
+/// the one Go's `http.DetectContentType` sniffs from the body, as on the
+/// gateway (picoserve always writes one, so an empty body gets the sniffer's
+/// answer for empty data, `text/plain; charset=utf-8`).
+pub(crate) fn content_type_of(headers: &Headers, body: &[u8]) -> &'static str {
     headers
         .iter()
         .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
         .and_then(|(_, values)| values.first())
-        .map_or(OCTET_STREAM, |v| intern(v))
+        .map_or_else(|| jinn_core::sniff::detect(body), |v| intern(v))
 }
 
 /// A JSON document of at most 256 bytes.
@@ -138,7 +141,11 @@ mod tests {
         assert_eq!(a, "image/png");
         assert!(core::ptr::eq(a, intern("image/png")), "interned once");
         assert_eq!(intern("evil\r\nX: y"), OCTET_STREAM);
-        assert_eq!(content_type_of(&Headers::new()), OCTET_STREAM);
+        assert_eq!(
+            content_type_of(&Headers::new(), b"<html><p>hi"),
+            "text/html; charset=utf-8"
+        );
+        assert_eq!(content_type_of(&Headers::new(), b"\x00\x01"), OCTET_STREAM);
     }
 
     #[test]

@@ -116,7 +116,7 @@ impl<F: NorFlash + 'static> PathRouterService<()> for Service<F> {
                     outcome.fuel_used
                 );
                 let body = GuestBody {
-                    content_type: content_type_of(&response.headers),
+                    content_type: content_type_of(&response.headers, &response.body),
                     bytes: &response.body,
                 };
                 let http = Response::new(StatusCode::new(response.status), body)
