@@ -22,7 +22,7 @@ out_dir="$root/examples/wasm"
 max_rust_pages="${JINN_MAX_RUST_PAGES:-2}"
 
 # Rust example folders; each is package jinn-example-<name> with binary <name>.
-rust_examples=(hello echo kv-counter sensor-alert fuel-burner gojinn-compat)
+rust_examples=(hello echo kv-counter sensor-alert fuel-burner gojinn-compat wasi-probe)
 allowed_modules=(wasi_snapshot_preview1 gojinn jinn)
 
 die() {

@@ -119,7 +119,7 @@ pub fn main(args: RunArgs) -> ExitCode {
     let function = match runtime.load(&wasm) {
         Ok(f) => f,
         Err(e) => {
-            eprintln!("jinn run: {}: {e}", e.kind().as_str());
+            eprintln!("jinn run: {e} ({})", e.kind().as_str());
             return ExitCode::from(NOT_LOADED);
         }
     };
@@ -149,7 +149,7 @@ pub fn main(args: RunArgs) -> ExitCode {
             std::process::exit(code)
         }
         Err(e) => {
-            eprintln!("jinn run: {}: {e}", e.kind().as_str());
+            eprintln!("jinn run: {e} ({})", e.kind().as_str());
             ExitCode::from(TRAPPED)
         }
     }
