@@ -128,8 +128,8 @@ mod tests {
             quota: None,
             record_crashes: false,
             signature: Default::default(),
-            mounts: vec![],
-            mounts_at: vec![],
+            mounts: Vec::new(),
+            mounts_at: Vec::new(),
         }
     }
 

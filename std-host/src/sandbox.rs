@@ -722,3 +722,150 @@ impl FileSystem for Sandbox {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mount(dir: &std::path::Path, writable: bool, max_size: u64) -> Files {
+        let spec = MountSpec {
+            host: dir.to_path_buf(),
+            guest: "/data".into(),
+            writable,
+            max_size,
+        };
+        files(&[Mount::open(&spec).unwrap()]).unwrap()
+    }
+
+    fn write_how() -> OpenHow {
+        OpenHow {
+            create: true,
+            write: true,
+            ..OpenHow::default()
+        }
+    }
+
+    #[test]
+    fn read_only_mounts_refuse_every_change() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("f"), "x").unwrap();
+        std::fs::create_dir(dir.path().join("d")).unwrap();
+        let Files { mut fs, preopens } = mount(dir.path(), false, 0);
+        let root = preopens[0].handle;
+        let read = OpenHow {
+            read: true,
+            ..OpenHow::default()
+        };
+        let f = fs.open(root, "f", read).unwrap();
+        let mut buf = [0u8; 4];
+        assert_eq!(fs.read(f, &mut buf), Ok(1));
+        assert_eq!(fs.write(f, b"y"), Err(Errno::ROFS));
+        assert_eq!(fs.set_size(f, 0), Err(Errno::ROFS));
+        assert_eq!(fs.open(root, "g", write_how()), Err(Errno::ROFS));
+        assert_eq!(fs.create_dir(root, "e"), Err(Errno::ROFS));
+        assert_eq!(fs.remove_dir(root, "d"), Err(Errno::ROFS));
+        assert_eq!(fs.unlink(root, "f"), Err(Errno::ROFS));
+        assert_eq!(fs.rename(root, "f", root, "h"), Err(Errno::ROFS));
+        assert_eq!(fs.symlink("f", root, "l"), Err(Errno::ROFS));
+        assert_eq!(fs.link(root, "f", false, root, "l"), Err(Errno::ROFS));
+        assert_eq!(
+            fs.set_times_at(root, "f", true, SetTime::Now, SetTime::Keep),
+            Err(Errno::ROFS)
+        );
+        assert_eq!(std::fs::read_to_string(dir.path().join("f")).unwrap(), "x");
+    }
+
+    #[test]
+    fn the_size_cap_refuses_growth_past_it_and_frees_what_is_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("old"), [0u8; 60]).unwrap();
+        let Files { mut fs, preopens } = mount(dir.path(), true, 100);
+        let root = preopens[0].handle;
+        let f = fs.open(root, "new", write_how()).unwrap();
+        assert_eq!(fs.write(f, &[1u8; 40]), Ok(40), "60 + 40 = the cap");
+        assert_eq!(fs.write(f, &[1u8]), Err(Errno::NOSPC));
+        assert_eq!(fs.set_size(f, 41), Err(Errno::NOSPC));
+        assert_eq!(fs.allocate(f, 0, 41), Err(Errno::NOSPC));
+        assert_eq!(fs.write_at(f, &[2u8; 10], 0), Ok(10), "overwriting is free");
+        fs.close(f);
+        fs.unlink(root, "old").unwrap();
+        let f = fs
+            .open(
+                root,
+                "new",
+                OpenHow {
+                    write: true,
+                    ..OpenHow::default()
+                },
+            )
+            .unwrap();
+        fs.seek(f, 0, Whence::End).unwrap();
+        assert_eq!(fs.write(f, &[3u8; 60]), Ok(60), "room freed by the unlink");
+        assert_eq!(fs.write(f, &[3u8]), Err(Errno::NOSPC));
+        assert_eq!(
+            std::fs::metadata(dir.path().join("new")).unwrap().len(),
+            100
+        );
+    }
+
+    #[test]
+    fn nothing_leads_out_of_the_mount() {
+        let base = tempfile::tempdir().unwrap();
+        let inside = base.path().join("inside");
+        std::fs::create_dir_all(inside.join("sub")).unwrap();
+        std::fs::write(base.path().join("secret"), "secret").unwrap();
+        std::os::unix::fs::symlink("../secret", inside.join("up")).unwrap();
+        std::os::unix::fs::symlink(base.path().join("secret"), inside.join("abs")).unwrap();
+        let Files { mut fs, preopens } = mount(&inside, true, u64::MAX);
+        let root = preopens[0].handle;
+        let read = OpenHow {
+            read: true,
+            follow: true,
+            ..OpenHow::default()
+        };
+        for path in ["../secret", "sub/../../secret", "/etc/passwd", "up", "abs"] {
+            assert_eq!(fs.open(root, path, read), Err(Errno::NOTCAPABLE), "{path}");
+            assert_eq!(
+                fs.stat_at(root, path, true).err(),
+                Some(Errno::NOTCAPABLE),
+                "{path}"
+            );
+        }
+        // Without following, the link itself is refused (ELOOP); following, it leads out.
+        assert_eq!(fs.open(root, "up", write_how()), Err(Errno::LOOP));
+        let follow_write = OpenHow {
+            follow: true,
+            ..write_how()
+        };
+        assert_eq!(fs.open(root, "up", follow_write), Err(Errno::NOTCAPABLE));
+        assert_eq!(
+            fs.rename(root, "up", root, "../stolen"),
+            Err(Errno::NOTCAPABLE)
+        );
+        assert_eq!(fs.create_dir(root, "../made"), Err(Errno::NOTCAPABLE));
+        assert_eq!(fs.unlink(root, "../secret"), Err(Errno::NOTCAPABLE));
+        // A symbolic link may be made, but never followed out.
+        fs.symlink("../../secret", root, "sub/later").unwrap();
+        assert_eq!(fs.open(root, "sub/later", read), Err(Errno::NOTCAPABLE));
+        assert_eq!(
+            std::fs::read_to_string(base.path().join("secret")).unwrap(),
+            "secret"
+        );
+        assert!(!base.path().join("made").exists() && !base.path().join("stolen").exists());
+    }
+
+    #[test]
+    fn usage_is_measured_when_a_mount_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("a")).unwrap();
+        std::fs::write(dir.path().join("a/x"), [0u8; 10]).unwrap();
+        std::fs::write(dir.path().join("y"), [0u8; 5]).unwrap();
+        let spec = MountSpec {
+            host: dir.path().to_path_buf(),
+            guest: "/".into(),
+            writable: true,
+            max_size: 1000,
+        };
+        assert_eq!(Mount::open(&spec).unwrap().used(), 15);
+    }
+}
