@@ -197,7 +197,7 @@ impl Sig {
                     return None;
                 }
                 let size = u32::from_be_bytes([data[0], data[1], data[2], data[3]]) as usize;
-                if data.len() < size || size % 4 != 0 || &data[4..8] != b"ftyp" {
+                if data.len() < size || !size.is_multiple_of(4) || &data[4..8] != b"ftyp" {
                     return None;
                 }
                 (8..size)
