@@ -88,7 +88,7 @@ if stale "$guest_dir/go-kv.wasm" "$root"/examples/go-kv/*; then
             GOTOOLCHAIN=local GOFLAGS=-trimpath "$toolchains/venv/bin/go" build -o "$guest_dir/go-kv.wasm" .)
 fi
 for name in hello echo; do
-    if stale "$guest_dir/zig-$name.wasm" "$root/examples/zig/$name.zig"; then
+    if stale "$guest_dir/zig-$name.wasm" "$root"/examples/zig/*.zig; then
         echo "build-examples: zig build-exe examples/zig/$name.zig"
         (cd "$guest_dir" && "$toolchains/venv/bin/python" -m ziglang build-exe \
             "$root/examples/zig/$name.zig" -target wasm32-wasi -O ReleaseSmall --stack 65536 \

@@ -80,8 +80,12 @@ impl ResourceLimiter for Limiter {
         Ok(desired <= self.table_elements && maximum.is_none_or(|m| desired <= m))
     }
 
-    fn memory_grow_failed(&mut self, _error: &MemoryError) -> Result<(), wasmi_core::LimiterError> {
-        self.refused_memory = true;
+    fn memory_grow_failed(&mut self, error: &MemoryError) -> Result<(), wasmi_core::LimiterError> {
+        // A grow that ran out of the slice's fuel is resumed with more fuel,
+        // not refused.
+        if !matches!(error, MemoryError::OutOfFuel { .. }) {
+            self.refused_memory = true;
+        }
         Ok(())
     }
 

@@ -56,6 +56,28 @@ fn a_non_zero_exit_after_a_refused_grow_is_memory_limit() {
 }
 
 #[test]
+fn a_grow_that_waits_for_fuel_is_not_a_refused_grow() {
+    // Growing 200 pages costs more fuel than a slice holds: wasmi fails the
+    // grow for fuel and the call resumes it; a later exit stays an exit code.
+    let imports = r#"(import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))"#;
+    let body = "(if (i32.eq (memory.grow (i32.const 200)) (i32.const -1)) (then unreachable))
+                (call $exit (i32.const 2))";
+    let function = load(&guest(imports, body, OK));
+    for slice in [1, 100, u64::MAX] {
+        let mut call = function.invoke(
+            TestHost::default(),
+            with_memory(256 * 65536).into(),
+            Vec::new(),
+        );
+        while call.resume(slice).is_running() {}
+        assert_eq!(
+            call.finish().0.result.unwrap_err(),
+            InvokeError::ExitCode(2)
+        );
+    }
+}
+
+#[test]
 fn a_refused_grow_the_guest_handles_is_fine() {
     let body = "(drop (memory.grow (i32.const 10)))";
     let (outcome, _) = run(&load(&guest("", body, OK)), with_memory(4 * 65536), b"");

@@ -1,33 +1,11 @@
 // A Jinn function in Zig (wasm32-wasi): answers with the request envelope it
 // read on stdin, as a JSON string in the response body. WASI preview1 calls
 // only, a fixed buffer, no allocator.
-const std = @import("std");
-const wasi = std.os.wasi;
+const io = @import("io.zig");
 
 /// The largest request echoed; the rest is not read.
 var input: [64 * 1024]u8 = undefined;
 var output: [6 * 64 * 1024 + 128]u8 = undefined;
-
-fn writeAll(fd: wasi.fd_t, bytes: []const u8) void {
-    var rest = bytes;
-    while (rest.len > 0) {
-        const iov = [_]wasi.ciovec_t{.{ .base = rest.ptr, .len = rest.len }};
-        var n: usize = 0;
-        if (wasi.fd_write(fd, &iov, 1, &n) != .SUCCESS or n == 0) return;
-        rest = rest[n..];
-    }
-}
-
-fn readAll() []const u8 {
-    var len: usize = 0;
-    while (len < input.len) {
-        const iov = [_]wasi.iovec_t{.{ .base = input[len..].ptr, .len = input.len - len }};
-        var n: usize = 0;
-        if (wasi.fd_read(0, &iov, 1, &n) != .SUCCESS or n == 0) break;
-        len += n;
-    }
-    return input[0..len];
-}
 
 pub fn main() void {
     const hex = "0123456789abcdef";
@@ -35,7 +13,7 @@ pub fn main() void {
     var at: usize = 0;
     @memcpy(output[0..head.len], head);
     at += head.len;
-    for (readAll()) |c| {
+    for (io.readAll(&input)) |c| {
         switch (c) {
             '"', '\\' => {
                 output[at] = '\\';
@@ -56,5 +34,5 @@ pub fn main() void {
     }
     @memcpy(output[at .. at + 2], "\"}");
     at += 2;
-    writeAll(1, output[0..at]);
+    io.writeAll(1, output[0..at]);
 }
