@@ -228,13 +228,8 @@ impl<H: Host> Invocation<H> {
 
     /// The outcome, and the host back. A call that is still running is
     /// reported as [`InvokeError::Interrupted`].
-    pub fn finish(mut self) -> (Outcome, H) {
-        self.interrupt();
-        let fuel_used = self.fuel_used();
-        let Phase::Done(ended) = core::mem::replace(&mut self.phase, Phase::Fresh) else {
-            unreachable!("interrupt() ends every phase");
-        };
-        let state = self.store.into_data();
+    pub fn finish(self) -> (Outcome, H) {
+        let (ended, fuel_used, state) = self.end();
         let result = ended.and_then(|()| {
             if state.streams.is_some() {
                 // A raw run's stdout went through; there is nothing to parse.
@@ -256,13 +251,8 @@ impl<H: Host> Invocation<H> {
     }
 
     /// The end of a raw run: its exit code, or why it did not exit.
-    pub fn finish_raw(mut self) -> (RawOutcome, H) {
-        self.interrupt();
-        let fuel_used = self.fuel_used();
-        let Phase::Done(ended) = core::mem::replace(&mut self.phase, Phase::Fresh) else {
-            unreachable!("interrupt() ends every phase");
-        };
-        let state = self.store.into_data();
+    pub fn finish_raw(self) -> (RawOutcome, H) {
+        let (ended, fuel_used, state) = self.end();
         let exit = match (ended, state.exit_code) {
             (Ok(()), code) => Ok(code.unwrap_or(0)),
             (Err(_), Some(code)) => Ok(code),
@@ -274,6 +264,17 @@ impl<H: Host> Invocation<H> {
             stats: state.stats,
         };
         (outcome, state.host)
+    }
+
+    /// Ends the call (interrupting it if it still runs): how it ended, the
+    /// fuel it used and the store's data.
+    fn end(mut self) -> (Result<(), InvokeError>, u64, HostState<H>) {
+        self.interrupt();
+        let fuel_used = self.fuel_used();
+        let Phase::Done(ended) = core::mem::replace(&mut self.phase, Phase::Fresh) else {
+            unreachable!("interrupt() ends every phase");
+        };
+        (ended, fuel_used, self.store.into_data())
     }
 
     fn ungranted(&self) -> u64 {

@@ -104,6 +104,27 @@ pub fn drive(call: &mut Invocation<GatewayHost>, how: Drive<'_>) -> Driven {
     }
 }
 
+/// Fuel between two checks of a one-shot command's `--timeout` (as `pool.fuel_slice`).
+const TIMEOUT_SLICE: u64 = 1_000_000;
+
+/// Runs `call` to its end on this thread, sleeping here when the guest
+/// sleeps: the one-shot commands (`jinn run`, `jinn run --raw`) have nothing
+/// else to do. Fuel bounds the call, and `timeout` when there is one.
+pub fn run_to_end(call: &mut Invocation<GatewayHost>, timeout: Option<Duration>) {
+    let how = Drive {
+        deadline: Instant::now() + timeout.unwrap_or(Duration::from_secs(100 * 365 * 86_400)),
+        slice: if timeout.is_some() {
+            TIMEOUT_SLICE
+        } else {
+            u64::MAX
+        },
+        cancel: None,
+        stop_at_fuel: None,
+        sleeps: Sleeps::Block,
+    };
+    let _ = drive(call, how);
+}
+
 /// What the HTTP side gets back.
 pub enum CallResult {
     /// The call ran.

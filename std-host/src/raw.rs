@@ -19,13 +19,12 @@
 use std::io::{Read, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use jinn_core::{
     EngineLimits, Errno, Limits, Manifest, Permissions, Runtime, Setup, Stdio, Stream, Streams,
 };
 
-use crate::call::{Drive, Driven, Sleeps, drive};
+use crate::call::run_to_end;
 use crate::cli::RunArgs;
 use crate::host::GatewayHost;
 use crate::kv::Kv;
@@ -130,17 +129,7 @@ pub fn main(args: RunArgs) -> ExitCode {
     };
     let outcome = crate::call_thread::run(|| {
         let mut call = function.invoke_with(host, Arc::new(manifest), setup);
-        let how = Drive {
-            // No wall-clock limit: fuel bounds the call.
-            deadline: Instant::now() + Duration::from_secs(100 * 365 * 86_400),
-            slice: u64::MAX,
-            cancel: None,
-            stop_at_fuel: None,
-            sleeps: Sleeps::Block,
-        };
-        if let Driven::Asleep(_) = drive(&mut call, how) {
-            unreachable!("sleeps block");
-        }
+        run_to_end(&mut call, None);
         call.finish_raw().0
     });
     match outcome.exit {

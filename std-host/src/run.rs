@@ -11,12 +11,10 @@ use std::io::{Read, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use std::time::{Duration, Instant};
-
 use jinn_core::signature::{self, Policy};
 use jinn_core::{EngineLimits, ErrorKind, Limits, Manifest, Permissions, Request, Runtime};
 
-use crate::call::{Drive, Sleeps, drive};
+use crate::call::run_to_end;
 
 use crate::cli::RunArgs;
 use crate::host::GatewayHost;
@@ -25,8 +23,6 @@ use crate::module_file;
 use crate::report::Report;
 
 const USAGE: u8 = 2;
-/// Fuel between two checks of `--timeout` (as `pool.fuel_slice`).
-const TIMEOUT_SLICE: u64 = 1_000_000;
 const FAILED: u8 = 1;
 
 fn usage(message: impl std::fmt::Display) -> ExitCode {
@@ -151,22 +147,7 @@ pub fn main(args: RunArgs) -> ExitCode {
     let stdin = request.to_json();
     let (outcome, _host) = crate::call_thread::run(|| {
         let mut call = function.invoke(host, Arc::new(manifest), stdin);
-        // A sleeping guest sleeps here: there is nothing else to do.
-        let how = Drive {
-            deadline: Instant::now()
-                + args
-                    .timeout
-                    .unwrap_or(Duration::from_secs(100 * 365 * 86_400)),
-            slice: if args.timeout.is_some() {
-                TIMEOUT_SLICE
-            } else {
-                u64::MAX
-            },
-            cancel: None,
-            stop_at_fuel: None,
-            sleeps: Sleeps::Block,
-        };
-        let _ = drive(&mut call, how);
+        run_to_end(&mut call, args.timeout);
         call.finish()
     });
     for message in &outcome.staged.published {

@@ -247,68 +247,50 @@ fn appends(file: &std::fs::File) -> bool {
     rustix::fs::fcntl_getfl(file).is_ok_and(|f| f.contains(rustix::fs::OFlags::APPEND))
 }
 
-fn filetype(t: std::fs::FileType) -> FileType {
-    use std::os::unix::fs::FileTypeExt;
-    if t.is_dir() {
-        FileType::Directory
-    } else if t.is_file() {
-        FileType::RegularFile
-    } else if t.is_symlink() {
-        FileType::SymbolicLink
-    } else if t.is_block_device() {
-        FileType::BlockDevice
-    } else if t.is_char_device() {
-        FileType::CharacterDevice
-    } else if t.is_socket() {
-        FileType::SocketStream
-    } else {
-        FileType::Unknown
-    }
+/// The WASI type and `filestat` of metadata: std's and cap-std's have the
+/// same methods (from their own `MetadataExt`/`FileTypeExt` traits), so one
+/// body serves both.
+macro_rules! wasi_stat {
+    ($m:expr) => {{
+        let m = $m;
+        let t = m.file_type();
+        let filetype = if t.is_dir() {
+            FileType::Directory
+        } else if t.is_file() {
+            FileType::RegularFile
+        } else if t.is_symlink() {
+            FileType::SymbolicLink
+        } else if t.is_block_device() {
+            FileType::BlockDevice
+        } else if t.is_char_device() {
+            FileType::CharacterDevice
+        } else if t.is_socket() {
+            FileType::SocketStream
+        } else {
+            FileType::Unknown
+        };
+        let ns = |s: i64, n: i64| (s.max(0) as u64) * 1_000_000_000 + n.max(0) as u64;
+        FileStat {
+            dev: m.dev(),
+            ino: m.ino(),
+            filetype,
+            nlink: m.nlink(),
+            size: m.len(),
+            atim: ns(m.atime(), m.atime_nsec()),
+            mtim: ns(m.mtime(), m.mtime_nsec()),
+            ctim: ns(m.ctime(), m.ctime_nsec()),
+        }
+    }};
 }
 
 fn std_stat(m: &std::fs::Metadata) -> FileStat {
-    let ns = |s: i64, n: i64| (s.max(0) as u64) * 1_000_000_000 + n.max(0) as u64;
-    FileStat {
-        dev: m.dev(),
-        ino: m.ino(),
-        filetype: filetype(m.file_type()),
-        nlink: m.nlink(),
-        size: m.size(),
-        atim: ns(m.atime(), m.atime_nsec()),
-        mtim: ns(m.mtime(), m.mtime_nsec()),
-        ctim: ns(m.ctime(), m.ctime_nsec()),
-    }
+    use std::os::unix::fs::FileTypeExt;
+    wasi_stat!(m)
 }
 
 fn cap_stat(m: &cap_std::fs::Metadata) -> FileStat {
     use cap_fs_ext::FileTypeExt;
-    let ns = |s: i64, n: i64| (s.max(0) as u64) * 1_000_000_000 + n.max(0) as u64;
-    let t = m.file_type();
-    let filetype = if t.is_dir() {
-        FileType::Directory
-    } else if t.is_file() {
-        FileType::RegularFile
-    } else if t.is_symlink() {
-        FileType::SymbolicLink
-    } else if t.is_block_device() {
-        FileType::BlockDevice
-    } else if t.is_char_device() {
-        FileType::CharacterDevice
-    } else if t.is_socket() {
-        FileType::SocketStream
-    } else {
-        FileType::Unknown
-    };
-    FileStat {
-        dev: m.dev(),
-        ino: m.ino(),
-        filetype,
-        nlink: m.nlink(),
-        size: m.len(),
-        atim: ns(m.atime(), m.atime_nsec()),
-        mtim: ns(m.mtime(), m.mtime_nsec()),
-        ctim: ns(m.ctime(), m.ctime_nsec()),
-    }
+    wasi_stat!(m)
 }
 
 fn spec(t: SetTime) -> Option<SystemTimeSpec> {

@@ -2,29 +2,14 @@
 //! environment, streams, preopens and exit code — and cannot leave its
 //! directories. Each test would fail against a runner that ignored them.
 
+mod support;
+
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-/// A built example guest: fails (never skips) when missing.
-#[track_caller]
-fn example(name: &str) -> String {
-    let path = root().join("examples/wasm").join(format!("{name}.wasm"));
-    assert!(
-        path.exists(),
-        "{} is missing: build the guests with scripts/build-examples.sh",
-        path.display()
-    );
-    path.display().to_string()
-}
+use support::example;
 
 fn jinn() -> Command {
     Command::new(env!("CARGO_BIN_EXE_jinn"))

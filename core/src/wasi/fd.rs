@@ -109,6 +109,62 @@ pub(super) fn set_times(atim: i64, mtim: i64, flags: i32) -> Result<(SetTime, Se
     ))
 }
 
+/// A file transfer over iovec buffers.
+#[derive(Clone, Copy)]
+enum Io {
+    Read,
+    Write,
+    ReadAt(u64),
+    WriteAt(u64),
+}
+
+/// Moves the buffers `ranges` of `data` to or from `handle` until one comes
+/// short; returns the bytes moved.
+fn file_io(
+    fs: &mut (dyn FileSystem + Send),
+    handle: u32,
+    data: &mut [u8],
+    ranges: &[core::ops::Range<usize>],
+    io: Io,
+) -> Result<u64, i32> {
+    let mut total = 0u64;
+    for r in ranges {
+        let buf = r.clone();
+        let n = match io {
+            Io::Read => fs.read(handle, &mut data[buf]),
+            Io::Write => fs.write(handle, &data[buf]),
+            Io::ReadAt(at) => fs.read_at(handle, &mut data[buf], at + total),
+            Io::WriteAt(at) => fs.write_at(handle, &data[buf], at + total),
+        }
+        .map_err(|e| i32::from(e.0))?;
+        total += n as u64;
+        if n < r.len() {
+            break;
+        }
+    }
+    Ok(total)
+}
+
+/// Ends a transfer: the byte count to `out`, and its fuel.
+fn transferred<H: Host>(
+    caller: &mut Ctx<'_, H>,
+    moved: Result<u64, i32>,
+    out: i32,
+    buffers: usize,
+) -> Result<i32, wasmi::Error> {
+    let moved = match moved {
+        Ok(n) => n,
+        Err(e) => return Ok(e),
+    };
+    let count = u32::try_from(moved).unwrap_or(u32::MAX);
+    let memory = memory::exported(caller)?;
+    if memory::write(memory.data_mut(&mut *caller), out, &count.to_le_bytes()).is_none() {
+        return Ok(errno::FAULT);
+    }
+    charge(caller, stdio::iovec_cost(moved, buffers))?;
+    Ok(errno::SUCCESS)
+}
+
 fn fd_write<H: Host>(
     mut caller: Ctx<'_, H>,
     fd: i32,
@@ -137,30 +193,10 @@ fn fd_write<H: Host>(
         Ok(_) => port_entry(state, fd).and_then(|(fs, entry)| {
             entry.require(rights::FD_WRITE)?;
             let handle = file_handle(entry).map_err(|_| errno::BADF)?;
-            let mut total = 0u64;
-            for r in &ranges {
-                let n = fs
-                    .write(handle, &data[r.clone()])
-                    .map_err(|e| i32::from(e.0))?;
-                total += n as u64;
-                if n < r.len() {
-                    break;
-                }
-            }
-            Ok(total)
+            file_io(fs, handle, data, &ranges, Io::Write)
         }),
     };
-    let moved = match written {
-        Ok(n) => n,
-        Err(e) => return Ok(e),
-    };
-    let buffers = ranges.len();
-    let written = u32::try_from(moved).unwrap_or(u32::MAX);
-    if memory::write(data, nwritten, &written.to_le_bytes()).is_none() {
-        return Ok(errno::FAULT);
-    }
-    charge(&mut caller, stdio::iovec_cost(moved, buffers))?;
-    Ok(errno::SUCCESS)
+    transferred(&mut caller, written, nwritten, ranges.len())
 }
 
 fn fd_read<H: Host>(
@@ -187,30 +223,10 @@ fn fd_read<H: Host>(
         Ok(_) => port_entry(state, fd).and_then(|(fs, entry)| {
             entry.require(rights::FD_READ)?;
             let handle = file_handle(entry)?;
-            let mut total = 0u64;
-            for r in &ranges {
-                let n = fs
-                    .read(handle, &mut data[r.clone()])
-                    .map_err(|e| i32::from(e.0))?;
-                total += n as u64;
-                if n < r.len() {
-                    break;
-                }
-            }
-            Ok(total)
+            file_io(fs, handle, data, &ranges, Io::Read)
         }),
     };
-    let moved = match read {
-        Ok(n) => n,
-        Err(e) => return Ok(e),
-    };
-    let buffers = ranges.len();
-    let read = u32::try_from(moved).unwrap_or(u32::MAX);
-    if memory::write(data, nread, &read.to_le_bytes()).is_none() {
-        return Ok(errno::FAULT);
-    }
-    charge(&mut caller, stdio::iovec_cost(moved, buffers))?;
-    Ok(errno::SUCCESS)
+    transferred(&mut caller, read, nread, ranges.len())
 }
 
 /// `fd_pread` and `fd_pwrite`.
@@ -237,38 +253,19 @@ fn positioned<H: Host>(
         };
         let handle = file_handle(entry)?;
         entry.require(needed | rights::FD_SEEK)?;
-        let mut at = u64::try_from(offset).map_err(|_| errno::INVAL)?;
-        let mut total = 0u64;
-        for r in &ranges {
-            let n = if writing {
-                fs.write_at(handle, &data[r.clone()], at)
-            } else {
-                fs.read_at(handle, &mut data[r.clone()], at)
-            }
-            .map_err(|e| i32::from(e.0))?;
-            total += n as u64;
-            at += n as u64;
-            if n < r.len() {
-                break;
-            }
-        }
-        Ok(total)
+        let at = u64::try_from(offset).map_err(|_| errno::INVAL)?;
+        let io = if writing {
+            Io::WriteAt(at)
+        } else {
+            Io::ReadAt(at)
+        };
+        file_io(fs, handle, data, &ranges, io)
     });
     let moved = match (moved, state.fds.get(fd)) {
         (Err(errno::BADF), Ok(_)) => Err(errno::SPIPE),
         (other, _) => other,
     };
-    let moved = match moved {
-        Ok(n) => n,
-        Err(e) => return Ok(e),
-    };
-    let buffers = ranges.len();
-    let count = u32::try_from(moved).unwrap_or(u32::MAX);
-    if memory::write(data, out, &count.to_le_bytes()).is_none() {
-        return Ok(errno::FAULT);
-    }
-    charge(&mut caller, stdio::iovec_cost(moved, buffers))?;
-    Ok(errno::SUCCESS)
+    transferred(&mut caller, moved, out, ranges.len())
 }
 
 fn fd_seek<H: Host>(
