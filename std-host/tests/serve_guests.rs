@@ -161,3 +161,41 @@ fn functions_read_their_mounts_and_nothing_else() {
         "ENOTCAPABLE"
     );
 }
+
+#[test]
+fn a_call_that_slept_replays_without_waiting_and_to_the_same_fuel() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    // 29 M fuel: the Go runtime starts (~23 M), the guest sleeps 1 s, then
+    // runs out of fuel building its answer.
+    let config = format!("data_dir = \"{}\"\n{BASE}", data.display())
+        + &function(
+            "go",
+            &example("go-kv"),
+            "/go",
+            "record_crashes = true\nlimits = { fuel = 29_000_000, timeout = \"10s\" }",
+        );
+    let s = Server::start(&config);
+    let started = Instant::now();
+    let r = request(s.http, "POST", "/go", &[], b"SLEEP 1000");
+    assert_eq!(r.status, 504, "{}", r.text());
+    assert_eq!(r.json()["error"], "fuel_exhausted");
+    assert!(started.elapsed() >= Duration::from_millis(1000), "it slept");
+    let crashes: Vec<_> = std::fs::read_dir(data.join("crashes"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(crashes.len(), 1);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_jinn"))
+        .args(["replay", crashes[0].to_str().unwrap()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let report: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(report["reproduced"], true, "{text}");
+    assert_eq!(
+        report["replayed"]["fuel_used"],
+        report["recorded"]["fuel_used"]
+    );
+}
