@@ -149,3 +149,62 @@ fn every_wasi_preview1_function_links() {
     let (outcome, _) = run(&load(&guest(&imports, "", OK)), Manifest::default(), b"");
     assert!(outcome.result.is_ok());
 }
+
+#[test]
+fn iovec_rules_on_the_standard_streams() {
+    // More than 1,024 buffers is EINVAL either way; a wrong descriptor is
+    // EBADF before its iovecs (too many and out of memory here) are read.
+    let body = format!(
+        "{} {} {} {} {} {}",
+        errno_at(
+            0,
+            "(call $fd_write (i32.const 1) (i32.const 16) (i32.const 1025) (i32.const 8))"
+        ),
+        errno_at(
+            1,
+            "(call $fd_read (i32.const 0) (i32.const 16) (i32.const 1025) (i32.const 8))"
+        ),
+        errno_at(
+            2,
+            "(call $fd_write (i32.const 7) (i32.const 65532) (i32.const 5000) (i32.const 8))"
+        ),
+        errno_at(
+            3,
+            "(call $fd_write (i32.const 0) (i32.const 16) (i32.const 1) (i32.const 8))"
+        ),
+        errno_at(
+            4,
+            "(call $fd_read (i32.const 1) (i32.const 16) (i32.const 1) (i32.const 8))"
+        ),
+        to_stderr("(i32.const 200)", "(i32.const 5)")
+    );
+    let (outcome, _) = run(&load(&guest(IMPORTS, &body, OK)), Manifest::default(), b"x");
+    assert_eq!(outcome.stderr, [28, 28, 8, 8, 8]);
+
+    // The same 8 bytes to stderr as one buffer and as eight: the same
+    // instructions run, and eight buffers cost 7 more fuel.
+    let eight_bytes = |whole: bool, count: u32| {
+        let stores: String = (0..8)
+            .map(|i| {
+                let len = if whole && i == 0 { 8 } else { 1 };
+                format!(
+                    "(i32.store (i32.const {}) (i32.const {})) (i32.store (i32.const {}) (i32.const {len}))",
+                    2048 + 8 * i,
+                    1024 + i,
+                    2052 + 8 * i
+                )
+            })
+            .collect();
+        let body = format!(
+            "{stores} (drop (call $fd_write (i32.const 2) (i32.const 2048) (i32.const {count}) (i32.const 8)))"
+        );
+        run(&load(&guest(IMPORTS, &body, OK)), Manifest::default(), b"").0
+    };
+    let (one, eight) = (eight_bytes(true, 1), eight_bytes(false, 8));
+    assert_eq!(one.stderr, &OK.as_bytes()[..8]);
+    assert_eq!(eight.stderr, one.stderr);
+    assert_eq!(
+        eight.fuel_used - one.fuel_used,
+        7 * jinn_core::metering::IOVEC_FUEL
+    );
+}

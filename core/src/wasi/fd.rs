@@ -7,6 +7,7 @@ use wasmi::{Caller, Linker};
 
 use super::fds::{Entry, Kind, rights};
 use super::{Ctx, errno, ok_or_errno, stdio};
+use crate::error::Stream;
 use crate::files::{FdFlags, FileStat, FileSystem, FileType, SetTime, Whence};
 use crate::imports::WASI;
 use crate::memory::{self, range};
@@ -165,71 +166,71 @@ fn transferred<H: Host>(
     Ok(errno::SUCCESS)
 }
 
-fn fd_write<H: Host>(
+/// What `fd_read` or `fd_write` moves bytes to or from.
+enum Endpoint {
+    Stdin,
+    Out(Stream),
+    File(u32),
+}
+
+/// The endpoint of `fd` for a read or, with `writing`, a write: `EBADF` for
+/// an unknown descriptor or a standard stream the wrong way,
+/// `ENOTCAPABLE` without the right (a directory never has it). Looked up
+/// before the iovecs are: a bad descriptor is `EBADF` whatever they hold.
+fn endpoint<H>(state: &HostState<H>, fd: i32, writing: bool) -> Result<Endpoint, i32> {
+    let entry = state.fds.get(fd)?;
+    if let (Kind::Stdin, true) | (Kind::Out(_), false) = (&entry.kind, writing) {
+        return Err(errno::BADF);
+    }
+    entry.require(if writing {
+        rights::FD_WRITE
+    } else {
+        rights::FD_READ
+    })?;
+    match entry.kind {
+        Kind::Stdin => Ok(Endpoint::Stdin),
+        Kind::Out(stream) => Ok(Endpoint::Out(stream)),
+        Kind::File { handle } if state.fs.is_some() => Ok(Endpoint::File(handle)),
+        Kind::Dir { .. } if !writing => Err(errno::ISDIR),
+        Kind::File { .. } | Kind::Dir { .. } => Err(errno::BADF),
+    }
+}
+
+/// `fd_read` and `fd_write`: at most [`MAX_IOVECS`](stdio::MAX_IOVECS)
+/// buffers, lengths summed in 64 bits, one more fuel per buffer, whatever
+/// the descriptor.
+fn transfer<H: Host>(
     mut caller: Ctx<'_, H>,
     fd: i32,
     iovs: i32,
     count: i32,
-    nwritten: i32,
+    out: i32,
+    writing: bool,
 ) -> Result<i32, wasmi::Error> {
     let memory = memory::exported(&caller)?;
     let (data, state) = memory.data_and_store_mut(&mut caller);
+    let endpoint = match endpoint(state, fd, writing) {
+        Ok(endpoint) => endpoint,
+        Err(e) => return Ok(e),
+    };
     let (ranges, total) = match stdio::iovecs(data, iovs, count) {
         Ok(found) => found,
         Err(e) => return Ok(e.errno()),
     };
-    let written = match state.fds.get(fd) {
-        Err(e) => Err(e),
-        Ok(Entry {
-            kind: Kind::Out(stream),
-            ..
-        }) => {
-            let stream = *stream;
-            stdio::write(state, stream, data, &ranges, total)?
+    let moved = match endpoint {
+        Endpoint::Out(stream) => stdio::write(state, stream, data, &ranges, total)?,
+        Endpoint::Stdin => stdio::read(state, data, &ranges),
+        Endpoint::File(handle) => {
+            let fs = state.fs.as_deref_mut().ok_or(errno::BADF);
+            let io = if writing { Io::Write } else { Io::Read };
+            fs.and_then(|fs| file_io(fs, handle, data, &ranges, io))
         }
-        Ok(Entry {
-            kind: Kind::Stdin, ..
-        }) => Err(errno::BADF),
-        Ok(_) => port_entry(state, fd).and_then(|(fs, entry)| {
-            entry.require(rights::FD_WRITE)?;
-            let handle = file_handle(entry).map_err(|_| errno::BADF)?;
-            file_io(fs, handle, data, &ranges, Io::Write)
-        }),
     };
-    transferred(&mut caller, written, nwritten, ranges.len())
+    transferred(&mut caller, moved, out, ranges.len())
 }
 
-fn fd_read<H: Host>(
-    mut caller: Ctx<'_, H>,
-    fd: i32,
-    iovs: i32,
-    count: i32,
-    nread: i32,
-) -> Result<i32, wasmi::Error> {
-    let memory = memory::exported(&caller)?;
-    let (data, state) = memory.data_and_store_mut(&mut caller);
-    let (ranges, _) = match stdio::iovecs(data, iovs, count) {
-        Ok(found) => found,
-        Err(e) => return Ok(e.errno()),
-    };
-    let read = match state.fds.get(fd) {
-        Err(e) => Err(e),
-        Ok(Entry {
-            kind: Kind::Stdin, ..
-        }) => stdio::read(state, data, &ranges),
-        Ok(Entry {
-            kind: Kind::Out(_), ..
-        }) => Err(errno::BADF),
-        Ok(_) => port_entry(state, fd).and_then(|(fs, entry)| {
-            entry.require(rights::FD_READ)?;
-            let handle = file_handle(entry)?;
-            file_io(fs, handle, data, &ranges, Io::Read)
-        }),
-    };
-    transferred(&mut caller, read, nread, ranges.len())
-}
-
-/// `fd_pread` and `fd_pwrite`.
+/// `fd_pread` and `fd_pwrite`: the descriptor is checked first, then the
+/// iovecs as for `fd_read` and `fd_write`.
 fn positioned<H: Host>(
     mut caller: Ctx<'_, H>,
     fd: i32,
@@ -241,29 +242,38 @@ fn positioned<H: Host>(
 ) -> Result<i32, wasmi::Error> {
     let memory = memory::exported(&caller)?;
     let (data, state) = memory.data_and_store_mut(&mut caller);
+    let target = (|| {
+        let entry = state.fds.get(fd)?;
+        let handle = file_handle(entry)?;
+        entry.require(
+            rights::FD_SEEK
+                | if writing {
+                    rights::FD_WRITE
+                } else {
+                    rights::FD_READ
+                },
+        )?;
+        let at = u64::try_from(offset).map_err(|_| errno::INVAL)?;
+        Ok((
+            handle,
+            if writing {
+                Io::WriteAt(at)
+            } else {
+                Io::ReadAt(at)
+            },
+        ))
+    })();
+    let (handle, io) = match target {
+        Ok(target) => target,
+        Err(e) => return Ok(e),
+    };
     let (ranges, _) = match stdio::iovecs(data, iovs, count) {
         Ok(found) => found,
         Err(e) => return Ok(e.errno()),
     };
-    let moved = port_entry(state, fd).and_then(|(fs, entry)| {
-        let needed = if writing {
-            rights::FD_WRITE
-        } else {
-            rights::FD_READ
-        };
-        let handle = file_handle(entry)?;
-        entry.require(needed | rights::FD_SEEK)?;
-        let at = u64::try_from(offset).map_err(|_| errno::INVAL)?;
-        let io = if writing {
-            Io::WriteAt(at)
-        } else {
-            Io::ReadAt(at)
-        };
-        file_io(fs, handle, data, &ranges, io)
-    });
-    let moved = match (moved, state.fds.get(fd)) {
-        (Err(errno::BADF), Ok(_)) => Err(errno::SPIPE),
-        (other, _) => other,
+    let moved = match state.fs.as_deref_mut() {
+        Some(fs) => file_io(fs, handle, data, &ranges, io),
+        None => Err(errno::BADF),
     };
     transferred(&mut caller, moved, out, ranges.len())
 }
@@ -653,8 +663,16 @@ fn not_a_socket<H>(caller: &mut Caller<'_, HostState<H>>, fd: i32) -> Result<i32
 }
 
 pub(super) fn link<H: Host>(linker: &mut Linker<HostState<H>>) -> Result<(), wasmi::Error> {
-    linker.func_wrap(WASI, "fd_write", fd_write::<H>)?;
-    linker.func_wrap(WASI, "fd_read", fd_read::<H>)?;
+    linker.func_wrap(
+        WASI,
+        "fd_write",
+        |c: Ctx<'_, H>, fd: i32, iovs: i32, n: i32, out: i32| transfer(c, fd, iovs, n, out, true),
+    )?;
+    linker.func_wrap(
+        WASI,
+        "fd_read",
+        |c: Ctx<'_, H>, fd: i32, iovs: i32, n: i32, out: i32| transfer(c, fd, iovs, n, out, false),
+    )?;
     linker.func_wrap(
         WASI,
         "fd_pread",
