@@ -20,8 +20,10 @@ use std::io::{Read, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use jinn_core::signature::{self, Policy};
 use jinn_core::{
-    EngineLimits, Errno, Limits, Manifest, Permissions, Runtime, Setup, Stdio, Stream, Streams,
+    EngineLimits, Errno, ErrorKind, Limits, Manifest, Permissions, Runtime, Setup, Stdio, Stream,
+    Streams,
 };
 
 use crate::call::run_to_end;
@@ -115,10 +117,18 @@ pub fn main(args: RunArgs) -> ExitCode {
     };
 
     let runtime = Runtime::<GatewayHost>::new(EngineLimits::gateway());
-    let function = match runtime.load(&wasm) {
+    // As `jinn run`: a signed module runs unverified (`jinn verify` checks it).
+    let loaded = signature::check(&wasm, Policy::Off, &[])
+        .map_err(|e| (e.to_string(), ErrorKind::InvalidModule))
+        .and_then(|checked| {
+            runtime
+                .load(checked.module)
+                .map_err(|e| (e.to_string(), e.kind()))
+        });
+    let function = match loaded {
         Ok(f) => f,
-        Err(e) => {
-            eprintln!("jinn run: {e} ({})", e.kind().as_str());
+        Err((e, kind)) => {
+            eprintln!("jinn run: {e} ({})", kind.as_str());
             return ExitCode::from(NOT_LOADED);
         }
     };

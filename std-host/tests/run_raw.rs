@@ -143,6 +143,31 @@ fn exit_statuses() {
     }
 }
 
+#[test]
+fn a_signed_module_runs_as_under_jinn_run() {
+    // Gojinn's signature trailer is set aside (unverified, as `jinn run`
+    // does); a module signed twice does not load.
+    let vectors = support::root().join("core/tests/vectors/gojinn");
+    let raw = |file: &str| {
+        jinn()
+            .args(["run", "--raw", vectors.join(file).to_str().unwrap()])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let (plain, signed) = (raw("v1.wasm"), raw("v1.signed.wasm"));
+    assert_eq!(signed.status.code(), Some(0), "{}", text(&signed.stderr));
+    assert_eq!(text(&signed.stdout), r#"{"status":200,"body":"signed v1"}"#);
+    assert_eq!(signed.stdout, plain.stdout);
+    let twice = raw("double-signed.wasm");
+    assert_eq!(twice.status.code(), Some(1));
+    assert!(
+        text(&twice.stderr).contains("signed twice"),
+        "{}",
+        text(&twice.stderr)
+    );
+}
+
 /// A scratch tree: `root/` (mounted) with `in.txt`, a symlink out and an
 /// absolute symlink; `secret` beside it; `other/` for a second mount.
 fn tree(tag: &str) -> PathBuf {
