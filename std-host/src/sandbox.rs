@@ -247,14 +247,12 @@ fn appends(file: &std::fs::File) -> bool {
     rustix::fs::fcntl_getfl(file).is_ok_and(|f| f.contains(rustix::fs::OFlags::APPEND))
 }
 
-/// The WASI type and `filestat` of metadata: std's and cap-std's have the
-/// same methods (from their own `MetadataExt`/`FileTypeExt` traits), so one
-/// body serves both.
-macro_rules! wasi_stat {
-    ($m:expr) => {{
-        let m = $m;
-        let t = m.file_type();
-        let filetype = if t.is_dir() {
+/// The WASI type of a file type: std's and cap-std's have the same methods
+/// (from their own `FileTypeExt` traits), so one body serves both.
+macro_rules! wasi_type {
+    ($t:expr) => {{
+        let t = $t;
+        if t.is_dir() {
             FileType::Directory
         } else if t.is_file() {
             FileType::RegularFile
@@ -268,7 +266,15 @@ macro_rules! wasi_stat {
             FileType::SocketStream
         } else {
             FileType::Unknown
-        };
+        }
+    }};
+}
+
+/// The `filestat` of metadata, std's or cap-std's (as [`wasi_type!`]).
+macro_rules! wasi_stat {
+    ($m:expr) => {{
+        let m = $m;
+        let filetype = wasi_type!(m.file_type());
         let ns = |s: i64, n: i64| (s.max(0) as u64) * 1_000_000_000 + n.max(0) as u64;
         FileStat {
             dev: m.dev(),
@@ -291,6 +297,20 @@ fn std_stat(m: &std::fs::Metadata) -> FileStat {
 fn cap_stat(m: &cap_std::fs::Metadata) -> FileStat {
     use cap_fs_ext::FileTypeExt;
     wasi_stat!(m)
+}
+
+fn cap_type(t: cap_std::fs::FileType) -> FileType {
+    use cap_fs_ext::FileTypeExt;
+    wasi_type!(t)
+}
+
+/// The bytes removing or replacing `path` frees: its size when it is the
+/// last link to a regular file.
+fn freed_by_removing(dir: &Dir, path: &str) -> u64 {
+    dir.symlink_metadata(path)
+        .ok()
+        .filter(|m| m.is_file() && m.nlink() == 1)
+        .map_or(0, |m| m.len())
 }
 
 fn spec(t: SetTime) -> Option<SystemTimeSpec> {
@@ -343,6 +363,17 @@ impl Sandbox {
         } else {
             Err(Errno::ROFS)
         }
+    }
+
+    /// The directories of a change from one path to another: both writable,
+    /// on one mount (`EXDEV` otherwise); the mount last.
+    fn writable_pair(&self, from: Handle, to: Handle) -> Result<(&Dir, &Dir, &Arc<Mount>), Errno> {
+        let (target, to_mount) = self.writable_dir(to)?;
+        let (source, from_mount) = self.writable_dir(from)?;
+        if !Arc::ptr_eq(from_mount, to_mount) {
+            return Err(Errno::XDEV);
+        }
+        Ok((source, target, to_mount))
     }
 
     fn file(&self, h: Handle) -> Result<(&std::fs::File, &Arc<Mount>), Errno> {
@@ -609,17 +640,7 @@ impl FileSystem for Sandbox {
         let mut entries = Vec::new();
         for entry in dir.entries().map_err(errno)? {
             let entry = entry.map_err(errno)?;
-            let filetype = entry.file_type().map_or(FileType::Unknown, |t| {
-                if t.is_dir() {
-                    FileType::Directory
-                } else if t.is_file() {
-                    FileType::RegularFile
-                } else if t.is_symlink() {
-                    FileType::SymbolicLink
-                } else {
-                    FileType::Unknown
-                }
-            });
+            let filetype = entry.file_type().map_or(FileType::Unknown, cap_type);
             entries.push(DirEntry {
                 name: entry.file_name().to_string_lossy().into_owned(),
                 ino: entry.metadata().map_or(0, |m| m.ino()),
@@ -643,11 +664,7 @@ impl FileSystem for Sandbox {
 
     fn unlink(&mut self, dir: Handle, path: &str) -> Result<(), Errno> {
         let (dir, mount) = self.writable_dir(dir)?;
-        let last_link = dir
-            .symlink_metadata(path)
-            .ok()
-            .filter(|m| m.is_file() && m.nlink() == 1)
-            .map_or(0, |m| m.len());
+        let last_link = freed_by_removing(dir, path);
         dir.remove_file_or_symlink(path).map_err(errno)?;
         mount.release(last_link);
         Ok(())
@@ -660,18 +677,10 @@ impl FileSystem for Sandbox {
         to_dir: Handle,
         to: &str,
     ) -> Result<(), Errno> {
-        let (target, to_mount) = self.writable_dir(to_dir)?;
-        let (source, from_mount) = self.writable_dir(from_dir)?;
-        if !Arc::ptr_eq(from_mount, to_mount) {
-            return Err(Errno::XDEV);
-        }
-        let replaced = target
-            .symlink_metadata(to)
-            .ok()
-            .filter(|m| m.is_file() && m.nlink() == 1)
-            .map_or(0, |m| m.len());
+        let (source, target, mount) = self.writable_pair(from_dir, to_dir)?;
+        let replaced = freed_by_removing(target, to);
         source.rename(from, target, to).map_err(errno)?;
-        to_mount.release(replaced);
+        mount.release(replaced);
         Ok(())
     }
 
@@ -683,11 +692,7 @@ impl FileSystem for Sandbox {
         to_dir: Handle,
         to: &str,
     ) -> Result<(), Errno> {
-        let (target, to_mount) = self.writable_dir(to_dir)?;
-        let (source, from_mount) = self.writable_dir(from_dir)?;
-        if !Arc::ptr_eq(from_mount, to_mount) {
-            return Err(Errno::XDEV);
-        }
+        let (source, target, _) = self.writable_pair(from_dir, to_dir)?;
         source.hard_link(from, target, to).map_err(errno)
     }
 

@@ -278,6 +278,28 @@ fn positioned<H: Host>(
     transferred(&mut caller, moved, out, ranges.len())
 }
 
+/// A call of the base cost that answers with an errno: `op` on the call's state.
+fn errno_of<H: Host>(
+    caller: &mut Ctx<'_, H>,
+    op: impl FnOnce(&mut HostState<H>) -> Result<(), i32>,
+) -> Result<i32, wasmi::Error> {
+    charge(caller, cost(0))?;
+    Ok(ok_or_errno(op(caller.data_mut())))
+}
+
+/// A call of the base cost that writes what `op` found at `out`, or answers its errno.
+fn answer<H: Host, const N: usize>(
+    caller: &mut Ctx<'_, H>,
+    out: i32,
+    op: impl FnOnce(&mut HostState<H>) -> Result<[u8; N], i32>,
+) -> Result<i32, wasmi::Error> {
+    charge(caller, cost(0))?;
+    match op(caller.data_mut()) {
+        Ok(bytes) => super::write_out(caller, out, &bytes),
+        Err(e) => Ok(e),
+    }
+}
+
 fn fd_seek<H: Host>(
     mut caller: Ctx<'_, H>,
     fd: i32,
@@ -285,8 +307,7 @@ fn fd_seek<H: Host>(
     whence: i32,
     out: i32,
 ) -> Result<i32, wasmi::Error> {
-    let state = caller.data_mut();
-    let position = (|| {
+    answer(&mut caller, out, |state| {
         let entry = state.fds.get(fd)?;
         let whence = match whence {
             0 => Whence::Set,
@@ -308,48 +329,36 @@ fn fd_seek<H: Host>(
             return Err(errno::NOTCAPABLE);
         }
         let fs = state.fs.as_deref_mut().ok_or(errno::BADF)?;
-        fs.seek(handle, offset, whence).map_err(|e| i32::from(e.0))
-    })();
-    charge(&mut caller, cost(0))?;
-    match position {
-        Ok(p) => super::write_out(&mut caller, out, &p.to_le_bytes()),
-        Err(e) => Ok(e),
-    }
+        fs.seek(handle, offset, whence)
+            .map(u64::to_le_bytes)
+            .map_err(|e| i32::from(e.0))
+    })
 }
 
 fn fd_close<H: Host>(mut caller: Ctx<'_, H>, fd: i32) -> Result<i32, wasmi::Error> {
-    charge(&mut caller, cost(0))?;
-    let state = caller.data_mut();
-    Ok(match state.fds.remove(fd) {
-        Ok(entry) => {
-            if let (Some(handle), Some(fs)) = (entry.handle(), state.fs.as_deref_mut()) {
-                fs.close(handle);
-            }
-            errno::SUCCESS
+    errno_of(&mut caller, |state| {
+        let entry = state.fds.remove(fd)?;
+        if let (Some(handle), Some(fs)) = (entry.handle(), state.fs.as_deref_mut()) {
+            fs.close(handle);
         }
-        Err(e) => e,
+        Ok(())
     })
 }
 
 fn fd_renumber<H: Host>(mut caller: Ctx<'_, H>, from: i32, to: i32) -> Result<i32, wasmi::Error> {
-    charge(&mut caller, cost(0))?;
-    let state = caller.data_mut();
-    Ok(match state.fds.renumber(from, to) {
-        Ok(Some(replaced)) => {
-            if let (Some(handle), Some(fs)) = (replaced.handle(), state.fs.as_deref_mut()) {
-                fs.close(handle);
-            }
-            errno::SUCCESS
+    errno_of(&mut caller, |state| {
+        let replaced = state.fds.renumber(from, to)?;
+        if let (Some(handle), Some(fs)) =
+            (replaced.and_then(|r| r.handle()), state.fs.as_deref_mut())
+        {
+            fs.close(handle);
         }
-        Ok(None) => errno::SUCCESS,
-        Err(e) => e,
+        Ok(())
     })
 }
 
 fn fd_fdstat_get<H: Host>(mut caller: Ctx<'_, H>, fd: i32, out: i32) -> Result<i32, wasmi::Error> {
-    charge(&mut caller, cost(0))?;
-    let state = caller.data_mut();
-    let stat = (|| {
+    answer(&mut caller, out, |state| {
         let entry = state.fds.get(fd)?;
         let (filetype, flags) = match entry.kind {
             Kind::Stdin | Kind::Out(_) => (FileType::CharacterDevice, 0),
@@ -367,11 +376,7 @@ fn fd_fdstat_get<H: Host>(mut caller: Ctx<'_, H>, fd: i32, out: i32) -> Result<i
         stat[8..16].copy_from_slice(&entry.base.to_le_bytes());
         stat[16..24].copy_from_slice(&entry.inheriting.to_le_bytes());
         Ok(stat)
-    })();
-    match stat {
-        Ok(stat) => super::write_out(&mut caller, out, &stat),
-        Err(e) => Ok(e),
-    }
+    })
 }
 
 fn fd_fdstat_set_flags<H: Host>(
@@ -379,9 +384,7 @@ fn fd_fdstat_set_flags<H: Host>(
     fd: i32,
     flags: i32,
 ) -> Result<i32, wasmi::Error> {
-    charge(&mut caller, cost(0))?;
-    let state = caller.data_mut();
-    Ok(ok_or_errno((|| {
+    errno_of(&mut caller, |state| {
         let bits = u16::try_from(flags).map_err(|_| errno::INVAL)?;
         if bits & !0x1F != 0 {
             return Err(errno::INVAL);
@@ -397,7 +400,7 @@ fn fd_fdstat_set_flags<H: Host>(
         let handle = entry.handle().ok_or(errno::BADF)?;
         fs.set_flags(handle, flags_from(bits))
             .map_err(|e| i32::from(e.0))
-    })()))
+    })
 }
 
 fn fd_fdstat_set_rights<H: Host>(
@@ -406,9 +409,7 @@ fn fd_fdstat_set_rights<H: Host>(
     base: i64,
     inheriting: i64,
 ) -> Result<i32, wasmi::Error> {
-    charge(&mut caller, cost(0))?;
-    let state = caller.data_mut();
-    Ok(ok_or_errno((|| {
+    errno_of(&mut caller, |state| {
         let entry = state.fds.get_mut(fd)?;
         let (base, inheriting) = (base as u64, inheriting as u64);
         if base & !entry.base != 0 || inheriting & !entry.inheriting != 0 {
@@ -417,7 +418,7 @@ fn fd_fdstat_set_rights<H: Host>(
         entry.base = base;
         entry.inheriting = inheriting;
         Ok(())
-    })()))
+    })
 }
 
 fn fd_filestat_get<H: Host>(
@@ -425,30 +426,27 @@ fn fd_filestat_get<H: Host>(
     fd: i32,
     out: i32,
 ) -> Result<i32, wasmi::Error> {
-    charge(&mut caller, cost(0))?;
-    let state = caller.data_mut();
-    let stat = (|| match state.fds.get(fd)?.kind {
-        Kind::Stdin | Kind::Out(_) => Ok(FileStat {
-            dev: 0,
-            ino: 0,
-            filetype: FileType::CharacterDevice,
-            nlink: 1,
-            size: 0,
-            atim: 0,
-            mtim: 0,
-            ctim: 0,
-        }),
-        _ => {
-            let (fs, entry) = port_entry(state, fd)?;
-            entry.require(rights::FD_FILESTAT_GET)?;
-            let handle = entry.handle().ok_or(errno::BADF)?;
-            fs.stat(handle).map_err(|e| i32::from(e.0))
-        }
-    })();
-    match stat {
-        Ok(stat) => super::write_out(&mut caller, out, &filestat_bytes(&stat)),
-        Err(e) => Ok(e),
-    }
+    answer(&mut caller, out, |state| {
+        let stat = match state.fds.get(fd)?.kind {
+            Kind::Stdin | Kind::Out(_) => FileStat {
+                dev: 0,
+                ino: 0,
+                filetype: FileType::CharacterDevice,
+                nlink: 1,
+                size: 0,
+                atim: 0,
+                mtim: 0,
+                ctim: 0,
+            },
+            _ => {
+                let (fs, entry) = port_entry(state, fd)?;
+                entry.require(rights::FD_FILESTAT_GET)?;
+                let handle = entry.handle().ok_or(errno::BADF)?;
+                fs.stat(handle).map_err(|e| i32::from(e.0))?
+            }
+        };
+        Ok(filestat_bytes(&stat))
+    })
 }
 
 fn fd_filestat_set_size<H: Host>(
@@ -456,15 +454,13 @@ fn fd_filestat_set_size<H: Host>(
     fd: i32,
     size: i64,
 ) -> Result<i32, wasmi::Error> {
-    charge(&mut caller, cost(0))?;
-    let state = caller.data_mut();
-    Ok(ok_or_errno((|| {
+    errno_of(&mut caller, |state| {
         let (fs, entry) = port_entry(state, fd).map_err(|_| errno::BADF)?;
         let handle = file_handle(entry).map_err(|_| errno::BADF)?;
         entry.require(rights::FD_FILESTAT_SET_SIZE)?;
         let size = u64::try_from(size).map_err(|_| errno::INVAL)?;
         fs.set_size(handle, size).map_err(|e| i32::from(e.0))
-    })()))
+    })
 }
 
 fn fd_filestat_set_times<H: Host>(
@@ -474,15 +470,13 @@ fn fd_filestat_set_times<H: Host>(
     mtim: i64,
     flags: i32,
 ) -> Result<i32, wasmi::Error> {
-    charge(&mut caller, cost(0))?;
-    let state = caller.data_mut();
-    Ok(ok_or_errno((|| {
+    errno_of(&mut caller, |state| {
         let (fs, entry) = port_entry(state, fd).map_err(|_| errno::BADF)?;
         let handle = entry.handle().ok_or(errno::BADF)?;
         entry.require(rights::FD_FILESTAT_SET_TIMES)?;
         let (a, m) = set_times(atim, mtim, flags)?;
         fs.set_times(handle, a, m).map_err(|e| i32::from(e.0))
-    })()))
+    })
 }
 
 fn fd_advise<H: Host>(
@@ -492,9 +486,7 @@ fn fd_advise<H: Host>(
     len: i64,
     advice: i32,
 ) -> Result<i32, wasmi::Error> {
-    charge(&mut caller, cost(0))?;
-    let state = caller.data_mut();
-    Ok(ok_or_errno((|| {
+    errno_of(&mut caller, |state| {
         let entry = state.fds.get(fd)?;
         if !(0..=5).contains(&advice) || offset < 0 || len < 0 {
             return Err(errno::INVAL);
@@ -505,7 +497,7 @@ fn fd_advise<H: Host>(
             Kind::Stdin | Kind::Out(_) => Err(errno::SPIPE),
         }
         // Advice is a hint: accepted, nothing to do.
-    })()))
+    })
 }
 
 fn fd_allocate<H: Host>(
@@ -514,9 +506,7 @@ fn fd_allocate<H: Host>(
     offset: i64,
     len: i64,
 ) -> Result<i32, wasmi::Error> {
-    charge(&mut caller, cost(0))?;
-    let state = caller.data_mut();
-    Ok(ok_or_errno((|| {
+    errno_of(&mut caller, |state| {
         let (fs, entry) = port_entry(state, fd).map_err(|_| errno::BADF)?;
         let handle = file_handle(entry).map_err(|_| errno::BADF)?;
         entry.require(rights::FD_ALLOCATE)?;
@@ -525,13 +515,11 @@ fn fd_allocate<H: Host>(
             u64::try_from(len).map_err(|_| errno::INVAL)?,
         );
         fs.allocate(handle, offset, len).map_err(|e| i32::from(e.0))
-    })()))
+    })
 }
 
 fn fd_sync<H: Host>(mut caller: Ctx<'_, H>, fd: i32, data_only: bool) -> Result<i32, wasmi::Error> {
-    charge(&mut caller, cost(0))?;
-    let state = caller.data_mut();
-    Ok(ok_or_errno((|| {
+    errno_of(&mut caller, |state| {
         if let Kind::Stdin | Kind::Out(_) = state.fds.get(fd)?.kind {
             return Err(errno::INVAL);
         }
@@ -543,7 +531,7 @@ fn fd_sync<H: Host>(mut caller: Ctx<'_, H>, fd: i32, data_only: bool) -> Result<
         })?;
         let handle = entry.handle().ok_or(errno::BADF)?;
         fs.sync(handle, data_only).map_err(|e| i32::from(e.0))
-    })()))
+    })
 }
 
 fn fd_prestat_get<H: Host>(mut caller: Ctx<'_, H>, fd: i32, out: i32) -> Result<i32, wasmi::Error> {
