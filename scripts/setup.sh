@@ -21,11 +21,14 @@ done
 # clang, lld, wasi-libc, compiler-rt: the C guest. wabt: module inspection.
 # mosquitto, iproute2, curl, wrk: network tests and load measurements.
 # python3-venv, nodejs, npm: the Go, Zig and AssemblyScript toolchains below.
-packages=(clang lld wasi-libc libclang-rt-14-dev-wasm32 wabt mosquitto mosquitto-clients iproute2 curl wrk python3-venv nodejs npm)
+packages=(clang lld wasi-libc libclang-rt-14-dev-wasm32 wabt mosquitto mosquitto-clients iproute2 curl wrk python3-venv nodejs)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Debian packages npm apart; other builds of nodejs (NodeSource's) carry
+# their own and conflict with Debian's npm package.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
     sudo=""
     [ "$(id -u)" -eq 0 ] || sudo=sudo
