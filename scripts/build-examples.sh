@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Builds every example guest to WebAssembly and copies the modules to
-# examples/wasm/ (hello.wasm, echo.wasm, ..., c-hello.wasm).
+# examples/wasm/ (hello.wasm, echo.wasm, ..., c-hello.wasm, hello-tiny.wasm, ...).
 #
 # Rust examples: one `cargo build --profile guest --target wasm32-wasip1`.
+# Tiny examples (examples/tiny/, jinn-guest without std): a second one, since
+# one build would unify jinn-guest's features and give them std; each must
+# start in one page of linear memory.
 # C example: clang + wasi-libc (Debian's, sysroot /usr).
 # Then each module is checked: it imports only from wasi_snapshot_preview1,
 # gojinn and jinn, exports _start and memory, and its initial memory is
@@ -19,6 +22,9 @@ max_rust_pages="${JINN_MAX_RUST_PAGES:-2}"
 
 # Rust example folders; each is package jinn-example-<name> with binary <name>.
 rust_examples=(hello echo kv-counter sensor-alert fuel-burner gojinn-compat)
+# Tiny example folders (examples/tiny/<name>); package jinn-example-<name>-tiny,
+# library <name>_tiny (a cdylib), copied as <name>-tiny.wasm.
+tiny_examples=(hello echo kv-counter sensor-alert)
 allowed_modules=(wasi_snapshot_preview1 gojinn jinn)
 
 die() {
@@ -54,6 +60,14 @@ done
 echo "build-examples: cargo build --profile guest --target wasm32-wasip1 ${packages[*]}"
 (cd "$root" && cargo build --profile guest --target wasm32-wasip1 "${packages[@]}")
 
+# --- Tiny examples ------------------------------------------------------------
+packages=()
+for name in "${tiny_examples[@]}"; do
+    packages+=(-p "jinn-example-$name-tiny")
+done
+echo "build-examples: cargo build --profile guest --target wasm32-wasip1 ${packages[*]}"
+(cd "$root" && cargo build --profile guest --target wasm32-wasip1 "${packages[@]}")
+
 # --- C example --------------------------------------------------------------
 mkdir -p "$guest_dir"
 echo "build-examples: clang examples/c-hello/hello.c"
@@ -68,6 +82,12 @@ for name in "${modules[@]}"; do
     src="$guest_dir/$name.wasm"
     [[ -f "$src" ]] || die "expected $src after the build"
     cp "$src" "$out_dir/$name.wasm"
+done
+for name in "${tiny_examples[@]}"; do
+    src="$guest_dir/${name//-/_}_tiny.wasm"
+    [[ -f "$src" ]] || die "expected $src after the build"
+    cp "$src" "$out_dir/$name-tiny.wasm"
+    modules+=("$name-tiny")
 done
 
 # Prints the import module names of a module, one per line.
@@ -107,7 +127,10 @@ for name in "${modules[@]}"; do
     grep -qe '-> "_start"' <<<"$exports" || { echo "build-examples: $name.wasm does not export _start" >&2; failed=1; }
     grep -qe '-> "memory"' <<<"$exports" || { echo "build-examples: $name.wasm does not export memory" >&2; failed=1; }
 
-    if [[ "$name" != c-hello && "$pages" =~ ^[0-9]+$ ]] && ((pages > max_rust_pages)); then
+    if [[ "$name" == *-tiny && "$pages" != 1 ]]; then
+        echo "build-examples: $name.wasm starts with $pages pages (a tiny guest must fit one)" >&2
+        failed=1
+    elif [[ "$name" != c-hello && "$pages" =~ ^[0-9]+$ ]] && ((pages > max_rust_pages)); then
         echo "build-examples: warning: $name.wasm starts with $pages pages (aim: <= $max_rust_pages)" >&2
         warned=1
     fi

@@ -10,7 +10,10 @@
 //!
 //! fn handle(request: Request<'_>) -> Response<'_> {
 //!     let mut name = [0u8; 64];
-//!     let name = request.query("name", &mut name).unwrap_or("hits");
+//!     let Ok(name) = request.query("name", &mut name) else {
+//!         return Response::error(400, "name too long");
+//!     };
+//!     let name = name.unwrap_or("hits");
 //!     kv::set("last", name.as_bytes());
 //!     Response::new(200).json(&JsonObject::<1>::new().str("name", name))
 //! }
@@ -78,6 +81,8 @@ pub enum Error {
     Stdin(u16),
     /// The request is larger than the memory may grow.
     TooLarge,
+    /// A value does not fit the buffer it was to be decoded into.
+    TooSmall,
 }
 
 impl Error {
@@ -94,15 +99,16 @@ impl Error {
             Error::UnknownBodyEncoding => ("unknown body_encoding", None),
             Error::Stdin(errno) => {
                 out.put(b"reading stdin failed: errno ");
-                return write::unsigned(out, u64::from(errno));
+                return out.put_u64(u64::from(errno));
             }
             Error::TooLarge => ("request too large for memory", None),
+            Error::TooSmall => ("a value too long for its buffer", None),
         };
         out.put(what.as_bytes());
         if let Some(e) = detail {
             out.put(e.kind.message().as_bytes());
             out.put(b" at byte ");
-            write::unsigned(out, e.at as u64);
+            out.put_u64(e.at as u64);
         }
     }
 }
@@ -170,6 +176,26 @@ macro_rules! __tiny_main {
 
 #[doc(inline)]
 pub use crate::__tiny_main as main;
+
+/// `memcmp`, which slice comparisons call: without wasi-libc nothing else
+/// provides it on wasm32-wasip1 (the other memory routines are bulk-memory
+/// instructions).
+///
+/// # Safety
+///
+/// `a` and `b` must be valid for reads of `n` bytes.
+#[cfg(all(target_arch = "wasm32", not(feature = "std")))]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
+    for i in 0..n {
+        // SAFETY: the caller guarantees `n` readable bytes at both.
+        let (x, y) = unsafe { (*a.add(i), *b.add(i)) };
+        if x != y {
+            return i32::from(x) - i32::from(y);
+        }
+    }
+    0
+}
 
 /// A panic traps: the host reports a `trap` for the call.
 #[cfg(all(target_arch = "wasm32", not(feature = "std")))]

@@ -168,16 +168,25 @@ impl<'a> Request<'a> {
 
     /// The first value of query parameter `name`, percent-decoded (`+` read
     /// as a space, invalid escapes kept as written, bytes that are not UTF-8
-    /// replaced by U+FFFD) into `buf`. A parameter given without `=` has the
-    /// value `""`. `None` when it is absent or its value does not fit `buf`.
-    pub fn query<'b>(&self, name: &str, buf: &'b mut [u8]) -> Option<&'b str> {
-        let (_, value) = self
-            .query_string()?
-            .split('&')
-            .filter(|pair| !pair.is_empty())
-            .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
-            .find(|(key, _)| decoded_eq(key, name))?;
+    /// replaced by U+FFFD) into `buf`; `None` when it is absent. A parameter
+    /// given without `=` has the value `""`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TooSmall`] when the value does not fit `buf`.
+    pub fn query<'b>(&self, name: &str, buf: &'b mut [u8]) -> Result<Option<&'b str>, Error> {
+        let Some((_, value)) = self.query_string().and_then(|query| {
+            query
+                .split('&')
+                .filter(|pair| !pair.is_empty())
+                .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
+                .find(|(key, _)| decoded_eq(key, name))
+        }) else {
+            return Ok(None);
+        };
         percent_decode_lossy(value, buf)
+            .map(Some)
+            .ok_or(Error::TooSmall)
     }
 
     /// All values of header `name`, matched case-insensitively.
@@ -485,21 +494,21 @@ mod tests {
         };
         let mut buf = [0u8; 32];
         assert_eq!(request.path(), "/c");
-        assert_eq!(request.query("name", &mut buf), Some("a b"));
-        assert_eq!(request.query("flag", &mut buf), Some(""));
-        assert_eq!(request.query("x", &mut buf), Some("1 2"));
-        assert_eq!(request.query("bad", &mut buf), Some("%zz"));
-        assert_eq!(request.query("utf", &mut buf), Some("é"));
-        assert_eq!(request.query("bin", &mut buf), Some("\u{fffd}ok"));
-        assert_eq!(request.query("missing", &mut buf), None);
-        assert_eq!(request.query("name", &mut buf[..2]), None);
+        assert_eq!(request.query("name", &mut buf), Ok(Some("a b")));
+        assert_eq!(request.query("flag", &mut buf), Ok(Some("")));
+        assert_eq!(request.query("x", &mut buf), Ok(Some("1 2")));
+        assert_eq!(request.query("bad", &mut buf), Ok(Some("%zz")));
+        assert_eq!(request.query("utf", &mut buf), Ok(Some("é")));
+        assert_eq!(request.query("bin", &mut buf), Ok(Some("\u{fffd}ok")));
+        assert_eq!(request.query("missing", &mut buf), Ok(None));
+        assert_eq!(request.query("name", &mut buf[..2]), Err(Error::TooSmall));
         let std_request = crate::Request {
             uri: request.uri.into(),
             ..crate::Request::default()
         };
         for name in ["name", "flag", "x", "bad", "utf", "bin", "missing"] {
             assert_eq!(
-                request.query(name, &mut buf),
+                request.query(name, &mut buf).unwrap(),
                 std_request.query(name).as_deref()
             );
         }

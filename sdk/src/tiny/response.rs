@@ -12,49 +12,118 @@ pub const MAX_HEADERS: usize = 16;
 /// [`Response::error`] may take. More make it a `500`.
 pub const INLINE_BODY: usize = 512;
 
+/// What a header entry holds.
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Entry<'a> {
-    /// A name and one value.
-    One(&'a str, &'a str),
-    /// A name and the values of a request header.
-    Values(&'a str, Values<'a>),
+enum Data<'a> {
+    /// One value.
+    One(&'a str),
+    /// The values of a request header.
+    Values(Values<'a>),
     /// Every header of a request, each name after a prefix.
     Forward(&'a str, Headers<'a>),
 }
 
-impl<'a> Entry<'a> {
-    fn name(&self) -> Option<&'a str> {
-        match *self {
-            Entry::One(name, _) | Entry::Values(name, _) => Some(name),
-            Entry::Forward(..) => None,
-        }
-    }
+/// Writes an entry's part of the `headers` object. Chosen by the builder
+/// method that made the entry, so a guest links only the writers it uses.
+type WriteEntry = fn(&Response<'_>, usize, &mut dyn Sink, &mut bool);
 
-    fn write_values(&self, out: &mut dyn Sink, first: &mut bool) {
-        let mut one = |out: &mut dyn Sink, write: &dyn Fn(&mut dyn Sink)| {
-            if !core::mem::take(first) {
-                out.put(b",");
-            }
-            write(out);
-        };
-        match *self {
-            Entry::One(_, value) => one(out, &|out| write::string(out, value)),
-            Entry::Values(_, values) => {
-                for value in values.iter() {
-                    one(out, &|out| write::raw_string(out, value));
-                }
-            }
-            Entry::Forward(..) => {}
-        }
+#[derive(Debug, Clone, Copy)]
+struct Entry<'a> {
+    /// The name; `None` for [`Data::Forward`].
+    name: Option<&'a str>,
+    data: Data<'a>,
+    write: WriteEntry,
+}
+
+/// Writes `,` before all but the first member.
+fn separate(out: &mut dyn Sink, first: &mut bool) {
+    if !core::mem::take(first) {
+        out.put(b",");
     }
 }
 
-#[derive(Debug, Clone)]
+/// Entry `i` as `"Name":[values…]`, with the values of every later entry of
+/// the same name; nothing when an earlier entry had the name.
+fn write_named(response: &Response<'_>, i: usize, out: &mut dyn Sink, first: &mut bool) {
+    let entries = &response.headers;
+    let name = entries[i].name;
+    if entries[..i].iter().any(|e| e.name == name) {
+        return;
+    }
+    separate(out, first);
+    write::string(out, name.unwrap_or_default());
+    out.put(b":[");
+    let mut first_value = true;
+    for entry in entries[i..].iter().filter(|e| e.name == name) {
+        match entry.data {
+            Data::One(value) => {
+                separate(out, &mut first_value);
+                write::string(out, value);
+            }
+            Data::Values(values) => write_values(out, values, &mut first_value),
+            Data::Forward(..) => {}
+        }
+    }
+    out.put(b"]");
+}
+
+fn write_values(out: &mut dyn Sink, values: Values<'_>, first: &mut bool) {
+    for value in values.iter() {
+        separate(out, first);
+        write::raw_string(out, value);
+    }
+}
+
+/// A [`Data::Forward`] entry: `"PrefixName":[values…]` for each header.
+fn write_forward(response: &Response<'_>, i: usize, out: &mut dyn Sink, first: &mut bool) {
+    let Data::Forward(prefix, headers) = response.headers[i].data else {
+        return;
+    };
+    for (name, values) in headers.iter() {
+        separate(out, first);
+        out.put(b"\"");
+        write::escape(out, prefix.as_bytes());
+        out.put(name.raw().as_bytes());
+        out.put(b"\":[");
+        write_values(out, values, &mut true);
+        out.put(b"]");
+    }
+}
+
+/// Writes the body's text (inside the quotes) and returns its encoding.
+type WriteBody = for<'r> fn(&'r Response<'_>, &mut dyn Sink) -> Option<&'r str>;
+
+#[derive(Debug, Clone, Copy)]
 enum Body<'a> {
     Text(&'a str),
     Bytes(&'a [u8]),
     /// In [`Response::inline`].
     Inline,
+}
+
+fn write_text<'r>(response: &'r Response<'_>, out: &mut dyn Sink) -> Option<&'r str> {
+    match response.body {
+        Body::Text(text) => write::escape(out, text.as_bytes()),
+        Body::Inline => Escaped(out).put(response.inline.as_bytes().unwrap_or_default()),
+        Body::Bytes(_) => {}
+    }
+    response.body_encoding
+}
+
+fn write_bytes<'r>(response: &'r Response<'_>, out: &mut dyn Sink) -> Option<&'r str> {
+    let Body::Bytes(bytes) = response.body else {
+        return write_text(response, out);
+    };
+    if let Ok(text) = core::str::from_utf8(bytes) {
+        write::escape(out, text.as_bytes());
+        return None;
+    }
+    let mut chunk = [0u8; 64];
+    for part in bytes.chunks(48) {
+        let len = jinn_contract::body::base64_encode_into(part, &mut chunk).unwrap_or(0);
+        out.put(&chunk[..len]);
+    }
+    Some(jinn_contract::body::BASE64)
 }
 
 /// One response, built with chained calls like the std SDK's and written
@@ -79,6 +148,7 @@ pub struct Response<'a> {
     pub status: u16,
     headers: Vec<Entry<'a>, MAX_HEADERS>,
     body: Body<'a>,
+    write_body: WriteBody,
     inline: Buffer<INLINE_BODY>,
     body_encoding: Option<&'a str>,
     too_many_headers: bool,
@@ -98,6 +168,7 @@ impl<'a> Response<'a> {
             status,
             headers: Vec::new(),
             body: Body::Text(""),
+            write_body: write_text,
             inline: Buffer::new(),
             body_encoding: None,
             too_many_headers: false,
@@ -123,32 +194,44 @@ impl<'a> Response<'a> {
 
     fn without(mut self, name: &str) -> Self {
         self.headers
-            .retain(|entry| !entry.name().is_some_and(|n| n.eq_ignore_ascii_case(name)));
+            .retain(|entry| !entry.name.is_some_and(|n| n.eq_ignore_ascii_case(name)));
         self
+    }
+
+    fn named(self, name: &'a str, data: Data<'a>) -> Self {
+        self.push(Entry {
+            name: Some(name),
+            data,
+            write: write_named,
+        })
     }
 
     /// Adds `value` to header `name` (appending when `name` already has
     /// values).
     pub fn header(self, name: &'a str, value: &'a str) -> Self {
-        self.push(Entry::One(name, value))
+        self.named(name, Data::One(value))
     }
 
     /// Sets header `name` to the single `value`, replacing any header whose
     /// name matches case-insensitively.
     pub fn set_header(self, name: &'a str, value: &'a str) -> Self {
-        self.without(name).push(Entry::One(name, value))
+        self.without(name).named(name, Data::One(value))
     }
 
     /// Sets header `name` to exactly `values` (a request header's), replacing
     /// any header whose name matches case-insensitively.
     pub fn header_values(self, name: &'a str, values: Values<'a>) -> Self {
-        self.without(name).push(Entry::Values(name, values))
+        self.without(name).named(name, Data::Values(values))
     }
 
     /// Adds every header of `headers` (a request's), each name after
     /// `prefix`: `X-Echo-Header-` + `Accept`.
     pub fn forward_headers(self, prefix: &'a str, headers: Headers<'a>) -> Self {
-        self.push(Entry::Forward(prefix, headers))
+        self.push(Entry {
+            name: None,
+            data: Data::Forward(prefix, headers),
+            write: write_forward,
+        })
     }
 
     /// Sets a text body (clearing any `body_encoding`).
@@ -162,6 +245,7 @@ impl<'a> Response<'a> {
     /// as base64 with `body_encoding` set to `base64`.
     pub fn binary_body(mut self, bytes: &'a [u8]) -> Self {
         self.body = Body::Bytes(bytes);
+        self.write_body = write_bytes;
         self.body_encoding = None;
         self
     }
@@ -197,63 +281,14 @@ impl<'a> Response<'a> {
             return Response::error(500, "too many response headers").write_to(out);
         }
         out.put(b"{\"status\":");
-        write::unsigned(out, u64::from(self.status));
+        out.put_u64(u64::from(self.status));
         out.put(b",\"headers\":{");
-        let mut first_name = true;
-        let mut separate = |out: &mut dyn Sink| {
-            if !core::mem::take(&mut first_name) {
-                out.put(b",");
-            }
-        };
+        let mut first = true;
         for (i, entry) in self.headers.iter().enumerate() {
-            match (entry, entry.name()) {
-                (Entry::Forward(prefix, headers), _) => {
-                    for (name, values) in headers.iter() {
-                        separate(out);
-                        out.put(b"\"");
-                        write::escape(out, prefix.as_bytes());
-                        out.put(name.raw().as_bytes());
-                        out.put(b"\":[");
-                        let mut first = true;
-                        Entry::Values("", values).write_values(out, &mut first);
-                        out.put(b"]");
-                    }
-                }
-                (_, Some(name)) => {
-                    // The values of one name go together, in order.
-                    if self.headers[..i].iter().any(|e| e.name() == Some(name)) {
-                        continue;
-                    }
-                    separate(out);
-                    write::string(out, name);
-                    out.put(b":[");
-                    let mut first = true;
-                    for same in self.headers[i..].iter().filter(|e| e.name() == Some(name)) {
-                        same.write_values(out, &mut first);
-                    }
-                    out.put(b"]");
-                }
-                (_, None) => {}
-            }
+            (entry.write)(self, i, out, &mut first);
         }
         out.put(b"},\"body\":\"");
-        let mut encoding = self.body_encoding;
-        match &self.body {
-            Body::Text(text) => write::escape(out, text.as_bytes()),
-            Body::Inline => Escaped(out).put(self.inline.as_bytes().unwrap_or_default()),
-            Body::Bytes(bytes) => match core::str::from_utf8(bytes) {
-                Ok(text) => write::escape(out, text.as_bytes()),
-                Err(_) => {
-                    encoding = Some(jinn_contract::body::BASE64);
-                    let mut chunk = [0u8; 64];
-                    for part in bytes.chunks(48) {
-                        let len =
-                            jinn_contract::body::base64_encode_into(part, &mut chunk).unwrap_or(0);
-                        out.put(&chunk[..len]);
-                    }
-                }
-            },
-        }
+        let encoding = (self.write_body)(self, out);
         out.put(b"\"");
         if let Some(encoding) = encoding {
             out.put(b",\"body_encoding\":");
