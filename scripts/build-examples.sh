@@ -52,21 +52,20 @@ target_dir="${CARGO_TARGET_DIR:-$root/target}"
 [[ "$target_dir" = /* ]] || target_dir="$root/$target_dir"
 guest_dir="$target_dir/wasm32-wasip1/guest"
 
-# --- Rust examples --------------------------------------------------------
-packages=()
-for name in "${rust_examples[@]}"; do
-    packages+=(-p "jinn-example-$name")
-done
-echo "build-examples: cargo build --profile guest --target wasm32-wasip1 ${packages[*]}"
-(cd "$root" && cargo build --profile guest --target wasm32-wasip1 "${packages[@]}")
+# Builds the packages jinn-example-<name><suffix> for each name after the suffix.
+build_guests() {
+    local suffix=$1 packages=() name
+    shift
+    for name in "$@"; do
+        packages+=(-p "jinn-example-$name$suffix")
+    done
+    echo "build-examples: cargo build --profile guest --target wasm32-wasip1 ${packages[*]}"
+    (cd "$root" && cargo build --profile guest --target wasm32-wasip1 "${packages[@]}")
+}
 
-# --- Tiny examples ------------------------------------------------------------
-packages=()
-for name in "${tiny_examples[@]}"; do
-    packages+=(-p "jinn-example-$name-tiny")
-done
-echo "build-examples: cargo build --profile guest --target wasm32-wasip1 ${packages[*]}"
-(cd "$root" && cargo build --profile guest --target wasm32-wasip1 "${packages[@]}")
+# --- Rust examples, then the tiny ones (a build of their own) ---------------
+build_guests "" "${rust_examples[@]}"
+build_guests -tiny "${tiny_examples[@]}"
 
 # --- C example --------------------------------------------------------------
 mkdir -p "$guest_dir"

@@ -390,16 +390,8 @@ impl<'a> Iterator for Elements<'a> {
     type Item = Value<'a>;
 
     fn next(&mut self) -> Option<Value<'a>> {
-        let c = &mut self.cursor;
-        c.ws();
-        if c.peek() == Some(b',') {
-            c.pos += 1;
-            c.ws();
-        }
-        if c.peek()? == b']' {
-            return None;
-        }
-        c.value().ok()
+        self.cursor.next_item(b']')?;
+        self.cursor.value().ok()
     }
 }
 
@@ -487,14 +479,7 @@ impl<'a> Iterator for Members<'a> {
 
     fn next(&mut self) -> Option<(Str<'a>, Value<'a>)> {
         let c = &mut self.cursor;
-        c.ws();
-        if c.peek() == Some(b',') {
-            c.pos += 1;
-            c.ws();
-        }
-        if c.peek()? == b'}' {
-            return None;
-        }
+        c.next_item(b'}')?;
         let key = c.string().ok()?;
         c.ws();
         c.pos += 1; // the ':' checked when the document was read
@@ -527,6 +512,17 @@ impl<'a> Cursor<'a> {
 
     fn peek(&self) -> Option<u8> {
         self.text.as_bytes().get(self.pos).copied()
+    }
+
+    /// In a checked array or object: past the `,` before the next item;
+    /// `None` at `close` (or the end).
+    fn next_item(&mut self, close: u8) -> Option<()> {
+        self.ws();
+        if self.peek() == Some(b',') {
+            self.pos += 1;
+            self.ws();
+        }
+        (self.peek()? != close).then_some(())
     }
 
     fn ws(&mut self) {
