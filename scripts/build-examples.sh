@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Builds every example guest to WebAssembly and copies the modules to
 # examples/wasm/ (hello.wasm, echo.wasm, ..., c-hello.wasm, go-kv.wasm,
-# zig-hello.wasm, zig-echo.wasm, as-hello.wasm, as-echo.wasm).
+# zig-hello.wasm, zig-echo.wasm, as-hello.wasm, as-echo.wasm, hello-tiny.wasm, ...).
 #
 # Rust examples: one `cargo build --profile guest --target wasm32-wasip1`.
+# Tiny examples (examples/tiny/, jinn-guest without std): a second one, since
+# one build would unify jinn-guest's features and give them std; each must
+# start in one page of linear memory.
 # C example: clang + wasi-libc (Debian's, sysroot /usr).
 # Go (GOOS=wasip1), Zig and AssemblyScript examples: the toolchains that
 # scripts/toolchains.sh installs in JINN_TOOLCHAINS; their caches live in the
@@ -23,6 +26,9 @@ max_rust_pages="${JINN_MAX_RUST_PAGES:-2}"
 
 # Rust example folders; each is package jinn-example-<name> with binary <name>.
 rust_examples=(hello echo kv-counter sensor-alert fuel-burner gojinn-compat wasi-probe)
+# Tiny example folders (examples/tiny/<name>); package jinn-example-<name>-tiny,
+# library <name>_tiny (a cdylib), copied as <name>-tiny.wasm.
+tiny_examples=(hello echo kv-counter sensor-alert)
 allowed_modules=(wasi_snapshot_preview1 gojinn jinn)
 
 die() {
@@ -50,13 +56,20 @@ target_dir="${CARGO_TARGET_DIR:-$root/target}"
 [[ "$target_dir" = /* ]] || target_dir="$root/$target_dir"
 guest_dir="$target_dir/wasm32-wasip1/guest"
 
-# --- Rust examples --------------------------------------------------------
-packages=()
-for name in "${rust_examples[@]}"; do
-    packages+=(-p "jinn-example-$name")
-done
-echo "build-examples: cargo build --profile guest --target wasm32-wasip1 ${packages[*]}"
-(cd "$root" && cargo build --profile guest --target wasm32-wasip1 "${packages[@]}")
+# Builds the packages jinn-example-<name><suffix> for each name after the suffix.
+build_guests() {
+    local suffix=$1 packages=() name
+    shift
+    for name in "$@"; do
+        packages+=(-p "jinn-example-$name$suffix")
+    done
+    echo "build-examples: cargo build --profile guest --target wasm32-wasip1 ${packages[*]}"
+    (cd "$root" && cargo build --profile guest --target wasm32-wasip1 "${packages[@]}")
+}
+
+# --- Rust examples, then the tiny ones (a build of their own) ---------------
+build_guests "" "${rust_examples[@]}"
+build_guests -tiny "${tiny_examples[@]}"
 
 # --- C example --------------------------------------------------------------
 mkdir -p "$guest_dir"
@@ -110,6 +123,12 @@ for name in "${modules[@]}"; do
     [[ -f "$src" ]] || die "expected $src after the build"
     cp "$src" "$out_dir/$name.wasm"
 done
+for name in "${tiny_examples[@]}"; do
+    src="$guest_dir/${name//-/_}_tiny.wasm"
+    [[ -f "$src" ]] || die "expected $src after the build"
+    cp "$src" "$out_dir/$name-tiny.wasm"
+    modules+=("$name-tiny")
+done
 
 # Prints the import module names of a module, one per line.
 import_modules() {
@@ -150,7 +169,10 @@ for name in "${modules[@]}"; do
 
     is_rust=0
     for r in "${rust_examples[@]}"; do [[ "$r" == "$name" ]] && is_rust=1; done
-    if ((is_rust)) && [[ "$pages" =~ ^[0-9]+$ ]] && ((pages > max_rust_pages)); then
+    if [[ "$name" == *-tiny && "$pages" != 1 ]]; then
+        echo "build-examples: $name.wasm starts with $pages pages (a tiny guest must fit one)" >&2
+        failed=1
+    elif ((is_rust)) && [[ "$pages" =~ ^[0-9]+$ ]] && ((pages > max_rust_pages)); then
         echo "build-examples: warning: $name.wasm starts with $pages pages (aim: <= $max_rust_pages)" >&2
         warned=1
     fi

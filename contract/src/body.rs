@@ -2,10 +2,15 @@
 //! base64 with `"body_encoding": "base64"`.
 //!
 //! Encoding pads; decoding takes padded and unpadded input and refuses
-//! anything outside the alphabet (white space included).
+//! anything outside the alphabet (white space included). Without the `alloc`
+//! feature, [`base64_encode_into`] and [`base64_decode_into`] work in
+//! caller's buffers.
 
+#[cfg(feature = "alloc")]
 use alloc::borrow::Cow;
+#[cfg(feature = "alloc")]
 use alloc::string::String;
+#[cfg(feature = "alloc")]
 use alloc::vec::Vec;
 use core::fmt;
 
@@ -13,7 +18,7 @@ use base64::Engine as _;
 use base64::alphabet::STANDARD;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 
-pub use base64::DecodeError;
+pub use base64::{DecodeError, DecodeSliceError, EncodeSliceError};
 
 /// The value of `body_encoding` for a base64 body.
 pub const BASE64: &str = "base64";
@@ -23,7 +28,30 @@ const ENGINE: GeneralPurpose = GeneralPurpose::new(
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
 
+/// Writes the padded standard base64 of `bytes` into `out`; returns its
+/// length.
+///
+/// # Errors
+///
+/// [`EncodeSliceError`] when `out` is too small (it needs
+/// `bytes.len().div_ceil(3) * 4` bytes).
+pub fn base64_encode_into(bytes: &[u8], out: &mut [u8]) -> Result<usize, EncodeSliceError> {
+    ENGINE.encode_slice(bytes, out)
+}
+
+/// Decodes standard base64, padded or not, into `out`; returns the number of
+/// bytes written.
+///
+/// # Errors
+///
+/// [`DecodeSliceError`] for bad input (as [`base64_decode`]) or when `out`
+/// is too small (`text.len() / 4 * 3 + 2` bytes always suffice).
+pub fn base64_decode_into(text: &str, out: &mut [u8]) -> Result<usize, DecodeSliceError> {
+    ENGINE.decode_slice(text.as_bytes(), out)
+}
+
 /// Padded standard base64 of `bytes`.
+#[cfg(feature = "alloc")]
 pub fn base64_encode(bytes: &[u8]) -> String {
     ENGINE.encode(bytes)
 }
@@ -34,6 +62,7 @@ pub fn base64_encode(bytes: &[u8]) -> String {
 ///
 /// [`DecodeError`] for a byte outside the alphabet, misplaced padding or a
 /// length that cannot encode whole bytes.
+#[cfg(feature = "alloc")]
 pub fn base64_decode(text: &str) -> Result<Vec<u8>, DecodeError> {
     ENGINE.decode(text.as_bytes())
 }
@@ -63,8 +92,19 @@ pub fn is_base64(encoding: Option<&str>) -> bool {
     encoding.is_some_and(|e| e.eq_ignore_ascii_case(BASE64))
 }
 
+/// Is `encoding` (a `body_encoding` value) text, that is absent, empty or
+/// `utf-8` (`utf8`) in any case? Text and [`is_base64`] are the two
+/// encodings a body may have; any other is an error.
+pub fn is_text(encoding: Option<&str>) -> bool {
+    match encoding {
+        None | Some("") => true,
+        Some(e) => e.eq_ignore_ascii_case("utf-8") || e.eq_ignore_ascii_case("utf8"),
+    }
+}
+
 /// A body as the envelope carries it: its text and the `body_encoding`
 /// (`None` when it is UTF-8).
+#[cfg(feature = "alloc")]
 pub fn encode(body: &[u8]) -> (Cow<'_, str>, Option<&'static str>) {
     match core::str::from_utf8(body) {
         Ok(text) => (Cow::Borrowed(text), None),
@@ -77,16 +117,14 @@ pub fn encode(body: &[u8]) -> (Cow<'_, str>, Option<&'static str>) {
 /// # Errors
 ///
 /// [`BodyError`] when the encoding is unknown or the base64 is bad.
+#[cfg(feature = "alloc")]
 pub fn decode<'a>(text: &'a str, encoding: Option<&str>) -> Result<Cow<'a, [u8]>, BodyError> {
     match encoding {
-        None | Some("") => Ok(Cow::Borrowed(text.as_bytes())),
-        Some(e) if e.eq_ignore_ascii_case("utf-8") || e.eq_ignore_ascii_case("utf8") => {
-            Ok(Cow::Borrowed(text.as_bytes()))
-        }
+        e if is_text(e) => Ok(Cow::Borrowed(text.as_bytes())),
         Some(e) if e.eq_ignore_ascii_case(BASE64) => base64_decode(text)
             .map(Cow::Owned)
             .map_err(BodyError::Base64),
-        Some(_) => Err(BodyError::UnknownEncoding),
+        _ => Err(BodyError::UnknownEncoding),
     }
 }
 
@@ -95,6 +133,7 @@ pub fn decode<'a>(text: &'a str, encoding: Option<&str>) -> Result<Cow<'a, [u8]>
 /// # Errors
 ///
 /// As [`decode`].
+#[cfg(feature = "alloc")]
 pub fn decode_owned(text: String, encoding: Option<&str>) -> Result<Vec<u8>, BodyError> {
     match decode(&text, encoding)? {
         Cow::Borrowed(_) => Ok(text.into_bytes()),
@@ -102,7 +141,7 @@ pub fn decode_owned(text: String, encoding: Option<&str>) -> Result<Vec<u8>, Bod
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "alloc"))]
 mod tests {
     use super::*;
 
@@ -124,6 +163,12 @@ mod tests {
         assert_eq!(base64_decode("Zg").unwrap(), b"f", "unpadded");
         assert!(base64_decode("Zm 9").is_err(), "white space");
         assert!(base64_decode("Z").is_err(), "lone sextet");
+        let mut out = [0u8; 8];
+        assert_eq!(base64_encode_into(b"foob", &mut out), Ok(8));
+        assert_eq!(&out, b"Zm9vYg==");
+        assert_eq!(base64_decode_into("Zm9vYg", &mut out), Ok(4));
+        assert_eq!(&out[..4], b"foob");
+        assert!(base64_encode_into(b"foob", &mut out[..7]).is_err());
     }
 
     #[test]
@@ -137,6 +182,7 @@ mod tests {
         );
         assert_eq!(decode_owned("x".into(), Some("utf-8")).unwrap(), b"x");
         assert_eq!(decode("x", Some("rot13")), Err(BodyError::UnknownEncoding));
+        assert!(is_text(None) && is_text(Some("UTF8")) && !is_text(Some("base64")));
         assert!(matches!(
             decode("@@", Some(BASE64)),
             Err(BodyError::Base64(_))

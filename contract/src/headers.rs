@@ -5,11 +5,15 @@
 //! order they arrived. A function's response may not set the headers the
 //! server owns (hop-by-hop), nor names and values HTTP cannot carry.
 
+#[cfg(feature = "alloc")]
 use alloc::collections::BTreeMap;
+#[cfg(feature = "alloc")]
 use alloc::string::String;
+#[cfg(feature = "alloc")]
 use alloc::vec::Vec;
 
 /// Header name → values, as in Go's `http.Header`.
+#[cfg(feature = "alloc")]
 pub type Headers = BTreeMap<String, Vec<String>>;
 
 /// Hop-by-hop headers (lowercase): a function's response may not set them,
@@ -25,6 +29,7 @@ pub const HOP_BY_HOP: [&str; 8] = [
     "proxy-connection",
 ];
 
+#[cfg(feature = "alloc")]
 /// `x-api-key` → `X-Api-Key`: the first letter and every letter after a `-`
 /// upper case, the others lower case.
 pub fn canonical_name(name: &str) -> String {
@@ -61,6 +66,7 @@ pub fn valid_value(value: &str) -> bool {
         .all(|b| b == b'\t' || (b >= 0x20 && b != 0x7f))
 }
 
+#[cfg(feature = "alloc")]
 /// Groups raw `(name, value)` pairs into envelope headers: canonical names,
 /// values in arrival order, bytes that are not UTF-8 replaced (U+FFFD).
 pub fn group<'h>(raw: impl IntoIterator<Item = (&'h str, &'h [u8])>) -> Headers {
@@ -74,6 +80,7 @@ pub fn group<'h>(raw: impl IntoIterator<Item = (&'h str, &'h [u8])>) -> Headers 
     headers
 }
 
+#[cfg(feature = "alloc")]
 /// The `(name, value)` pairs of a function's response headers that an HTTP
 /// server sends: hop-by-hop headers, invalid names and invalid values are
 /// left out.
@@ -89,6 +96,7 @@ pub fn forwarded(headers: &Headers) -> impl Iterator<Item = (&str, &str)> {
         })
 }
 
+#[cfg(feature = "alloc")]
 /// The first value of `name` (matched in any case).
 pub fn first<'a>(headers: &'a Headers, name: &str) -> Option<&'a str> {
     headers
@@ -98,7 +106,7 @@ pub fn first<'a>(headers: &'a Headers, name: &str) -> Option<&'a str> {
         .map(String::as_str)
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "alloc"))]
 mod tests {
     use super::*;
     use alloc::vec;

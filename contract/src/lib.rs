@@ -27,27 +27,38 @@
 //! * [`json`] (feature `json`, on by default): the JSON form.
 //!
 //! `no_std` + `alloc`; without the `json` feature it needs neither serde nor
-//! serde_json.
+//! serde_json, and without the `alloc` feature no allocator at all: then it
+//! holds [`abi`], the header rules of [`headers`] and the body encoding of
+//! [`body`] into caller's buffers, for guests without an allocator.
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "alloc")]
 extern crate alloc;
 
 pub mod abi;
 pub mod body;
+#[cfg(feature = "alloc")]
 pub mod envelope;
 pub mod headers;
 #[cfg(feature = "json")]
 pub mod json;
+#[cfg(feature = "alloc")]
 mod request;
+#[cfg(feature = "alloc")]
 mod response;
+#[cfg(feature = "alloc")]
 pub mod time;
+#[cfg(feature = "alloc")]
 pub mod trace;
 
 pub use abi::Qos;
+#[cfg(feature = "alloc")]
 pub use headers::Headers;
 #[cfg(feature = "json")]
 pub use json::{DecodeError, OutputError};
+#[cfg(feature = "alloc")]
 pub use request::Request;
+#[cfg(feature = "alloc")]
 pub use response::Response;

@@ -12,7 +12,8 @@
 //! On every other target they are in-process stand-ins so that functions
 //! build, link and can be unit-tested natively: [`log`] does nothing,
 //! [`kv_get`]/[`kv_set`] use a per-thread map with the host's exact return
-//! conventions, and [`publish`] always answers `-3` (publisher unavailable).
+//! conventions (without the `std` feature: no key is ever found, writes are
+//! dropped), and [`publish`] always answers `-3` (publisher unavailable).
 //!
 //! Most code wants the typed wrappers in [`crate::logger`], [`crate::kv`] and
 //! [`crate::publish`](mod@crate::publish) instead.
@@ -97,7 +98,7 @@ pub fn publish(topic: &[u8], payload: &[u8], qos: i32) -> i32 {
     }
 }
 
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(all(not(target_arch = "wasm32"), feature = "std"))]
 mod stub {
     use std::cell::RefCell;
     use std::collections::BTreeMap;
@@ -122,7 +123,7 @@ pub fn log(level: i32, message: &[u8]) {
 /// was written and the caller should retry with a buffer of exactly that size.
 ///
 /// Native stand-in: a per-thread in-process map.
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(all(not(target_arch = "wasm32"), feature = "std"))]
 pub fn kv_get(key: &[u8], out: &mut [u8]) -> i64 {
     stub::KV.with(|kv| match kv.borrow().get(key) {
         None => -1,
@@ -139,9 +140,22 @@ pub fn kv_get(key: &[u8], out: &mut [u8]) -> i64 {
 /// store full); read the key back when that matters.
 ///
 /// Native stand-in: a per-thread in-process map.
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(all(not(target_arch = "wasm32"), feature = "std"))]
 pub fn kv_set(key: &[u8], value: &[u8]) {
     stub::KV.with(|kv| kv.borrow_mut().insert(key.to_vec(), value.to_vec()));
+}
+
+/// Looks `key` up; natively without `std`: always missing (`-1`).
+#[cfg(all(not(target_arch = "wasm32"), not(feature = "std")))]
+pub fn kv_get(key: &[u8], out: &mut [u8]) -> i64 {
+    let _ = (key, out);
+    jinn_contract::abi::KV_MISSING
+}
+
+/// Stores `value` under `key`; natively without `std`: dropped.
+#[cfg(all(not(target_arch = "wasm32"), not(feature = "std")))]
+pub fn kv_set(key: &[u8], value: &[u8]) {
+    let _ = (key, value);
 }
 
 /// Publishes `payload` on `topic` with QoS `qos` (0, 1 or 2).
@@ -153,5 +167,5 @@ pub fn kv_set(key: &[u8], value: &[u8]) {
 #[cfg(not(target_arch = "wasm32"))]
 pub fn publish(topic: &[u8], payload: &[u8], qos: i32) -> i32 {
     let _ = (topic, payload, qos);
-    -3
+    jinn_contract::abi::PUBLISH_UNAVAILABLE
 }

@@ -29,20 +29,38 @@
 //! stand-ins (see [`imports`]), so functions and their unit tests build and
 //! run natively.
 
+//!
+//! # Tiny guests
+//!
+//! [`tiny`] is the same shape without Rust's `std`, serde or an allocator:
+//! the request is read in place, the response is written straight to
+//! stdout, buffers are fixed (heapless). Build with `default-features =
+//! false` (the crate is then `no_std`) for guests of a few kilobytes; see
+//! the module.
+#![cfg_attr(not(feature = "std"), no_std)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "std")]
 pub mod base64;
+#[cfg(feature = "std")]
 mod error;
 pub mod imports;
+#[cfg(feature = "std")]
 pub mod kv;
 pub mod logger;
 pub mod publish;
+#[cfg(feature = "std")]
 mod request;
+#[cfg(feature = "std")]
 mod response;
+pub mod tiny;
 
+#[cfg(feature = "std")]
 pub use error::Error;
 pub use publish::{PublishError, QoS, publish};
+#[cfg(feature = "std")]
 pub use request::{Request, read_input};
+#[cfg(feature = "std")]
 pub use response::{Response, send_response};
 
 /// Runs a function: reads the request from stdin, calls `handler`, and writes
@@ -51,6 +69,7 @@ pub use response::{Response, send_response};
 /// When stdin holds no request (it is empty), `handler` gets the default
 /// `GET /` request. When stdin does not hold a valid envelope, `handler` is not
 /// called and a `400` response with `{"error": "..."}` is written instead.
+#[cfg(feature = "std")]
 pub fn run<F>(handler: F)
 where
     F: FnOnce(Request) -> Response,

@@ -80,7 +80,7 @@ impl fmt::Display for PublishError {
     }
 }
 
-impl std::error::Error for PublishError {}
+impl core::error::Error for PublishError {}
 
 /// Publishes `payload` on `topic` with the given QoS.
 ///
