@@ -82,11 +82,21 @@ pub enum ErrorKind {
     BadRequest,
     /// The host stopped the call at its wall-clock deadline (`504`).
     Timeout,
+    /// The target's storage failed: a KV read could not be answered, or
+    /// the call's writes and messages could not be committed; nothing of the
+    /// call was kept (`503`).
+    StorageUnavailable,
+    /// Other calls kept changing what this call read: it was run again up
+    /// to the target's bound of attempts without committing (`503`).
+    Conflict,
+    /// The call's KV transaction (keys and values written, keys read) went
+    /// over `kv_transaction_bytes` (`500`).
+    TransactionTooLarge,
 }
 
 impl ErrorKind {
     /// Every kind, in declaration order.
-    pub const ALL: [ErrorKind; 12] = [
+    pub const ALL: [ErrorKind; 15] = [
         Self::FuelExhausted,
         Self::MemoryLimit,
         Self::Trap,
@@ -99,6 +109,9 @@ impl ErrorKind {
         Self::MissingImport,
         Self::BadRequest,
         Self::Timeout,
+        Self::StorageUnavailable,
+        Self::Conflict,
+        Self::TransactionTooLarge,
     ];
 
     /// The stable snake_case name, e.g. `fuel_exhausted`.
@@ -116,6 +129,9 @@ impl ErrorKind {
             Self::MissingImport => "missing_import",
             Self::BadRequest => "bad_request",
             Self::Timeout => "timeout",
+            Self::StorageUnavailable => "storage_unavailable",
+            Self::Conflict => "conflict",
+            Self::TransactionTooLarge => "transaction_too_large",
         }
     }
 
@@ -123,7 +139,8 @@ impl ErrorKind {
     pub const fn http_status(self) -> u16 {
         match self {
             Self::FuelExhausted | Self::Timeout => 504,
-            Self::MemoryLimit | Self::Trap | Self::ExitCode => 500,
+            Self::MemoryLimit | Self::Trap | Self::ExitCode | Self::TransactionTooLarge => 500,
+            Self::StorageUnavailable | Self::Conflict => 503,
             Self::BadOutput | Self::EmptyOutput | Self::OutputTooLarge => 502,
             Self::InputTooLarge => 413,
             Self::InvalidModule | Self::MissingImport => 500,
@@ -325,6 +342,18 @@ pub enum InvokeError {
     Instantiation(Box<Detail>),
     /// The host stopped the call before it ended (a wall-clock deadline).
     Interrupted,
+    /// The target's storage failed (a KV read, or the commit of the call).
+    StorageUnavailable,
+    /// The call's reads kept being changed by other calls (see [`ErrorKind::Conflict`]).
+    Conflict {
+        /// Times it ran.
+        attempts: u32,
+    },
+    /// The call's KV transaction went over its cap.
+    TransactionTooLarge {
+        /// `kv_transaction_bytes`.
+        limit: u64,
+    },
 }
 
 impl InvokeError {
@@ -341,6 +370,9 @@ impl InvokeError {
             Self::InputTooLarge { .. } => ErrorKind::InputTooLarge,
             Self::Instantiation(_) => ErrorKind::InvalidModule,
             Self::Interrupted => ErrorKind::Timeout,
+            Self::StorageUnavailable => ErrorKind::StorageUnavailable,
+            Self::Conflict { .. } => ErrorKind::Conflict,
+            Self::TransactionTooLarge { .. } => ErrorKind::TransactionTooLarge,
         }
     }
 
@@ -367,6 +399,17 @@ impl Display for InvokeError {
             }
             Self::Instantiation(detail) => write!(f, "instantiation failed: {detail}"),
             Self::Interrupted => f.write_str("stopped by the host before it ended (timeout)"),
+            Self::StorageUnavailable => {
+                f.write_str("storage unavailable: nothing of the call was kept")
+            }
+            Self::Conflict { attempts } => write!(
+                f,
+                "conflict: other calls changed what this call read, {attempts} times"
+            ),
+            Self::TransactionTooLarge { limit } => write!(
+                f,
+                "the call's KV transaction exceeded its cap of {limit} bytes"
+            ),
         }
     }
 }
@@ -392,6 +435,9 @@ mod tests {
             ("missing_import", 500),
             ("bad_request", 400),
             ("timeout", 504),
+            ("storage_unavailable", 503),
+            ("conflict", 503),
+            ("transaction_too_large", 500),
         ];
         for (kind, (name, status)) in ErrorKind::ALL.iter().zip(expected) {
             assert_eq!(kind.as_str(), name);

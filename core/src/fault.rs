@@ -15,6 +15,10 @@ pub(crate) enum HostFault {
     NoMemory,
     /// The host call's fuel cost exceeds what is left of the budget.
     FuelExhausted,
+    /// The target's KV store could not answer a read.
+    Storage,
+    /// The call's KV transaction would exceed `kv_transaction_bytes`.
+    TransactionTooLarge,
 }
 
 impl fmt::Display for HostFault {
@@ -24,6 +28,8 @@ impl fmt::Display for HostFault {
             Self::MemoryOutOfBounds => f.write_str("host call with out-of-bounds pointer"),
             Self::NoMemory => f.write_str("host call without an exported memory"),
             Self::FuelExhausted => f.write_str("fuel exhausted in a host call"),
+            Self::Storage => f.write_str("the KV store could not answer"),
+            Self::TransactionTooLarge => f.write_str("KV transaction over its cap"),
         }
     }
 }

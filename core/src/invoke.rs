@@ -99,8 +99,9 @@ pub struct Outcome {
     pub stderr: Vec<u8>,
     /// Host ABI counters.
     pub stats: CallStats,
-    /// What the call left for the target to commit (its published messages),
-    /// whatever its result.
+    /// What the call left for the target to commit as one transaction (its
+    /// KV writes and published messages, and the reads to validate them
+    /// against; see [`crate::staged`]); empty when the call failed.
     pub staged: Staged,
 }
 
@@ -240,12 +241,17 @@ impl<H: Host> Invocation<H> {
                 OutputError::Bad(e) => InvokeError::BadOutput(Box::new(bounded_display(&e))),
             })
         });
+        // A failed call leaves nothing to commit.
+        let staged = match result {
+            Ok(_) => state.staged,
+            Err(_) => Staged::default(),
+        };
         let outcome = Outcome {
             result,
             fuel_used,
             stderr: state.stderr,
             stats: state.stats,
-            staged: state.staged,
+            staged,
         };
         (outcome, state.host)
     }
@@ -396,6 +402,10 @@ impl<H: Host> Invocation<H> {
                 HostFault::MemoryOutOfBounds => InvokeError::Trap(TrapKind::HostMemoryOutOfBounds),
                 HostFault::NoMemory => InvokeError::Trap(TrapKind::NoExportedMemory),
                 HostFault::FuelExhausted => self.exhausted(),
+                HostFault::Storage => InvokeError::StorageUnavailable,
+                HostFault::TransactionTooLarge => InvokeError::TransactionTooLarge {
+                    limit: u64::from(state.manifest.limits.kv_transaction_bytes),
+                },
             });
         }
         Err(match error.as_trap_code() {

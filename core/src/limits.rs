@@ -37,6 +37,11 @@ pub struct Limits {
     pub kv_key_bytes: u32,
     /// Largest KV value in bytes. Default 64 KiB.
     pub kv_value_bytes: u32,
+    /// Bytes one call's KV transaction may hold: the keys and values it
+    /// writes (the last value of each key) and the keys it reads (plus 32
+    /// each); going over ends the call with `transaction_too_large`.
+    /// Default 1 MiB.
+    pub kv_transaction_bytes: u32,
     /// Publishes per call. Default 16.
     pub publishes: u32,
     /// Largest publish payload in bytes. Default 64 KiB.
@@ -59,6 +64,7 @@ impl Default for Limits {
             log_line_bytes: 4096,
             kv_key_bytes: 256,
             kv_value_bytes: 64 * 1024,
+            kv_transaction_bytes: 1024 * 1024,
             publishes: 16,
             publish_bytes: 64 * 1024,
             topic_bytes: 256,
@@ -81,6 +87,7 @@ impl Limits {
         log_line_bytes: u32::MAX,
         kv_key_bytes: u32::MAX,
         kv_value_bytes: u32::MAX,
+        kv_transaction_bytes: u32::MAX,
         publishes: u32::MAX,
         publish_bytes: u32::MAX,
         topic_bytes: u32::MAX,
@@ -103,6 +110,7 @@ impl Limits {
             log_line_bytes: self.log_line_bytes.min(caps.log_line_bytes),
             kv_key_bytes: self.kv_key_bytes.min(caps.kv_key_bytes),
             kv_value_bytes: self.kv_value_bytes.min(caps.kv_value_bytes),
+            kv_transaction_bytes: self.kv_transaction_bytes.min(caps.kv_transaction_bytes),
             publishes: self.publishes.min(caps.publishes),
             publish_bytes: self.publish_bytes.min(caps.publish_bytes),
             topic_bytes: self.topic_bytes.min(caps.topic_bytes),

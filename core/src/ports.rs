@@ -57,22 +57,18 @@ impl fmt::Display for KvError {
 
 impl core::error::Error for KvError {}
 
-/// Storage behind `host_kv_get` and `host_kv_set`. Permissions are checked
-/// by the core before any call.
+/// Storage behind `host_kv_get`. Permissions are checked by the core before
+/// any call. Writes (`host_kv_set`) never reach the target while a call
+/// runs: the core stages them and the target commits them with the call's
+/// messages when it ends ([`crate::staged`]).
 pub trait KvStore {
     /// Looks `key` up; on `Ok(true)` its value is in `value` (cleared first).
     ///
     /// # Errors
     ///
-    /// [`KvError`] when the store cannot answer; the guest then sees "missing".
+    /// [`KvError`] when the store cannot answer; the call then ends with
+    /// `storage_unavailable` (a guest must not act on a value it could not read).
     fn kv_get(&mut self, key: &str, value: &mut Vec<u8>) -> Result<bool, KvError>;
-    /// Stores `value` at `key`.
-    ///
-    /// # Errors
-    ///
-    /// [`KvError`] when the write could not be made; the guest is not told
-    /// (Gojinn's `host_kv_set` returns nothing), the call's stats count it.
-    fn kv_set(&mut self, key: &str, value: &[u8]) -> Result<(), KvError>;
 }
 
 /// Room for `jinn.publish`. The core stages a call's messages itself and
@@ -84,6 +80,13 @@ pub trait Publisher {
     /// running call has staged; 0 when the target has no publisher. Once the
     /// call has staged that many, further publishes get `-3`.
     fn outbox_room(&mut self) -> usize;
+
+    /// Bytes of topics and payloads the outbox can still take for this
+    /// call's function, not counting what the call has staged; a publish
+    /// that would go over gets `-3`. Unbounded unless the target says so.
+    fn outbox_room_bytes(&mut self) -> usize {
+        usize::MAX
+    }
 }
 
 /// Severity of a guest log line.
@@ -162,10 +165,6 @@ impl KvStore for NullHost {
     fn kv_get(&mut self, _key: &str, value: &mut Vec<u8>) -> Result<bool, KvError> {
         value.clear();
         Ok(false)
-    }
-
-    fn kv_set(&mut self, _key: &str, _value: &[u8]) -> Result<(), KvError> {
-        Ok(())
     }
 }
 

@@ -119,6 +119,8 @@ pub(crate) struct HostState<H> {
     pub stats: CallStats,
     /// What the call leaves for the target to commit.
     pub staged: Staged,
+    /// [`Staged::transaction_bytes`] of `staged`, kept as it grows.
+    pub kv_transaction_bytes: usize,
     /// Reused buffer for KV values.
     pub scratch: Vec<u8>,
     /// A raw run's streams (instead of `stdin`, `stdout`, `stderr`).
@@ -162,6 +164,7 @@ impl<H> HostState<H> {
             limiter,
             stats: CallStats::default(),
             staged: Staged::default(),
+            kv_transaction_bytes: 0,
             scratch: Vec::new(),
             streams,
             fds,

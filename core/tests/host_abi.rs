@@ -293,19 +293,6 @@ fn a_topic_over_topic_bytes_is_minus_2() {
 }
 
 #[test]
-fn what_a_failed_call_published_is_still_staged() {
-    let body = "(drop (call $publish (i32.const 2071) (i32.const 9) (i32.const 2064) (i32.const 3) (i32.const 1))) unreachable";
-    let (outcome, _) = run_host(
-        &load(&with_strings(body)),
-        permissive(),
-        TestHost::default(),
-    );
-    assert_eq!(outcome.result.unwrap_err().kind(), ErrorKind::Trap);
-    assert_eq!(outcome.staged.published.len(), 1);
-    assert_eq!(outcome.staged.published_bytes(), 9 + 3);
-}
-
-#[test]
 fn logs_are_levelled_and_capped() {
     let mut manifest = Manifest::default();
     manifest.limits.log_lines = 3;
@@ -347,4 +334,145 @@ fn kv_key_and_value_caps() {
     assert_eq!(i64s(&outcome.stderr), [-1]);
     assert_eq!(host.kv.len(), 1, "neither write reached the store");
     assert_eq!(outcome.stats.kv_denied, 3);
+}
+
+/// `sensor/t1` = `value-1`, then reads it back into 512.
+const WRITE_THEN_READ: &str =
+    "(call $kv_set (i32.const 2048) (i32.const 9) (i32.const 2064) (i32.const 7))
+     (i64.store (i32.const 256) (call $kv_get (i32.const 2048) (i32.const 9) (i32.const 512) (i32.const 64)))";
+
+#[test]
+fn writes_are_staged_and_read_back_by_the_call() {
+    let body = format!(
+        "{WRITE_THEN_READ}
+         (i32.store (i32.const 0) (i32.const 512)) (i32.store (i32.const 4) (i32.const 7))
+         (drop (call $fd_write (i32.const 2) (i32.const 0) (i32.const 1) (i32.const 8)))"
+    );
+    let mut host = TestHost::default();
+    host.kv.insert("sensor/t1".into(), b"old".to_vec());
+    let function = load(&with_strings(&body));
+    let (outcome, host) = function.run(host, std::sync::Arc::new(permissive()), b"{}".to_vec());
+    assert!(outcome.result.is_ok());
+    assert_eq!(outcome.stderr, b"value-1", "the call reads its own write");
+    assert_eq!(host.kv["sensor/t1"], b"old", "nothing reached the store");
+    assert_eq!(outcome.staged.writes["sensor/t1"], b"value-1");
+    assert!(outcome.staged.reads.is_empty(), "no read reached the store");
+}
+
+#[test]
+fn first_reads_are_recorded_with_a_digest_of_the_value() {
+    let body = "(drop (call $kv_get (i32.const 2048) (i32.const 9) (i32.const 512) (i32.const 64)))
+                (drop (call $kv_get (i32.const 2048) (i32.const 9) (i32.const 512) (i32.const 64)))
+                (drop (call $kv_get (i32.const 2048) (i32.const 8) (i32.const 512) (i32.const 64)))";
+    let mut host = TestHost::default();
+    host.kv.insert("sensor/t1".into(), b"21.5".to_vec());
+    let (outcome, _) = run_host(&load(&with_strings(body)), permissive(), host);
+    let reads = &outcome.staged.reads;
+    assert_eq!(reads.len(), 2);
+    assert_eq!(reads["sensor/t1"], jinn_core::staged::digest(Some(b"21.5")));
+    assert_eq!(reads["sensor/t"], None, "missing");
+    let holds = |value: &[u8]| {
+        outcome
+            .staged
+            .reads_hold(|k: &str, v: &mut Vec<u8>| -> Result<bool, ()> {
+                v.clear();
+                v.extend_from_slice(value);
+                Ok(k == "sensor/t1")
+            })
+    };
+    assert_eq!(holds(b"21.5"), Ok(true));
+    assert_eq!(holds(b"22"), Ok(false));
+}
+
+#[test]
+fn a_failed_call_stages_nothing() {
+    let body = format!(
+        "{WRITE_THEN_READ}
+         (drop (call $publish (i32.const 2071) (i32.const 9) (i32.const 2064) (i32.const 7) (i32.const 1)))
+         unreachable"
+    );
+    let (outcome, host) = run_host(
+        &load(&with_strings(&body)),
+        permissive(),
+        TestHost::default(),
+    );
+    assert_eq!(
+        outcome.result,
+        Err(InvokeError::Trap(TrapKind::Unreachable))
+    );
+    assert!(outcome.staged.is_empty() && outcome.staged.reads.is_empty());
+    assert!(host.kv.is_empty());
+}
+
+#[test]
+fn a_store_that_cannot_answer_ends_the_call() {
+    let host = TestHost {
+        kv_fails: true,
+        ..TestHost::default()
+    };
+    let (outcome, _) = run_host(
+        &load(&with_strings(WRITE_THEN_READ.split_once('\n').unwrap().1)),
+        permissive(),
+        host,
+    );
+    let err = outcome.result.unwrap_err();
+    assert_eq!(err, InvokeError::StorageUnavailable);
+    assert_eq!(
+        (err.kind(), err.http_status()),
+        (ErrorKind::StorageUnavailable, 503)
+    );
+    assert!(outcome.staged.is_empty());
+}
+
+#[test]
+fn the_transaction_is_bounded() {
+    let mut manifest = permissive();
+    // `sensor/t1` + `value-1` is 16 bytes; a read of `sensor/t` 8 + 32.
+    manifest.limits.kv_transaction_bytes = 16;
+    let (outcome, _) = run_host(
+        &load(&with_strings(WRITE_THEN_READ)),
+        manifest.clone(),
+        TestHost::default(),
+    );
+    assert!(
+        outcome.result.is_ok(),
+        "exactly at the cap; the read is of the call's own write"
+    );
+    let rewrite = "(call $kv_set (i32.const 2048) (i32.const 9) (i32.const 2064) (i32.const 7))
+                   (call $kv_set (i32.const 2048) (i32.const 9) (i32.const 2064) (i32.const 7))";
+    let (outcome, _) = run_host(
+        &load(&with_strings(rewrite)),
+        manifest.clone(),
+        TestHost::default(),
+    );
+    assert!(outcome.result.is_ok(), "a rewrite replaces");
+    let read_too = format!(
+        "{WRITE_THEN_READ}
+         (drop (call $kv_get (i32.const 2048) (i32.const 8) (i32.const 512) (i32.const 64)))"
+    );
+    let (outcome, _) = run_host(
+        &load(&with_strings(&read_too)),
+        manifest,
+        TestHost::default(),
+    );
+    let err = outcome.result.unwrap_err();
+    assert_eq!(err, InvokeError::TransactionTooLarge { limit: 16 });
+    assert_eq!(err.kind().as_str(), "transaction_too_large");
+    assert!(outcome.staged.is_empty());
+}
+
+#[test]
+fn the_outbox_room_in_bytes_is_respected() {
+    // `alerts/t1` + `value-1`: 16 bytes a message.
+    let twice = "(i64.store (i32.const 256) (i64.extend_i32_s (call $publish (i32.const 2071) (i32.const 9) (i32.const 2064) (i32.const 7) (i32.const 1))))
+                 (i64.store (i32.const 264) (i64.extend_i32_s (call $publish (i32.const 2071) (i32.const 9) (i32.const 2064) (i32.const 7) (i32.const 1))))"
+        .to_string()
+        + &dump(16);
+    let host = TestHost {
+        outbox_room_bytes: Some(31),
+        ..TestHost::default()
+    };
+    let (outcome, _) = run_host(&load(&with_strings(&twice)), permissive(), host);
+    assert_eq!(i64s(&outcome.stderr), [0, -3]);
+    assert_eq!(outcome.staged.published.len(), 1);
 }

@@ -42,8 +42,11 @@ fn manifest(publish: bool) -> Manifest {
     }
 }
 
+/// One call, its staged writes committed as a target does.
 fn call(f: &Function<TestHost>, m: &Manifest, host: TestHost, stdin: &[u8]) -> (Outcome, TestHost) {
-    f.run(host, Arc::new(m.clone()), stdin.to_vec())
+    let (outcome, mut host) = f.run(host, Arc::new(m.clone()), stdin.to_vec());
+    host.commit(&outcome);
+    (outcome, host)
 }
 
 fn error_body(response: &Response) -> bool {
@@ -81,7 +84,10 @@ fn agree(name: &str, m: &Manifest, host: &TestHost, stdin: &[u8]) -> (u64, u64, 
         assert_eq!(rb, ra, "{name} {input}");
     }
     assert_eq!(hb.kv, ha.kv, "{name} {input}: KV");
-    assert_eq!(b.staged, a.staged, "{name} {input}: published");
+    assert_eq!(
+        b.staged, a.staged,
+        "{name} {input}: staged (reads, writes, published)"
+    );
     (a.fuel_used, b.fuel_used, ha)
 }
 

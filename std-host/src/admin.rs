@@ -1,12 +1,11 @@
 //! The admin listener: `GET /metrics` (Prometheus text), `/healthz` (the
 //! process answers) and `/readyz` (serving; `503` while starting or
-//! draining). With `admin.token` set, every endpoint wants
+//! draining, and while the store fails to commit). With `admin.token` set, every endpoint wants
 //! `Authorization: Bearer <token>`; the token is required when the admin
 //! listener is not on a loopback address.
 
 use std::convert::Infallible;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -55,7 +54,7 @@ pub async fn handle(
             "text/plain; version=0.0.4; charset=utf-8",
         ),
         "/healthz" => text(StatusCode::OK, "ok\n".into(), "text/plain; charset=utf-8"),
-        "/readyz" if shared.ready.load(Ordering::Relaxed) => text(
+        "/readyz" if shared.is_ready() => text(
             StatusCode::OK,
             "ready\n".into(),
             "text/plain; charset=utf-8",

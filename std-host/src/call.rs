@@ -2,8 +2,10 @@
 //! wall-clock deadline (and whether the client is still there) between
 //! slices; when the guest sleeps, hand the call back so that the worker is
 //! free while it waits (the HTTP side resumes it with a tokio timer); at the
-//! end store its publishes, charge its quota, count it, log its stderr and,
-//! when asked, write a crash snapshot.
+//! end commit what it staged (KV writes and publishes, one transaction:
+//! [`crate::txn`]) and run it again in a fresh sandbox when another call
+//! changed what it read; then charge its quota, count it, log its stderr
+//! and, when asked, write a crash snapshot.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,6 +18,11 @@ use crate::host::{GatewayHost, Seeds};
 use crate::loaded::Loaded;
 use crate::metrics::CallEnd;
 use crate::shared::Shared;
+use crate::txn::{self, CommitError};
+
+/// Times a call runs at most when other calls keep changing what it read
+/// before it commits; then it fails with `conflict` (503).
+pub const MAX_ATTEMPTS: u32 = 16;
 
 /// How a driven call stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,13 +152,19 @@ pub struct Pending {
     deadline: Instant,
 }
 
-/// What a call's end is reported with.
+/// What a call's attempts start from and its end is reported with.
 struct Started {
     loaded: Arc<Loaded>,
     trace_id: String,
-    /// The request, kept for a crash snapshot.
-    input: Option<Vec<u8>>,
+    /// The request envelope, the stdin of every attempt.
+    stdin: Vec<u8>,
+    /// Whether a failure writes a crash snapshot (of `stdin`).
+    record: bool,
     at: Instant,
+    /// Attempts started so far (a conflict at commit starts another).
+    attempts: u32,
+    /// Fuel of the attempts that ended.
+    fuel_total: u64,
 }
 
 /// Where a call stands after a run on a worker.
@@ -179,27 +192,36 @@ pub fn run(
     if cancel.load(Ordering::Relaxed) {
         return Stepped::Done(None);
     }
-    let record = loaded.spec.record_crashes;
-    let seeds = Seeds::fresh();
-    let mut host = GatewayHost::seeded(
-        loaded.name.clone(),
-        Some(trace_id.to_string()),
-        shared.kv.clone(),
-        seeds,
-    )
-    .with_publish_room(shared.outbox.room());
-    if record {
-        host = host.record_kv_reads();
-    }
-    let stdin = request.to_json();
-    let input = record.then(|| stdin.clone());
-    let started = Instant::now();
     let started = Started {
         loaded: loaded.clone(),
         trace_id: trace_id.to_string(),
-        input,
-        at: started,
+        stdin: request.to_json(),
+        record: loaded.spec.record_crashes,
+        at: Instant::now(),
+        attempts: 0,
+        fuel_total: 0,
     };
+    match attempt(shared, started) {
+        Ok(pending) => step(shared, pending, cancel),
+        Err(result) => Stepped::Done(Some(result)),
+    }
+}
+
+/// Starts an attempt of the call in a fresh sandbox. Every attempt shares
+/// the call's deadline.
+fn attempt(shared: &Shared, mut started: Started) -> Result<Box<Pending>, CallResult> {
+    started.attempts += 1;
+    let loaded = &started.loaded;
+    let mut host = GatewayHost::seeded(
+        loaded.name.clone(),
+        Some(started.trace_id.clone()),
+        shared.kv.clone(),
+        Seeds::fresh(),
+    )
+    .with_publish_room(shared.outbox.room(&loaded.name));
+    if started.record {
+        host = host.record_kv_reads();
+    }
     // Compiled here when the module is not in memory (`modules` settings).
     let function = match loaded.function() {
         Ok(function) => function,
@@ -211,41 +233,90 @@ pub fn run(
                 stats: Default::default(),
                 staged: Default::default(),
             };
-            return Stepped::Done(Some(end(shared, started, Stop::Ended, outcome, host)));
+            return Err(end(shared, started, Stop::Ended, outcome, host));
         }
     };
     let setup = Setup {
-        stdio: Stdio::Captured(stdin),
+        stdio: Stdio::Captured(started.stdin.clone()),
         files: loaded.files(),
     };
-    let pending = Pending {
+    Ok(Box::new(Pending {
         call: function.invoke_with(host, loaded.manifest.clone(), setup),
         deadline: started.at + loaded.spec.timeout,
         started,
-    };
-    step(shared, Box::new(pending), cancel)
+    }))
 }
 
-/// Runs a started call on this (worker) thread until it ends or sleeps.
+/// Runs a started call on this (worker) thread until it ends or sleeps; a
+/// call whose commit conflicts runs again here, while its deadline allows.
 pub fn step(shared: &Shared, mut pending: Box<Pending>, cancel: &AtomicBool) -> Stepped {
-    let how = Drive {
-        deadline: pending.deadline,
-        slice: shared.startup.pool.fuel_slice,
-        cancel: Some(cancel),
-        stop_at_fuel: None,
-        sleeps: Sleeps::Yield,
-    };
-    match drive(&mut pending.call, how) {
-        Driven::Asleep(wake) => Stepped::Asleep(pending, wake),
-        Driven::Stopped(stop) => {
-            let Pending { call, started, .. } = *pending;
-            let (outcome, host) = call.finish();
-            Stepped::Done(Some(end(shared, started, stop, outcome, host)))
+    loop {
+        let how = Drive {
+            deadline: pending.deadline,
+            slice: shared.startup.pool.fuel_slice,
+            cancel: Some(cancel),
+            stop_at_fuel: None,
+            sleeps: Sleeps::Yield,
+        };
+        let stop = match drive(&mut pending.call, how) {
+            Driven::Asleep(wake) => return Stepped::Asleep(pending, wake),
+            Driven::Stopped(stop) => stop,
+        };
+        let Pending {
+            call,
+            mut started,
+            deadline,
+        } = *pending;
+        let (mut outcome, host) = call.finish();
+        started.fuel_total += outcome.fuel_used;
+        if outcome.result.is_ok() {
+            let (loaded, trace_id) = (&*started.loaded, started.trace_id.as_str());
+            match txn::commit(
+                &shared.kv,
+                Some(&shared.outbox),
+                &loaded.name,
+                trace_id,
+                &outcome.staged,
+            ) {
+                Ok(()) => {}
+                Err(CommitError::Conflict)
+                    if started.attempts < MAX_ATTEMPTS && Instant::now() < deadline =>
+                {
+                    loaded.metrics.rerun();
+                    tracing::debug!(
+                        function = &*loaded.name,
+                        trace_id,
+                        attempts = started.attempts,
+                        "conflict at commit: running the call again"
+                    );
+                    pending = match attempt(shared, started) {
+                        Ok(pending) => pending,
+                        Err(result) => return Stepped::Done(Some(result)),
+                    };
+                    continue;
+                }
+                Err(CommitError::Conflict) => {
+                    outcome.result = Err(InvokeError::Conflict {
+                        attempts: started.attempts,
+                    });
+                    outcome.staged = Default::default();
+                }
+                Err(CommitError::Unavailable(e)) => {
+                    tracing::error!(
+                        function = &*loaded.name,
+                        trace_id,
+                        "commit failed, nothing of the call was kept: {e}"
+                    );
+                    outcome.result = Err(InvokeError::StorageUnavailable);
+                    outcome.staged = Default::default();
+                }
+            }
         }
+        return Stepped::Done(Some(end(shared, started, stop, outcome, host)));
     }
 }
 
-/// Ends a call: stores its publishes, charges its quota, counts and logs it,
+/// Ends a call (committed or failed): charges its quota, counts and logs it,
 /// writes a crash snapshot when asked.
 fn end(
     shared: &Shared,
@@ -257,23 +328,18 @@ fn end(
     let Started {
         loaded,
         trace_id,
-        input,
+        stdin,
+        record,
         at: started,
+        fuel_total,
+        ..
     } = started;
     let (loaded, trace_id) = (&*loaded, trace_id.as_str());
     let elapsed = started.elapsed();
     let cancelled = stop == Stop::Cancelled;
 
-    let published = &outcome.staged.published;
-    if let Err(e) = shared.outbox.append(&loaded.name, trace_id, published) {
-        tracing::error!(
-            function = &*loaded.name,
-            trace_id,
-            "{e}; {} messages lost",
-            published.len()
-        );
-    }
-    shared.quotas.charge(&loaded.name, outcome.fuel_used);
+    // Every attempt's fuel was spent: the quota and the fuel total pay for all.
+    shared.quotas.charge(&loaded.name, fuel_total);
     let end = match (&outcome.result, cancelled) {
         (_, true) => CallEnd::Cancelled,
         (Ok(_), _) => CallEnd::Ok,
@@ -281,7 +347,7 @@ fn end(
     };
     loaded
         .metrics
-        .call(end, elapsed, outcome.fuel_used, &outcome.stats);
+        .call(end, elapsed, fuel_total, &outcome.stats);
     log_stderr(shared, loaded, trace_id, &outcome.stderr);
     match &outcome.result {
         Ok(response) => tracing::debug!(
@@ -306,8 +372,11 @@ fn end(
             "call cancelled: client left"
         ),
     }
-    if let (Err(e), Some(input), false) = (&outcome.result, input, cancelled) {
-        snapshot(shared, loaded, trace_id, e, &outcome, &host, &input);
+    // A snapshot replays the guest: not for failures of the store or of concurrency.
+    let guest_failed = failed_kind(&outcome)
+        .is_some_and(|k| !matches!(k, ErrorKind::StorageUnavailable | ErrorKind::Conflict));
+    if let (Err(e), true, false, true) = (&outcome.result, record, cancelled, guest_failed) {
+        snapshot(shared, loaded, trace_id, e, &outcome, &host, &stdin);
     }
     CallResult::Ran {
         outcome: Box::new(outcome),

@@ -94,7 +94,8 @@ pub struct GatewayHost {
     random_block: u64,
     random_buf: [u8; 32],
     random_used: usize,
-    publish_room: usize,
+    /// Room in the outbox: messages, bytes.
+    publish_room: (usize, usize),
     /// KV reads, when recording (for crash snapshots).
     pub kv_reads: Option<KvReads>,
 }
@@ -118,7 +119,7 @@ impl GatewayHost {
             random_block: 0,
             random_buf: [0; 32],
             random_used: 32,
-            publish_room: usize::MAX,
+            publish_room: (usize::MAX, usize::MAX),
             kv_reads: None,
         }
     }
@@ -139,9 +140,11 @@ impl GatewayHost {
         self
     }
 
-    /// The outbox takes at most `room` more messages (read when the call starts).
-    pub fn with_publish_room(mut self, room: usize) -> Self {
-        self.publish_room = room;
+    /// The outbox takes at most `room` more of this function's messages
+    /// (read when the call starts).
+    pub fn with_publish_room(mut self, room: crate::outbox::Share) -> Self {
+        let clamp = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+        self.publish_room = (clamp(room.messages), clamp(room.bytes));
         self
     }
 
@@ -212,15 +215,15 @@ impl KvStore for GatewayHost {
         }
         Ok(found)
     }
-
-    fn kv_set(&mut self, key: &str, value: &[u8]) -> Result<(), KvError> {
-        self.kv.set(key, value)
-    }
 }
 
 impl Publisher for GatewayHost {
     fn outbox_room(&mut self) -> usize {
-        self.publish_room
+        self.publish_room.0
+    }
+
+    fn outbox_room_bytes(&mut self) -> usize {
+        self.publish_room.1
     }
 }
 
@@ -285,7 +288,7 @@ mod tests {
         let mut h = GatewayHost::new("f".into(), None, kv).record_kv_reads();
         let mut v = Vec::new();
         assert!(h.kv_get("a", &mut v).unwrap());
-        h.kv_set("a", b"2").unwrap();
+        h.kv.set("a", b"2").unwrap();
         assert!(h.kv_get("a", &mut v).unwrap());
         assert!(!h.kv_get("b", &mut v).unwrap());
         let reads = h.kv_reads.unwrap();

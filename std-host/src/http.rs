@@ -293,7 +293,13 @@ async fn invoke(
             Err(e) => {
                 let status = StatusCode::from_u16(e.http_status())
                     .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-                error(status, e.kind().as_str(), trace)
+                let r = error(status, e.kind().as_str(), trace);
+                // storage_unavailable, conflict: nothing was kept; try again later.
+                if status == StatusCode::SERVICE_UNAVAILABLE {
+                    with_retry_after(r, shared.startup.pool.retry_after)
+                } else {
+                    r
+                }
             }
         },
         Ok(CallResult::QueueTimeout) => {

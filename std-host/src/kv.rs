@@ -1,44 +1,29 @@
-//! KV stores behind `host_kv_*`: a durable one on redb, and one in memory.
+//! KV stores behind `host_kv_get`: a durable one on redb, and one in memory.
 //!
 //! redb is a pure-Rust, ACID, copy-on-write B-tree in one file: a committed
 //! write survives a power cut or `kill -9`, and it needs no C toolchain or
-//! separate service on a gateway.
+//! separate service on a gateway. Calls never write here directly: the core
+//! stages their writes and [`crate::txn`] commits them with their outbox
+//! entries in one transaction.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use jinn_core::KvError;
-use redb::{Database, ReadableDatabase, TableDefinition};
+use redb::{ReadableDatabase, TableDefinition};
 
-const TABLE: TableDefinition<&str, &[u8]> = TableDefinition::new("kv");
+use crate::db::Db;
+pub use crate::db::OpenError;
 
-/// Opening a store failed.
-#[derive(Debug, thiserror::Error)]
-pub enum OpenError {
-    /// The directory could not be created.
-    #[error("cannot create {path}: {source}")]
-    Dir {
-        /// The directory.
-        path: String,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// redb refused the file.
-    #[error("cannot open the KV database {path}: {source}")]
-    Database {
-        /// The file.
-        path: String,
-        /// Why.
-        source: Box<redb::DatabaseError>,
-    },
-}
+/// The KV table: key → value.
+pub(crate) const TABLE: TableDefinition<&str, &[u8]> = TableDefinition::new("kv");
 
 /// A shared KV store handle; cheap to clone.
 #[derive(Clone)]
 pub enum Kv {
     /// Durable, in a redb file.
-    Durable(Arc<Database>),
+    Durable(Arc<Db>),
     /// In memory, gone with the process.
     Memory(Arc<Mutex<BTreeMap<String, Vec<u8>>>>),
 }
@@ -49,37 +34,35 @@ impl Kv {
         Self::Memory(Arc::default())
     }
 
-    /// Opens (or creates) the durable store `kv.redb` in `dir`.
+    /// Opens (or creates) the durable store `kv.redb` in `dir`, checking
+    /// its integrity ([`Db::open_dir`]).
     ///
     /// # Errors
     ///
-    /// [`OpenError`] when the directory or the database cannot be opened.
+    /// [`OpenError`] when the directory or the database cannot be opened,
+    /// or the file is damaged.
     pub fn open_dir(dir: &Path) -> Result<Self, OpenError> {
-        std::fs::create_dir_all(dir).map_err(|source| OpenError::Dir {
-            path: dir.display().to_string(),
-            source,
-        })?;
-        let path = dir.join("kv.redb");
-        let db = Database::create(&path).map_err(|source| OpenError::Database {
-            path: path.display().to_string(),
-            source: Box::new(source),
-        })?;
-        Ok(Self::Durable(Arc::new(db)))
+        Db::open_dir(dir).map(|db| Self::Durable(Arc::new(db)))
     }
 
     /// The redb database of a durable store (shared with the outbox).
-    pub fn database(&self) -> Option<&Arc<Database>> {
+    pub fn db(&self) -> Option<&Arc<Db>> {
         match self {
             Self::Durable(db) => Some(db),
             Self::Memory(_) => None,
         }
     }
 
+    /// False while a durable store is failing (see [`Db::healthy`]).
+    pub fn healthy(&self) -> bool {
+        self.db().is_none_or(|db| db.healthy())
+    }
+
     /// Reads `key` into `value`.
     ///
     /// # Errors
     ///
-    /// [`KvError::Io`] when the database fails.
+    /// [`KvError::Io`] when the database fails (or panics: contained).
     pub fn get(&self, key: &str, value: &mut Vec<u8>) -> Result<bool, KvError> {
         value.clear();
         match self {
@@ -87,41 +70,33 @@ impl Kv {
                 let map = map.lock().map_err(|_| KvError::Io)?;
                 Ok(map.get(key).map(|v| value.extend_from_slice(v)).is_some())
             }
-            Self::Durable(db) => {
-                let tx = db.begin_read().map_err(|_| KvError::Io)?;
-                let table = match tx.open_table(TABLE) {
-                    Ok(t) => t,
-                    Err(redb::TableError::TableDoesNotExist(_)) => return Ok(false),
-                    Err(_) => return Err(KvError::Io),
-                };
-                let found = table.get(key).map_err(|_| KvError::Io)?;
-                Ok(found.map(|v| value.extend_from_slice(v.value())).is_some())
-            }
+            Self::Durable(db) => db
+                .run(|db| -> Result<bool, redb::Error> {
+                    let tx = db.begin_read()?;
+                    let table = match tx.open_table(TABLE) {
+                        Ok(t) => t,
+                        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(false),
+                        Err(e) => return Err(e.into()),
+                    };
+                    let found = table.get(key)?;
+                    Ok(found.map(|v| value.extend_from_slice(v.value())).is_some())
+                })
+                .map_err(|_| KvError::Io),
         }
     }
 
-    /// Writes `key` and commits durably before returning.
+    /// Writes `key` alone, committed before returning (seeding a store:
+    /// replays, tests; calls commit through [`crate::txn`]).
     ///
     /// # Errors
     ///
     /// [`KvError::Io`] when the database fails.
     pub fn set(&self, key: &str, value: &[u8]) -> Result<(), KvError> {
-        match self {
-            Self::Memory(map) => {
-                map.lock()
-                    .map_err(|_| KvError::Io)?
-                    .insert(key.into(), value.to_vec());
-                Ok(())
-            }
-            Self::Durable(db) => {
-                let tx = db.begin_write().map_err(|_| KvError::Io)?;
-                {
-                    let mut table = tx.open_table(TABLE).map_err(|_| KvError::Io)?;
-                    table.insert(key, value).map_err(|_| KvError::Io)?;
-                }
-                tx.commit().map_err(|_| KvError::Io)
-            }
-        }
+        let staged = jinn_core::Staged {
+            writes: BTreeMap::from([(key.to_string(), value.to_vec())]),
+            ..jinn_core::Staged::default()
+        };
+        crate::txn::commit(self, None, "", "", &staged).map_err(|_| KvError::Io)
     }
 }
 

@@ -151,6 +151,7 @@ pub struct FunctionMetrics {
     log_lines: AtomicU64,
     log_dropped: AtomicU64,
     crashes: AtomicU64,
+    reruns: AtomicU64,
 }
 
 impl FunctionMetrics {
@@ -167,7 +168,18 @@ impl FunctionMetrics {
             log_lines: AtomicU64::new(0),
             log_dropped: AtomicU64::new(0),
             crashes: AtomicU64::new(0),
+            reruns: AtomicU64::new(0),
         }
+    }
+
+    /// Counts a call run again after a conflict at commit.
+    pub fn rerun(&self) {
+        self.reruns.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Calls run again so far.
+    pub fn reruns(&self) -> u64 {
+        self.reruns.load(Ordering::Relaxed)
     }
 
     /// Counts one call that ran.
@@ -228,6 +240,8 @@ pub struct Gauges {
     pub outbox_messages: u64,
     /// Functions loaded.
     pub functions: u64,
+    /// 1 while the store commits, 0 after a failure until a commit works again.
+    pub storage_healthy: u64,
     /// Fuel left in each quota bucket.
     pub quota_remaining: Vec<(String, f64)>,
 }
@@ -329,6 +343,11 @@ impl Metrics {
                 g.outbox_messages,
             ),
             ("jinn_functions", "Functions loaded.", g.functions),
+            (
+                "jinn_storage_healthy",
+                "1 while the KV/outbox store commits; 0 from a failed commit until one succeeds again.",
+                g.storage_healthy,
+            ),
         ];
         for (name, help, value) in gauges {
             head(&mut out, name, "gauge", help);
@@ -389,7 +408,7 @@ fn load(a: &AtomicU64) -> u64 {
 type Samples = fn(&FunctionMetrics, &mut dyn FnMut(Option<(&str, &str)>, u64));
 
 /// The per-function counters: name, help, samples.
-const FUNCTION_COUNTERS: [(&str, &str, Samples); 8] = [
+const FUNCTION_COUNTERS: [(&str, &str, Samples); 9] = [
     (
         "jinn_invocations_total",
         "Calls that ran, by function and outcome (ok, an error kind, or cancelled).",
@@ -444,6 +463,11 @@ const FUNCTION_COUNTERS: [(&str, &str, Samples); 8] = [
         "jinn_crash_snapshots_total",
         "Crash snapshots written.",
         |m, out| out(None, load(&m.crashes)),
+    ),
+    (
+        "jinn_reruns_total",
+        "Calls run again in a fresh sandbox because another call changed what they read (or took their outbox room) before they committed.",
+        |m, out| out(None, m.reruns()),
     ),
 ];
 

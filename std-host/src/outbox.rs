@@ -1,33 +1,132 @@
 //! The outbox: messages published by functions, kept durably until the MQTT
-//! bridge (a later component) drains them.
+//! bridge drains them, within quotas per function and in total.
 //!
-//! Each call's staged messages (`Outcome::staged`) are appended in one redb
-//! transaction after the call ends, before its HTTP response is sent, whatever the call's outcome (a
-//! publish the guest saw accepted stays accepted). Keys are increasing
-//! sequence numbers; values are JSON:
+//! A successful call's staged messages (`Outcome::staged`) are appended in
+//! the same redb transaction as its KV writes ([`crate::txn`]), before its
+//! HTTP response is sent; a failed call appends nothing. Keys are
+//! increasing sequence numbers; values are JSON:
 //! `{"time_ns","function","trace_id","topic","qos","payload"}` with the
-//! payload in standard base64. The outbox holds at most `outbox.max_messages`;
-//! when it is full, `publish` returns "queue full" (`-3`) to the guest.
+//! payload in standard base64.
+//!
+//! **Quotas** ([`OutboxLimits`], `[outbox]` in the configuration): the
+//! outbox holds at most `max_messages` messages and `max_bytes` bytes in
+//! total, and each function at most `function_messages` and
+//! `function_bytes` of them (bytes are topic plus payload). A publish that
+//! would go over its function's share or the total gets `-3` ("queue
+//! full"); one function filling its share never takes another's, as long as
+//! the total holds every function's share (the gateway warns at start when
+//! it does not). Entries leave through [`Outbox::delete`], which gives their
+//! share back.
 
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
-use serde::Serialize;
+use redb::{ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
+use serde::{Deserialize, Serialize};
 
+use crate::db::{Db, DbError};
 use crate::kv::Kv;
 use jinn_core::Message;
 
 const TABLE: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
 
+/// How much the outbox holds, in total and per function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutboxLimits {
+    /// Messages in total (`outbox.max_messages`).
+    pub max_messages: u64,
+    /// Bytes of topics and payloads in total (`outbox.max_bytes`).
+    pub max_bytes: u64,
+    /// Messages of one function (`outbox.function_messages`).
+    pub function_messages: u64,
+    /// Bytes of one function (`outbox.function_bytes`).
+    pub function_bytes: u64,
+}
+
+impl Default for OutboxLimits {
+    fn default() -> Self {
+        Self {
+            max_messages: 10_000,
+            max_bytes: 64 << 20,
+            function_messages: 1_000,
+            function_bytes: 8 << 20,
+        }
+    }
+}
+
+/// Messages and bytes held.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Share {
+    /// Messages.
+    pub messages: u64,
+    /// Bytes of topics and payloads.
+    pub bytes: u64,
+}
+
+impl Share {
+    fn of(messages: &[Message]) -> Self {
+        Self {
+            messages: messages.len() as u64,
+            bytes: messages
+                .iter()
+                .map(|m| (m.topic.len() + m.payload.len()) as u64)
+                .sum(),
+        }
+    }
+
+    fn add(&mut self, other: Share) {
+        self.messages += other.messages;
+        self.bytes += other.bytes;
+    }
+
+    fn sub(&mut self, other: Share) {
+        self.messages = self.messages.saturating_sub(other.messages);
+        self.bytes = self.bytes.saturating_sub(other.bytes);
+    }
+}
+
+/// What the outbox holds, in total and per function.
+#[derive(Debug, Default)]
+pub struct Usage {
+    total: Share,
+    by_function: HashMap<String, Share>,
+}
+
+impl Usage {
+    /// What `function` holds.
+    pub fn of(&self, function: &str) -> Share {
+        self.by_function.get(function).copied().unwrap_or_default()
+    }
+
+    fn add(&mut self, function: &str, share: Share) {
+        self.total.add(share);
+        self.by_function
+            .entry(function.to_string())
+            .or_default()
+            .add(share);
+    }
+
+    fn sub(&mut self, function: &str, share: Share) {
+        self.total.sub(share);
+        if let Some(s) = self.by_function.get_mut(function) {
+            s.sub(share);
+            if *s == Share::default() {
+                self.by_function.remove(function);
+            }
+        }
+    }
+}
+
 /// The outbox, or a counter when the KV store is in memory.
 pub struct Outbox {
-    db: Option<Arc<Database>>,
+    db: Option<Arc<Db>>,
+    limits: OutboxLimits,
+    usage: Mutex<Usage>,
     len: AtomicU64,
-    max: u64,
 }
 
 #[derive(Serialize)]
@@ -40,36 +139,78 @@ struct Record<'a> {
     payload: String,
 }
 
+/// The fields of a stored record that its quota needs.
+#[derive(Deserialize)]
+struct Accounted {
+    function: String,
+    topic: String,
+    payload: String,
+}
+
+impl Accounted {
+    fn parse(bytes: &[u8]) -> Option<(String, Share)> {
+        let r: Accounted = serde_json::from_slice(bytes).ok()?;
+        let payload = BASE64.decode(r.payload.as_bytes()).ok()?;
+        let share = Share {
+            messages: 1,
+            bytes: (r.topic.len() + payload.len()) as u64,
+        };
+        Some((r.function, share))
+    }
+}
+
 /// The outbox could not be read or written.
 #[derive(Debug, thiserror::Error)]
 #[error("outbox: {0}")]
 pub struct OutboxError(String);
 
-fn err(e: impl std::fmt::Display) -> OutboxError {
-    OutboxError(e.to_string())
+impl From<DbError> for OutboxError {
+    fn from(e: DbError) -> Self {
+        Self(e.to_string())
+    }
 }
 
 impl Outbox {
-    /// Opens the outbox table in the KV store's database.
+    /// Opens the outbox table in the KV store's database and counts what
+    /// each function holds.
     ///
     /// # Errors
     ///
     /// [`OutboxError`] when the table cannot be read.
-    pub fn open(kv: &Kv, max: u64) -> Result<Self, OutboxError> {
-        let db = kv.database().cloned();
-        let mut len = 0;
+    pub fn open(kv: &Kv, limits: OutboxLimits) -> Result<Self, OutboxError> {
+        let db = kv.db().cloned();
+        let mut usage = Usage::default();
         if let Some(db) = &db {
-            let tx = db.begin_read().map_err(err)?;
-            match tx.open_table(TABLE) {
-                Ok(t) => len = t.len().map_err(err)?,
-                Err(redb::TableError::TableDoesNotExist(_)) => {}
-                Err(e) => return Err(err(e)),
-            }
+            usage = db.run(|db| -> Result<Usage, redb::Error> {
+                let mut usage = Usage::default();
+                let tx = db.begin_read()?;
+                let table = match tx.open_table(TABLE) {
+                    Ok(t) => t,
+                    Err(redb::TableError::TableDoesNotExist(_)) => return Ok(usage),
+                    Err(e) => return Err(e.into()),
+                };
+                for entry in table.iter()? {
+                    let (_, value) = entry?;
+                    // A record that does not parse still takes a message of the total.
+                    let (function, share) = Accounted::parse(value.value()).unwrap_or_else(|| {
+                        (
+                            String::new(),
+                            Share {
+                                messages: 1,
+                                bytes: 0,
+                            },
+                        )
+                    });
+                    usage.add(&function, share);
+                }
+                Ok(usage)
+            })?;
         }
         Ok(Self {
             db,
-            len: AtomicU64::new(len),
-            max,
+            limits,
+            len: AtomicU64::new(usage.total.messages),
+            usage: Mutex::new(usage),
         })
     }
 
@@ -83,81 +224,220 @@ impl Outbox {
         self.len() == 0
     }
 
-    /// Messages that still fit (read at the start of a call; concurrent calls
-    /// may overshoot by what they publish at once).
-    pub fn room(&self) -> usize {
-        usize::try_from(self.max.saturating_sub(self.len())).unwrap_or(usize::MAX)
+    /// The quotas.
+    pub fn limits(&self) -> OutboxLimits {
+        self.limits
     }
 
-    /// Appends one call's messages in one transaction.
-    ///
-    /// # Errors
-    ///
-    /// [`OutboxError`] when the database fails; nothing is appended then.
-    pub fn append(
-        &self,
+    /// What is held, locked: [`crate::txn`] holds it across a commit so
+    /// that no two commits see the same room.
+    pub(crate) fn usage(&self) -> MutexGuard<'_, Usage> {
+        self.usage.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Messages and bytes `function` may still publish (its share or the
+    /// total, whichever is smaller), read at the start of a call and checked
+    /// again when it commits.
+    pub fn room(&self, function: &str) -> Share {
+        room(&self.usage(), &self.limits, function)
+    }
+
+    /// Whether `messages` fit `function`'s room (with `usage` locked).
+    pub(crate) fn fits(&self, usage: &Usage, function: &str, messages: &[Message]) -> bool {
+        let room = room(usage, &self.limits, function);
+        let need = Share::of(messages);
+        need.messages <= room.messages && need.bytes <= room.bytes
+    }
+
+    /// Appends `messages` inside `tx` (a commit of [`crate::txn`]).
+    pub(crate) fn append_in(
+        tx: &WriteTransaction,
         function: &str,
         trace_id: &str,
         messages: &[Message],
-    ) -> Result<(), OutboxError> {
+    ) -> Result<(), redb::Error> {
         if messages.is_empty() {
             return Ok(());
         }
-        let Some(db) = &self.db else {
-            self.len.fetch_add(messages.len() as u64, Ordering::Relaxed);
-            return Ok(());
-        };
         let time_ns = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as u64);
-        let tx = db.begin_write().map_err(err)?;
-        {
-            let mut table = tx.open_table(TABLE).map_err(err)?;
-            let first = table.last().map_err(err)?.map_or(0, |(k, _)| k.value() + 1);
-            for (key, m) in (first..).zip(messages) {
-                let record = Record {
-                    time_ns,
-                    function,
-                    trace_id,
-                    topic: &m.topic,
-                    qos: m.qos as u8,
-                    payload: BASE64.encode(&m.payload),
-                };
-                let bytes = serde_json::to_vec(&record).map_err(err)?;
-                table.insert(key, bytes.as_slice()).map_err(err)?;
-            }
+        let mut table = tx.open_table(TABLE)?;
+        let first = table.last()?.map_or(0, |(k, _)| k.value() + 1);
+        for (key, m) in (first..).zip(messages) {
+            let record = Record {
+                time_ns,
+                function,
+                trace_id,
+                topic: &m.topic,
+                qos: m.qos as u8,
+                payload: BASE64.encode(&m.payload),
+            };
+            let bytes =
+                serde_json::to_vec(&record).map_err(|e| redb::Error::Corrupted(e.to_string()))?;
+            table.insert(key, bytes.as_slice())?;
         }
-        tx.commit().map_err(err)?;
-        self.len.fetch_add(messages.len() as u64, Ordering::Relaxed);
         Ok(())
+    }
+
+    /// Counts what a commit appended (with `usage` locked).
+    pub(crate) fn appended(&self, usage: &mut Usage, function: &str, messages: &[Message]) {
+        usage.add(function, Share::of(messages));
+        self.len.fetch_add(messages.len() as u64, Ordering::Relaxed);
+    }
+
+    /// Removes message `seq` (the bridge sent it) and gives its function's
+    /// share back; `Ok(false)` when there was no such message.
+    ///
+    /// # Errors
+    ///
+    /// [`OutboxError`] when the database fails.
+    pub fn delete(&self, seq: u64) -> Result<bool, OutboxError> {
+        let Some(db) = &self.db else {
+            return Ok(false);
+        };
+        let mut usage = self.usage();
+        let removed = db.run(|db| -> Result<Option<(String, Share)>, redb::Error> {
+            let tx = db.begin_write()?;
+            let removed = {
+                let mut table = tx.open_table(TABLE)?;
+                let value = table.remove(seq)?;
+                value.map(|v| {
+                    Accounted::parse(v.value()).unwrap_or_else(|| {
+                        (
+                            String::new(),
+                            Share {
+                                messages: 1,
+                                bytes: 0,
+                            },
+                        )
+                    })
+                })
+            };
+            tx.commit()?;
+            Ok(removed)
+        })?;
+        db.mark_healthy();
+        Ok(match removed {
+            Some((function, share)) => {
+                usage.sub(&function, share);
+                self.len.fetch_sub(1, Ordering::Relaxed);
+                true
+            }
+            None => false,
+        })
+    }
+}
+
+fn room(usage: &Usage, limits: &OutboxLimits, function: &str) -> Share {
+    let own = usage.of(function);
+    Share {
+        messages: limits
+            .function_messages
+            .saturating_sub(own.messages)
+            .min(limits.max_messages.saturating_sub(usage.total.messages)),
+        bytes: limits
+            .function_bytes
+            .saturating_sub(own.bytes)
+            .min(limits.max_bytes.saturating_sub(usage.total.bytes)),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use jinn_core::Qos;
+    use jinn_core::{Qos, Staged};
+
+    fn msg(payload: usize) -> Message {
+        Message {
+            topic: "alerts/t1".into(),
+            payload: vec![7; payload],
+            qos: Qos::AtLeastOnce,
+        }
+    }
+
+    fn publish(kv: &Kv, outbox: &Outbox, function: &str, messages: Vec<Message>) -> bool {
+        let staged = Staged {
+            published: messages,
+            ..Staged::default()
+        };
+        crate::txn::commit(kv, Some(outbox), function, "t", &staged).is_ok()
+    }
 
     #[test]
-    fn messages_survive_reopening() {
+    fn messages_and_shares_survive_reopening() {
         let dir = tempfile::tempdir().unwrap();
-        let msg = Message {
-            topic: "alerts/t1".into(),
-            payload: vec![0, 255],
-            qos: Qos::AtLeastOnce,
+        let limits = OutboxLimits {
+            max_messages: 3,
+            ..OutboxLimits::default()
         };
         {
             let kv = Kv::open_dir(dir.path()).unwrap();
-            let outbox = Outbox::open(&kv, 3).unwrap();
-            outbox
-                .append("f", "t", &[msg.clone(), msg.clone()])
-                .unwrap();
-            assert_eq!(outbox.room(), 1);
+            let outbox = Outbox::open(&kv, limits).unwrap();
+            assert!(publish(&kv, &outbox, "f", vec![msg(2), msg(2)]));
+            assert_eq!(outbox.room("f").messages, 1);
         }
         let kv = Kv::open_dir(dir.path()).unwrap();
-        let outbox = Outbox::open(&kv, 3).unwrap();
+        let outbox = Outbox::open(&kv, limits).unwrap();
         assert_eq!(outbox.len(), 2);
-        outbox.append("f", "t", &[msg]).unwrap();
-        assert_eq!(outbox.room(), 0);
+        assert_eq!(
+            outbox.usage().of("f"),
+            Share {
+                messages: 2,
+                bytes: 22
+            }
+        );
+        assert!(publish(&kv, &outbox, "g", vec![msg(0)]));
+        assert_eq!(outbox.room("f").messages, 0);
+        assert!(!publish(&kv, &outbox, "f", vec![msg(0)]), "total reached");
+        assert!(outbox.delete(0).unwrap());
+        assert!(!outbox.delete(0).unwrap());
+        assert_eq!(outbox.room("f").messages, 1);
+        assert_eq!(
+            outbox.usage().of("f"),
+            Share {
+                messages: 1,
+                bytes: 11
+            }
+        );
+    }
+
+    #[test]
+    fn one_function_filling_its_share_leaves_the_others_theirs() {
+        let dir = tempfile::tempdir().unwrap();
+        let limits = OutboxLimits {
+            max_messages: 100,
+            max_bytes: 1 << 20,
+            function_messages: 10,
+            function_bytes: 1000,
+        };
+        let kv = Kv::open_dir(dir.path()).unwrap();
+        let outbox = Outbox::open(&kv, limits).unwrap();
+        // Bytes: 9 + 91 = 100 a message, ten fill the share of 1000.
+        for _ in 0..10 {
+            assert!(publish(&kv, &outbox, "noisy", vec![msg(91)]));
+        }
+        assert_eq!(
+            outbox.room("noisy"),
+            Share {
+                messages: 0,
+                bytes: 0
+            }
+        );
+        assert!(!publish(&kv, &outbox, "noisy", vec![msg(0)]));
+        assert_eq!(
+            outbox.room("quiet"),
+            Share {
+                messages: 10,
+                bytes: 1000
+            }
+        );
+        assert!(publish(&kv, &outbox, "quiet", vec![msg(491), msg(491)]));
+        assert_eq!(
+            outbox.room("quiet").bytes,
+            0,
+            "bytes, not messages, filled it"
+        );
+        assert!(!publish(&kv, &outbox, "quiet", vec![msg(0)]));
     }
 }

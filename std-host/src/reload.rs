@@ -70,25 +70,17 @@ fn warn_fixed_settings(shared: &Shared, new: &Gateway) {
         ("modules", old.modules != new.modules),
         (
             "reload, shutdown, outbox, crashes or log",
-            (
-                old.watch,
-                old.watch_interval,
-                old.drain_timeout,
-                old.outbox_max,
-            ) != (
-                new.watch,
-                new.watch_interval,
-                new.drain_timeout,
-                new.outbox_max,
-            ) || (
-                old.crashes_max,
-                old.guest_stderr_bytes,
-                old.guest_stderr_lines,
-            ) != (
-                new.crashes_max,
-                new.guest_stderr_bytes,
-                new.guest_stderr_lines,
-            ),
+            (old.watch, old.watch_interval, old.drain_timeout, old.outbox)
+                != (new.watch, new.watch_interval, new.drain_timeout, new.outbox)
+                || (
+                    old.crashes_max,
+                    old.guest_stderr_bytes,
+                    old.guest_stderr_lines,
+                ) != (
+                    new.crashes_max,
+                    new.guest_stderr_bytes,
+                    new.guest_stderr_lines,
+                ),
         ),
     ];
     for (section, differs) in changed {

@@ -12,7 +12,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use jinn_core::signature::{self, Policy};
-use jinn_core::{EngineLimits, ErrorKind, Limits, Manifest, Permissions, Request, Runtime};
+use jinn_core::{
+    EngineLimits, ErrorKind, InvokeError, Limits, Manifest, Permissions, Request, Runtime,
+};
 
 use crate::call::run_to_end;
 
@@ -143,13 +145,28 @@ pub fn main(args: RunArgs) -> ExitCode {
         .module
         .file_stem()
         .map_or("function".into(), |s| s.to_string_lossy().into());
-    let host = GatewayHost::new(name.clone(), request.trace_id.clone(), kv);
+    let host = GatewayHost::new(name.clone(), request.trace_id.clone(), kv.clone());
     let stdin = request.to_json();
-    let (outcome, _host) = crate::call_thread::run(|| {
+    let (mut outcome, _host) = crate::call_thread::run(|| {
         let mut call = function.invoke(host, Arc::new(manifest), stdin);
         run_to_end(&mut call, args.timeout);
         call.finish()
     });
+    // One call at a time: its reads hold; the store may still fail.
+    let trace = request.trace_id.as_deref().unwrap_or("");
+    match crate::txn::commit(&kv, None, &name, trace, &outcome.staged) {
+        Ok(()) => {}
+        Err(crate::txn::CommitError::Conflict) => {
+            outcome.result = Err(InvokeError::Conflict { attempts: 1 });
+        }
+        Err(crate::txn::CommitError::Unavailable(e)) => {
+            tracing::error!("commit failed, nothing of the call was kept: {e}");
+            outcome.result = Err(InvokeError::StorageUnavailable);
+        }
+    }
+    if outcome.result.is_err() {
+        outcome.staged = Default::default();
+    }
     for message in &outcome.staged.published {
         tracing::info!(
             function = &*name,

@@ -74,7 +74,7 @@ async fn run(
         Ok(kv) => kv,
         Err(e) => return fail(e),
     };
-    let outbox = match Outbox::open(&kv, config.outbox_max) {
+    let outbox = match Outbox::open(&kv, config.outbox) {
         Ok(o) => o,
         Err(e) => return fail(e),
     };
@@ -95,6 +95,7 @@ async fn run(
         }
         Err(errors) => return fail(format!("cannot load the functions:\n{errors}")),
     };
+    warn_outbox_shares(&gateway);
     let pool = Pool::new(gateway.config.pool.workers, gateway.config.pool.queue);
     let shared = Arc::new(Shared::new(
         gateway, path, overrides, modules, pool, metrics, kv, outbox,
@@ -163,6 +164,7 @@ async fn run(
         true,
     ));
     let hup = tokio::spawn(reload::on_sighup(shared.clone(), signals.hup));
+    let storage = tokio::spawn(recover_storage(shared.clone()));
     let watcher = settings
         .watch
         .then(|| tokio::spawn(reload::watch(shared.clone())));
@@ -182,6 +184,7 @@ async fn run(
         let _ = task.await;
     }
     hup.abort();
+    storage.abort();
     if let Some(w) = watcher {
         w.abort();
     }
@@ -201,6 +204,52 @@ async fn run(
     let _ = tokio::time::timeout(Duration::from_millis(200), shutdown(admin_graceful)).await;
     shared.pool.close();
     ExitCode::SUCCESS
+}
+
+/// Every second while the store is unhealthy (a commit failed: full disk,
+/// I/O error, contained panic), reopens it and tries a commit, so that
+/// writes — and `/readyz` — come back as soon as space does.
+async fn recover_storage(shared: Arc<Shared>) {
+    let Some(db) = shared.kv.db().cloned() else {
+        return;
+    };
+    let mut was_healthy = true;
+    loop {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        if db.healthy() {
+            if !was_healthy {
+                tracing::info!("storage: commits work again, ready");
+                was_healthy = true;
+            }
+            continue;
+        }
+        if was_healthy {
+            tracing::warn!("storage: a commit failed; not ready until a commit succeeds");
+            was_healthy = false;
+        }
+        let db = db.clone();
+        match tokio::task::spawn_blocking(move || db.recover()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::debug!("storage: still failing: {e}"),
+            Err(e) => tracing::error!("storage: recovery task failed: {e}"),
+        }
+    }
+}
+
+/// Warns when the outbox's total cannot hold every function's share: one
+/// function filling its share could then take room another one counts on.
+fn warn_outbox_shares(gateway: &Gateway) {
+    let limits = gateway.config.outbox;
+    let n = gateway.config.functions.len() as u64;
+    if n.saturating_mul(limits.function_messages) > limits.max_messages
+        || n.saturating_mul(limits.function_bytes) > limits.max_bytes
+    {
+        tracing::warn!(
+            functions = n,
+            "outbox: max_messages/max_bytes are below functions × function_messages/function_bytes; \
+             functions that fill their shares can fill the outbox for the others"
+        );
+    }
 }
 
 /// Tells every connection to finish its request in flight and close, and

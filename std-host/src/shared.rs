@@ -35,7 +35,7 @@ pub struct Shared {
     pub kv: Kv,
     /// The outbox.
     pub outbox: Outbox,
-    /// False while starting and once draining.
+    /// False while starting and once draining (see [`Shared::is_ready`]).
     pub ready: AtomicBool,
     /// Open HTTP connections.
     pub connections: AtomicU64,
@@ -108,6 +108,11 @@ impl Shared {
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(gateway);
     }
 
+    /// Ready: started, not draining, and the store commits.
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Relaxed) && self.kv.healthy()
+    }
+
     /// The gauges of `/metrics`.
     pub fn gauges(&self) -> Gauges {
         Gauges {
@@ -118,6 +123,7 @@ impl Shared {
             connections: self.connections.load(Ordering::Relaxed),
             outbox_messages: self.outbox.len(),
             functions: self.current().functions.len() as u64,
+            storage_healthy: u64::from(self.kv.healthy()),
             quota_remaining: self.quotas.levels(),
         }
     }

@@ -6,7 +6,9 @@
 //! gojinn-io fork and Gojinn's Go SDK; a module gets the one it imports
 //! ([`crate::imports::KvResult`]). Differences from Gojinn, on purpose:
 //! permissions match exactly (see `permissions`), an out-of-bounds pointer
-//! traps instead of reading as 0, and the store behind it works.
+//! traps instead of reading as 0, the store behind it works, and a call's
+//! reads and writes are one transaction (writes staged, reads recorded: see
+//! [`crate::staged`]), so concurrent read-modify-writes never lose an update.
 
 use alloc::format;
 use alloc::string::String;
@@ -15,6 +17,7 @@ use wasmi::Linker;
 
 use super::kv_read::{Fit, kv_read};
 use super::{Ctx, note, read_guest, read_str};
+use crate::fault::HostFault;
 use crate::imports::{GOJINN, KvResult};
 use crate::metering::{charge, cost};
 use crate::ports::{Host, LogLevel};
@@ -77,17 +80,23 @@ fn host_kv_set<H: Host>(
         );
         return Ok(());
     }
-    match state.host.kv_set(shown, &value) {
-        Ok(()) => state.stats.kv_writes += 1,
-        Err(e) => {
-            state.stats.kv_errors += 1;
-            note(
-                state,
-                LogLevel::Warn,
-                &format!("kv write of `{shown}` failed: {e}"),
-            );
-        }
+    let key = key.unwrap_or_default();
+    let cap = limits.kv_transaction_bytes as usize;
+    let grows_by = match state.staged.writes.get(&key) {
+        Some(old) => value.len().saturating_sub(old.len()),
+        None => key.len() + value.len(),
+    };
+    if state.kv_transaction_bytes + grows_by > cap {
+        return Err(HostFault::TransactionTooLarge.into());
     }
+    let shrinks_by = state
+        .staged
+        .writes
+        .get(&key)
+        .map_or(0, |old| old.len().saturating_sub(value.len()));
+    state.kv_transaction_bytes = state.kv_transaction_bytes + grows_by - shrinks_by;
+    state.staged.writes.insert(key, value);
+    state.stats.kv_writes += 1;
     Ok(())
 }
 

@@ -3,13 +3,15 @@
 //! `publish(topic_ptr, topic_len, payload_ptr, payload_len, qos) -> i32`
 //! returns 0 when the message is staged (see [`crate::staged`]), or: `-1`
 //! not permitted, `-2` invalid topic (also longer than `topic_bytes`) or
-//! QoS, `-3` no room in the target's outbox or `publishes` reached, `-4`
-//! payload over `publish_bytes`.
+//! QoS, `-3` no room in the target's outbox (messages or bytes: the
+//! function's share or the total) or `publishes` reached, `-4` payload over
+//! `publish_bytes`.
 //!
 //! `kv_get(k_ptr, k_len, out_ptr, out_max) -> i64` is the length-reporting
 //! read: −1 when the key is missing or denied, otherwise the value's full
 //! length; the value is written only when it fits in `out_max` (otherwise
 //! nothing is written and the guest retries with a buffer of that length).
+//! It reads the call's own staged writes, as `host_kv_get` does.
 
 use alloc::format;
 
@@ -62,7 +64,10 @@ fn publish<H: Host>(
         PUBLISH_TOO_LARGE
     } else if state.staged.published.len() >= limits.publishes as usize {
         PUBLISH_UNAVAILABLE
-    } else if state.staged.published.len() >= state.host.outbox_room() {
+    } else if state.staged.published.len() >= state.host.outbox_room()
+        || state.staged.published_bytes() + topic.len() + payload.len()
+            > state.host.outbox_room_bytes()
+    {
         note(
             state,
             LogLevel::Warn,

@@ -1,6 +1,7 @@
-//! One KV read for both host modules: permission and cap checks, the store,
-//! stats and notes; they differ only in what happens when the value does not
-//! fit the guest's buffer ([`Fit`]).
+//! One KV read for both host modules: permission and cap checks, the call's
+//! own staged writes, else the store (the read recorded for the commit's
+//! validation, see [`crate::staged`]), stats and notes; they differ only in
+//! what happens when the value does not fit the guest's buffer ([`Fit`]).
 
 use alloc::format;
 
@@ -11,6 +12,8 @@ use crate::fault::HostFault;
 use crate::memory;
 use crate::metering::{charge, cost};
 use crate::ports::{Host, LogLevel};
+use crate::staged::{READ_OVERHEAD, digest};
+use crate::state::HostState;
 
 /// What a read does with a value longer than the guest's buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,19 +63,14 @@ pub(super) fn kv_read<H: Host>(
         }
     };
     let mut value = core::mem::take(&mut state.scratch);
-    let found = match state.host.kv_get(&key, &mut value) {
+    let found = match read(state, &key, &mut value) {
         Ok(found) => {
             state.stats.kv_reads += 1;
             found
         }
-        Err(e) => {
-            state.stats.kv_errors += 1;
-            note(
-                state,
-                LogLevel::Warn,
-                &format!("kv read of `{key}` failed: {e}"),
-            );
-            false
+        Err(fault) => {
+            caller.data_mut().scratch = value;
+            return Err(fault.into());
         }
     };
     let room = out_max as u32 as usize;
@@ -97,4 +95,44 @@ pub(super) fn kv_read<H: Host>(
     value.clear();
     caller.data_mut().scratch = value;
     Ok(answer)
+}
+
+/// A read as the call sees it: its own staged write of `key`, else the
+/// store's value, whose digest is recorded at the key's first read.
+fn read<H: Host>(
+    state: &mut HostState<H>,
+    key: &str,
+    value: &mut alloc::vec::Vec<u8>,
+) -> Result<bool, HostFault> {
+    value.clear();
+    if let Some(staged) = state.staged.writes.get(key) {
+        value.extend_from_slice(staged);
+        return Ok(true);
+    }
+    let first = !state.staged.reads.contains_key(key);
+    if first {
+        let size = key.len() + READ_OVERHEAD;
+        if state.kv_transaction_bytes + size > state.manifest.limits.kv_transaction_bytes as usize {
+            return Err(HostFault::TransactionTooLarge);
+        }
+        state.kv_transaction_bytes += size;
+    }
+    match state.host.kv_get(key, value) {
+        Ok(found) => {
+            if first {
+                let seen = digest(found.then_some(value.as_slice()));
+                state.staged.reads.insert(key.into(), seen);
+            }
+            Ok(found)
+        }
+        Err(e) => {
+            state.stats.kv_errors += 1;
+            note(
+                state,
+                LogLevel::Warn,
+                &format!("kv read of `{key}` failed: {e}"),
+            );
+            Err(HostFault::Storage)
+        }
+    }
 }

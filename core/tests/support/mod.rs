@@ -20,6 +20,10 @@ pub struct TestHost {
     pub outbox_room: Option<usize>,
     /// What `Clock::advance` was told, in total.
     pub slept_ns: u64,
+    /// Room in the outbox in bytes; `None`: unbounded.
+    pub outbox_room_bytes: Option<usize>,
+    /// Every KV read fails (a broken store).
+    pub kv_fails: bool,
 }
 
 impl Clock for TestHost {
@@ -49,6 +53,9 @@ impl Entropy for TestHost {
 impl KvStore for TestHost {
     fn kv_get(&mut self, key: &str, value: &mut Vec<u8>) -> Result<bool, KvError> {
         value.clear();
+        if self.kv_fails {
+            return Err(KvError::Io);
+        }
         match self.kv.get(key) {
             Some(v) => {
                 value.extend_from_slice(v);
@@ -57,15 +64,24 @@ impl KvStore for TestHost {
             None => Ok(false),
         }
     }
-    fn kv_set(&mut self, key: &str, value: &[u8]) -> Result<(), KvError> {
-        self.kv.insert(key.into(), value.to_vec());
-        Ok(())
+}
+
+impl TestHost {
+    /// What a target does when a call ends: applies what it staged (only a
+    /// successful call stages anything; one call at a time, so its reads hold).
+    pub fn commit(&mut self, outcome: &Outcome) {
+        for (key, value) in &outcome.staged.writes {
+            self.kv.insert(key.clone(), value.clone());
+        }
     }
 }
 
 impl Publisher for TestHost {
     fn outbox_room(&mut self) -> usize {
         self.outbox_room.unwrap_or(usize::MAX)
+    }
+    fn outbox_room_bytes(&mut self) -> usize {
+        self.outbox_room_bytes.unwrap_or(usize::MAX)
     }
 }
 
@@ -86,7 +102,9 @@ pub fn load(wat: &str) -> Function<TestHost> {
 }
 
 pub fn run(function: &Function<TestHost>, manifest: Manifest, stdin: &[u8]) -> (Outcome, TestHost) {
-    function.run(TestHost::default(), Arc::new(manifest), stdin.to_vec())
+    let (outcome, mut host) = function.run(TestHost::default(), Arc::new(manifest), stdin.to_vec());
+    host.commit(&outcome);
+    (outcome, host)
 }
 
 pub fn run_host(
@@ -94,7 +112,9 @@ pub fn run_host(
     manifest: Manifest,
     host: TestHost,
 ) -> (Outcome, TestHost) {
-    function.run(host, Arc::new(manifest), b"{}".to_vec())
+    let (outcome, mut host) = function.run(host, Arc::new(manifest), b"{}".to_vec());
+    host.commit(&outcome);
+    (outcome, host)
 }
 
 /// Escapes bytes for a WAT data string.

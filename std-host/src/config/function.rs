@@ -237,6 +237,11 @@ impl Validator<'_> {
         small(raw.log_line_bytes, "log_line_bytes", &mut l.log_line_bytes);
         small(raw.kv_key_bytes, "kv_key_bytes", &mut l.kv_key_bytes);
         small(raw.kv_value_bytes, "kv_value_bytes", &mut l.kv_value_bytes);
+        small(
+            raw.kv_transaction_bytes,
+            "kv_transaction_bytes",
+            &mut l.kv_transaction_bytes,
+        );
         small(raw.publish_bytes, "publish_bytes", &mut l.publish_bytes);
         small(raw.topic_bytes, "topic_bytes", &mut l.topic_bytes);
         if let Some(s) = raw.stdin {

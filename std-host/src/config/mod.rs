@@ -297,8 +297,8 @@ pub struct Config {
     pub drain_timeout: Duration,
     /// CORS.
     pub cors: Cors,
-    /// Outbox capacity in messages.
-    pub outbox_max: u64,
+    /// Outbox quotas, in total and per function.
+    pub outbox: crate::outbox::OutboxLimits,
     /// Crash snapshots kept at most (oldest removed).
     pub crashes_max: u32,
     /// Guest stderr bytes logged per call.

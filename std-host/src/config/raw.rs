@@ -88,6 +88,9 @@ pub struct RawCors {
 #[serde(default, deny_unknown_fields)]
 pub struct RawOutbox {
     pub max_messages: Option<u64>,
+    pub max_bytes: Option<Size>,
+    pub function_messages: Option<u64>,
+    pub function_bytes: Option<Size>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -154,6 +157,7 @@ pub struct RawLimits {
     pub log_line_bytes: Option<Size>,
     pub kv_key_bytes: Option<Size>,
     pub kv_value_bytes: Option<Size>,
+    pub kv_transaction_bytes: Option<Size>,
     pub publishes: Option<u32>,
     pub publish_bytes: Option<Size>,
     pub topic_bytes: Option<Size>,

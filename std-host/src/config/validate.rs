@@ -214,7 +214,16 @@ impl Validator<'_> {
                 .drain_timeout
                 .map_or(Duration::from_secs(10), |d| d.0),
             cors,
-            outbox_max: raw.outbox.max_messages.unwrap_or(10_000),
+            outbox: {
+                let d = crate::outbox::OutboxLimits::default();
+                let o = &raw.outbox;
+                crate::outbox::OutboxLimits {
+                    max_messages: o.max_messages.unwrap_or(d.max_messages),
+                    max_bytes: o.max_bytes.map_or(d.max_bytes, |s| s.0),
+                    function_messages: o.function_messages.unwrap_or(d.function_messages),
+                    function_bytes: o.function_bytes.map_or(d.function_bytes, |s| s.0),
+                }
+            },
             crashes_max: raw.crashes.max_files.unwrap_or(100),
             guest_stderr_bytes: raw.log.guest_stderr_bytes.map_or(4096, |s| s.0 as usize),
             guest_stderr_lines: raw.log.guest_stderr_lines.unwrap_or(32) as usize,

@@ -25,6 +25,9 @@ pub const OUTBOX_SLOTS: usize = 32;
 pub const PAYLOAD_BYTES: usize = 1024;
 /// Messages one call may publish (staged on the heap until the call ends).
 pub const STAGED_MESSAGES: usize = 8;
+/// Bytes of one call's KV transaction (writes staged on the heap until the
+/// call ends, and the keys it read).
+pub const TRANSACTION_BYTES: usize = 8 * 1024;
 
 /// What a device can give a function, whatever its manifest asks. Each
 /// function's limits are clamped to these when it is loaded
@@ -35,6 +38,7 @@ pub const STAGED_MESSAGES: usize = 8;
 pub const CAPS: Limits = Limits {
     kv_key_bytes: KV_KEY_BYTES as u32,
     kv_value_bytes: KV_VALUE_BYTES as u32,
+    kv_transaction_bytes: TRANSACTION_BYTES as u32,
     publishes: STAGED_MESSAGES as u32,
     publish_bytes: PAYLOAD_BYTES as u32,
     topic_bytes: TOPIC_BYTES as u32,

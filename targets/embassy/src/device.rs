@@ -295,9 +295,9 @@ impl<F: NorFlash + 'static> Jinn<F> {
     /// [`Config::slice_fuel`] with a yield to the executor between slices,
     /// so the network keeps being served. A guest that sleeps waits on an
     /// embassy `Timer` (bounded by the call deadline), costing no fuel. What
-    /// the call staged (its published messages) is in the flash outbox when
-    /// this returns, and also when the future is dropped half-way (the call
-    /// then ends as interrupted).
+    /// a successful call staged (its KV writes and published messages) is in
+    /// flash when this returns; a call that failed, or whose future is
+    /// dropped half-way (it then ends as interrupted), leaves nothing.
     pub async fn call(&self, index: usize, request: &Request) -> Outcome {
         let loaded = &self.functions[index];
         let _one_at_a_time = self.slot.lock().await;

@@ -50,10 +50,6 @@ impl<F: NorFlash + 'static> KvStore for DeviceHost<F> {
     fn kv_get(&mut self, key: &str, value: &mut Vec<u8>) -> Result<bool, KvError> {
         self.storage.kv.borrow_mut().get(key, value)
     }
-
-    fn kv_set(&mut self, key: &str, value: &[u8]) -> Result<(), KvError> {
-        self.storage.kv.borrow_mut().set(key, value)
-    }
 }
 
 impl<F: NorFlash + 'static> Publisher for DeviceHost<F> {

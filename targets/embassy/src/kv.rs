@@ -1,7 +1,7 @@
 //! The KV host API on flash: a sequential-storage map from key strings to bytes.
 //!
-//! Writes go to flash inside the guest's `host_kv_set` call, as on the
-//! gateway (each write is durable when the call returns to the guest).
+//! A call's writes are staged by the core and written here when it has
+//! succeeded (`Storage::commit`), before its answer or acknowledgement.
 
 use alloc::vec::Vec;
 

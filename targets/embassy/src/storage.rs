@@ -19,9 +19,20 @@ pub struct Storage<'a, F: NorFlash> {
 }
 
 impl<F: NorFlash> Storage<'_, F> {
-    /// Commits what a call staged (its published messages) to the flash
-    /// outbox; returns how many messages were committed.
+    /// Commits what a call staged (only a call that succeeded stages
+    /// anything): its KV writes to the flash map, then its messages to the
+    /// flash outbox; returns how many messages were committed. One guest
+    /// runs at a time, so nothing changed what the call read and its reads
+    /// need no check (`jinn_core::staged`). Each write and message is its
+    /// own flash record: a reset half-way through keeps a prefix of them.
     pub(crate) fn commit(&self, staged: &Staged) -> usize {
+        let mut kv = self.kv.borrow_mut();
+        for (key, value) in &staged.writes {
+            if let Err(e) = kv.set(key, value) {
+                error!("kv: write of {} lost: {}", key.as_str(), e);
+            }
+        }
+        drop(kv);
         let mut outbox = self.outbox.borrow_mut();
         let mut committed = 0;
         for message in &staged.published {

@@ -188,6 +188,10 @@ fn device_caps_give_the_codes_of_a_gateway_with_those_limits() {
     let flags: Vec<String> = [
         ("kv_key_bytes", u64::from(limits.kv_key_bytes)),
         ("kv_value_bytes", u64::from(limits.kv_value_bytes)),
+        (
+            "kv_transaction_bytes",
+            u64::from(limits.kv_transaction_bytes),
+        ),
         ("publishes", u64::from(limits.publishes)),
         ("publish_bytes", u64::from(limits.publish_bytes)),
         ("topic_bytes", u64::from(limits.topic_bytes)),

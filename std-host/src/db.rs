@@ -1,0 +1,246 @@
+//! The gateway's redb file (`kv.redb`: KV and outbox): opened with an
+//! integrity check, every operation contained, reopened after a failure.
+//!
+//! * **At start** an existing file of zero bytes is refused (it was
+//!   truncated: redb would silently make an empty store of it), and redb's
+//!   `check_integrity` verifies every page's checksum; a file it cannot
+//!   repair is refused with [`OpenError::Damaged`], whose message says how
+//!   to recover.
+//! * **Every operation** runs inside `catch_unwind`: a panic in redb (a
+//!   damaged page it did not expect) fails that operation, never the
+//!   process, and marks the store unhealthy.
+//! * **After a failure** (a commit that hit a full disk, an I/O error, a
+//!   panic) redb refuses every later write until the file is opened again;
+//!   the store is marked unhealthy until a commit succeeds, and
+//!   [`Db::recover`] — called by the gateway every second while unhealthy —
+//!   reopens the file and tries a commit, so writes resume as soon as
+//!   space returns.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use redb::{Database, TableDefinition};
+
+/// What a probe commit writes, to learn whether writes work again.
+const HEALTH: TableDefinition<&str, u64> = TableDefinition::new("health");
+
+/// Opening the store failed.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The directory could not be created.
+    #[error("cannot create {path}: {source}")]
+    Dir {
+        /// The directory.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// redb refused the file.
+    #[error("cannot open the KV database {path}: {source}")]
+    Database {
+        /// The file.
+        path: String,
+        /// Why.
+        source: Box<redb::DatabaseError>,
+    },
+    /// The file is damaged (or empty where data was expected).
+    #[error(
+        "the KV database {path} is damaged ({why}); refusing to start. Recovery: stop \
+         the gateway, move the file aside (keep it for analysis), then restore {path} \
+         from a backup, or start without it to begin with an empty store (KV values \
+         and unsent outbox messages are then lost)"
+    )]
+    Damaged {
+        /// The file.
+        path: String,
+        /// What was found.
+        why: String,
+    },
+}
+
+/// A store operation failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DbError {
+    /// redb returned an error (I/O, full disk, corruption).
+    #[error("storage failed: {0}")]
+    Failed(String),
+    /// redb panicked; the panic was contained.
+    #[error("storage panicked (contained)")]
+    Panicked,
+    /// The file is closed while it is being reopened, or could not be reopened.
+    #[error("storage closed (reopening)")]
+    Closed,
+}
+
+/// The redb database of a gateway, shared by the KV store and the outbox.
+pub struct Db {
+    path: PathBuf,
+    db: RwLock<Option<Arc<Database>>>,
+    healthy: AtomicBool,
+}
+
+impl Db {
+    /// Opens (or creates) `kv.redb` in `dir`, checking its integrity.
+    ///
+    /// # Errors
+    ///
+    /// [`OpenError`] when the directory or file cannot be opened, or the
+    /// file is damaged.
+    pub fn open_dir(dir: &Path) -> Result<Self, OpenError> {
+        std::fs::create_dir_all(dir).map_err(|source| OpenError::Dir {
+            path: dir.display().to_string(),
+            source,
+        })?;
+        let path = dir.join("kv.redb");
+        let db = open_checked(&path)?;
+        Ok(Self {
+            path,
+            db: RwLock::new(Some(Arc::new(db))),
+            healthy: AtomicBool::new(true),
+        })
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// False from a failed operation until a commit succeeds again.
+    pub fn healthy(&self) -> bool {
+        self.healthy.load(Ordering::Relaxed)
+    }
+
+    /// Marks the store unhealthy (a failure outside [`Db::run`] that means
+    /// writes do not work).
+    pub fn mark_failed(&self) {
+        self.healthy.store(false, Ordering::Relaxed);
+    }
+
+    /// A commit went through: writes work.
+    pub fn mark_healthy(&self) {
+        self.healthy.store(true, Ordering::Relaxed);
+    }
+
+    /// Runs `op` on the database; a redb error or panic marks the store
+    /// unhealthy.
+    ///
+    /// # Errors
+    ///
+    /// [`DbError`]; `op`'s own error is mapped through `Display`.
+    pub fn run<T, E: std::fmt::Display>(
+        &self,
+        op: impl FnOnce(&Database) -> Result<T, E>,
+    ) -> Result<T, DbError> {
+        let db = self
+            .db
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .ok_or(DbError::Closed)?;
+        let result = match catch_unwind(AssertUnwindSafe(|| op(&db))) {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(e)) => Err(DbError::Failed(e.to_string())),
+            Err(_) => Err(DbError::Panicked),
+        };
+        if result.is_err() {
+            self.mark_failed();
+        }
+        result
+    }
+
+    /// While unhealthy: closes the file, opens it again (redb refuses
+    /// writes after an I/O error until then) and commits a probe; healthy
+    /// again when that works. Does nothing while healthy.
+    ///
+    /// # Errors
+    ///
+    /// Why the store is still unhealthy.
+    pub fn recover(&self) -> Result<(), DbError> {
+        if self.healthy() {
+            return Ok(());
+        }
+        {
+            let mut slot = self.db.write().unwrap_or_else(|e| e.into_inner());
+            if let Some(old) = slot.take() {
+                // Operations in flight hold the old handle a moment longer;
+                // redb's file lock forbids a second handle before it is dropped.
+                let deadline = Instant::now() + Duration::from_secs(5);
+                let mut old = old;
+                loop {
+                    match Arc::try_unwrap(old) {
+                        Ok(db) => {
+                            drop(db);
+                            break;
+                        }
+                        Err(shared) if Instant::now() < deadline => {
+                            old = shared;
+                            std::thread::sleep(Duration::from_millis(5));
+                        }
+                        Err(shared) => {
+                            *slot = Some(shared);
+                            return Err(DbError::Failed("the old handle is still in use".into()));
+                        }
+                    }
+                }
+            }
+            let reopened = catch_unwind(AssertUnwindSafe(|| Database::create(&self.path)));
+            match reopened {
+                Ok(Ok(db)) => *slot = Some(Arc::new(db)),
+                Ok(Err(e)) => return Err(DbError::Failed(e.to_string())),
+                Err(_) => return Err(DbError::Panicked),
+            }
+        }
+        self.run(|db| -> Result<(), redb::Error> {
+            let tx = db.begin_write()?;
+            {
+                let mut table = tx.open_table(HEALTH)?;
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs());
+                table.insert("probe", now)?;
+            }
+            tx.commit()?;
+            Ok(())
+        })?;
+        self.mark_healthy();
+        Ok(())
+    }
+}
+
+/// Opens `path`, refusing a truncated file and one that fails redb's check.
+fn open_checked(path: &Path) -> Result<Database, OpenError> {
+    let shown = path.display().to_string();
+    let damaged = |why: String| OpenError::Damaged {
+        path: shown.clone(),
+        why,
+    };
+    if std::fs::metadata(path).is_ok_and(|m| m.len() == 0) {
+        return Err(damaged("the file is empty".into()));
+    }
+    let opened = catch_unwind(AssertUnwindSafe(|| Database::create(path)))
+        .map_err(|_| damaged("redb panicked opening it".into()))?;
+    let mut db = match opened {
+        Ok(db) => db,
+        Err(redb::DatabaseError::Storage(redb::StorageError::Corrupted(why))) => {
+            return Err(damaged(why));
+        }
+        Err(source) => {
+            return Err(OpenError::Database {
+                path: shown,
+                source: Box::new(source),
+            });
+        }
+    };
+    match catch_unwind(AssertUnwindSafe(|| db.check_integrity())) {
+        Ok(Ok(true)) => Ok(db),
+        Ok(Ok(false)) => {
+            tracing::warn!(path = %shown, "the KV database failed its integrity check and was repaired");
+            Ok(db)
+        }
+        Ok(Err(e)) => Err(damaged(e.to_string())),
+        Err(_) => Err(damaged("redb panicked checking it".into())),
+    }
+}
