@@ -224,8 +224,10 @@ async fn recover_storage(shared: Arc<Shared>) {
             continue;
         }
         if was_healthy {
+            // Reopened from the next tick on: at least a second after the failure.
             tracing::warn!("storage: a commit failed; not ready until a commit succeeds");
             was_healthy = false;
+            continue;
         }
         let db = db.clone();
         match tokio::task::spawn_blocking(move || db.recover()).await {

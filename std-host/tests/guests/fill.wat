@@ -1,0 +1,23 @@
+;; Fills the store: each call writes 60 KiB (bytes that do not compress)
+;; under a new key `fill/<16 random letters>`, then answers 200.
+(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "random_get" (func $random (param i32 i32) (result i32)))
+  (import "gojinn" "host_kv_set" (func $kv_set (param i32 i32 i32 i32)))
+  (memory (export "memory") 2)
+  (data (i32.const 100) "fill/")
+  (data (i32.const 200) "{\22status\22:200,\22body\22:\22ok\22}")
+  (func (export "_start")
+    (local $i i32)
+    (drop (call $random (i32.const 105) (i32.const 16)))
+    (loop $letters
+      (i32.store8 (i32.add (i32.const 105) (local.get $i))
+        (i32.add (i32.const 97)
+          (i32.and (i32.load8_u (i32.add (i32.const 105) (local.get $i))) (i32.const 15))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $letters (i32.lt_u (local.get $i) (i32.const 16))))
+    (drop (call $random (i32.const 4096) (i32.const 61440)))
+    (call $kv_set (i32.const 100) (i32.const 21) (i32.const 4096) (i32.const 61440))
+    (i32.store (i32.const 0) (i32.const 200))
+    (i32.store (i32.const 4) (i32.const 26))
+    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))

@@ -1,0 +1,105 @@
+//! One transaction per call on `jinn serve`: exact counts under
+//! concurrency, failed calls keep nothing, outbox quotas per function.
+
+mod support;
+
+use std::time::Duration;
+
+use support::*;
+
+fn counter_config(workers: u32) -> String {
+    format!(
+        "{BASE}[pool]\nworkers = {workers}\nqueue = 64\n{}{}",
+        function(
+            "kv-counter",
+            &example("kv-counter"),
+            "/kv-counter",
+            "[function.permissions]\nkv_read = [\"counter/*\"]\nkv_write = [\"counter/*\"]\n",
+        ),
+        function(
+            "write-then-trap",
+            &guest("write-then-trap.wat"),
+            "/write-then-trap",
+            "[function.permissions]\nkv_write = [\"counter/*\"]\npublish = [\"alerts/#\"]\n",
+        ),
+    )
+}
+
+#[test]
+fn the_counter_counts_exactly_under_16_concurrent_clients() {
+    const CLIENTS: usize = 16;
+    const EACH: usize = 40;
+    let server = Server::start(&counter_config(4));
+    let addr = server.http;
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let mut conn = Conn::open(addr);
+                let mut statuses = Vec::new();
+                for _ in 0..EACH {
+                    let r = conn
+                        .send("GET", "/kv-counter?name=race", &[], b"")
+                        .expect("an answer");
+                    statuses.push((r.status, r.json()["error"].as_str().map(String::from)));
+                }
+                statuses
+            })
+        })
+        .collect();
+    let statuses: Vec<_> = clients
+        .into_iter()
+        .flat_map(|c| c.join().unwrap())
+        .collect();
+    let ok = statuses.iter().filter(|(s, _)| *s == 200).count();
+    let refused: Vec<_> = statuses.iter().filter(|(s, _)| *s != 200).collect();
+    // Only a call that kept conflicting may be refused, as `conflict`.
+    assert!(
+        refused
+            .iter()
+            .all(|(s, e)| *s == 503 && e.as_deref() == Some("conflict")),
+        "{refused:?}"
+    );
+    let last = server.get("/kv-counter?name=race").json();
+    let stored = last["count"].as_u64().unwrap() - 1;
+    let reruns = server.metric("jinn_reruns_total{function=\"kv-counter\"}");
+    println!(
+        "{CLIENTS} clients × {EACH}: {ok} answered 200, {} conflict, stored count {stored}, {reruns} re-runs",
+        refused.len()
+    );
+    assert_eq!(stored, ok as u64, "every 200 counted once, nothing else");
+}
+
+#[test]
+fn a_failed_call_commits_nothing() {
+    let server = Server::start(&counter_config(2));
+    let r = server.get("/write-then-trap");
+    assert_eq!(r.status, 500);
+    assert_eq!(r.json()["error"], "trap");
+    // Had the write been kept, the counter would go on from 41.
+    let count = server.get("/kv-counter?name=probe").json();
+    assert_eq!(count["count"], 1);
+    assert_eq!(server.metric("jinn_outbox_messages"), 0.0);
+}
+
+#[test]
+fn a_function_filling_its_outbox_share_leaves_the_others_theirs() {
+    let permit = "[function.permissions]\npublish = [\"alerts/#\"]\n";
+    let config = format!(
+        "{BASE}[outbox]\nmax_messages = 100\nmax_bytes = \"1MiB\"\nfunction_messages = 5\nfunction_bytes = \"100KiB\"\n{}{}",
+        function("noisy", &guest("publish.wat"), "/noisy", permit),
+        function("quiet", &guest("publish.wat"), "/quiet", permit),
+    );
+    let server = Server::start(&config);
+    let answers: String = (0..7).map(|_| server.get("/noisy").text()).collect();
+    assert_eq!(
+        answers, "0000033",
+        "five accepted, then -3: the share is full"
+    );
+    assert_eq!(
+        server.get("/quiet").text(),
+        "0",
+        "the other function still publishes"
+    );
+    assert_eq!(server.metric("jinn_outbox_messages"), 6.0);
+    assert!(server.wait_log("the outbox is full", Duration::from_secs(2)));
+}
