@@ -13,8 +13,9 @@
 //!   panic) redb refuses every later write until the file is opened again;
 //!   the store is marked unhealthy until a commit succeeds, and
 //!   [`Db::recover`] — called by the gateway every second while unhealthy —
-//!   reopens the file and tries a commit, so writes resume as soon as
-//!   space returns.
+//!   reopens the file (with the same checks as at start: a file damaged
+//!   while serving stays closed, every call failing `storage_unavailable`)
+//!   and tries a commit, so writes resume as soon as space returns.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
@@ -186,12 +187,9 @@ impl Db {
                     }
                 }
             }
-            let reopened = catch_unwind(AssertUnwindSafe(|| Database::create(&self.path)));
-            match reopened {
-                Ok(Ok(db)) => *slot = Some(Arc::new(db)),
-                Ok(Err(e)) => return Err(DbError::Failed(e.to_string())),
-                Err(_) => return Err(DbError::Panicked),
-            }
+            // Checked as at start: a file damaged under us stays closed.
+            let db = open_checked(&self.path).map_err(|e| DbError::Failed(e.to_string()))?;
+            *slot = Some(Arc::new(db));
         }
         self.run(|db| -> Result<(), redb::Error> {
             let tx = db.begin_write()?;
@@ -227,6 +225,12 @@ fn open_checked(path: &Path) -> Result<Database, OpenError> {
         Err(redb::DatabaseError::Storage(redb::StorageError::Corrupted(why))) => {
             return Err(damaged(why));
         }
+        // Not a redb file (e.g. a zeroed header).
+        Err(redb::DatabaseError::Storage(redb::StorageError::Io(e)))
+            if e.kind() == std::io::ErrorKind::InvalidData =>
+        {
+            return Err(damaged(e.to_string()));
+        }
         Err(source) => {
             return Err(OpenError::Database {
                 path: shown,
@@ -242,5 +246,37 @@ fn open_checked(path: &Path) -> Result<Database, OpenError> {
         }
         Ok(Err(e)) => Err(damaged(e.to_string())),
         Err(_) => Err(damaged("redb panicked checking it".into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_in_the_store_fails_the_operation_not_the_process() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open_dir(dir.path()).unwrap();
+        assert!(db.healthy());
+        let result = db.run(|_| -> Result<(), redb::Error> { panic!("a damaged page") });
+        assert_eq!(result, Err(DbError::Panicked));
+        assert!(!db.healthy(), "unhealthy until a commit works");
+        db.recover().unwrap();
+        assert!(db.healthy(), "reopened, and a probe committed");
+        assert_eq!(db.run(|_| -> Result<u8, redb::Error> { Ok(7) }), Ok(7));
+    }
+
+    #[test]
+    fn damaged_files_are_refused_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(Db::open_dir(dir.path()).unwrap());
+        let file = dir.path().join("kv.redb");
+        std::fs::write(&file, vec![0; 8192]).unwrap();
+        let e = Db::open_dir(dir.path()).err().unwrap();
+        assert!(matches!(e, OpenError::Damaged { .. }), "{e}");
+        std::fs::write(&file, b"").unwrap();
+        let e = Db::open_dir(dir.path()).err().unwrap().to_string();
+        assert!(e.contains("is damaged (the file is empty)"), "{e}");
+        assert!(e.contains("Recovery:"), "{e}");
     }
 }

@@ -64,7 +64,7 @@ pub struct Server {
     pub config: PathBuf,
 }
 
-fn field(line: &str, name: &str) -> Option<SocketAddr> {
+pub fn field(line: &str, name: &str) -> Option<SocketAddr> {
     let human = format!("{name}=\"");
     let json = format!("\"{name}\":\"");
     let start = match line.find(&human) {
@@ -79,8 +79,27 @@ fn spawn(
     args: &[&str],
     cwd: &Path,
     env: &[(&str, &str)],
+    file_size_limit: Option<u64>,
 ) -> (Child, Arc<Mutex<Vec<String>>>, Receiver<String>) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_jinn"));
+    if let Some(bytes) = file_size_limit {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: only async-signal-safe calls between fork and exec.
+        unsafe {
+            cmd.pre_exec(move || {
+                // Writes past the limit fail with EFBIG instead of killing the process.
+                libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+                let limit = libc::rlimit {
+                    rlim_cur: bytes,
+                    rlim_max: libc::RLIM_INFINITY,
+                };
+                if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
     cmd.args(args)
         .current_dir(cwd)
         .env("RUST_LOG", "info")
@@ -132,7 +151,31 @@ impl Server {
         let text = path.to_str().unwrap().to_string();
         let mut all: Vec<&str> = args.to_vec();
         all.extend(["serve", "--config", text.as_str()]);
-        Self::launch(&all, dir, path.clone(), env)
+        Self::launch(&all, dir, path.clone(), env, None)
+    }
+
+    /// Starts `jinn serve --config <dir>/jinn.toml` unable to write files
+    /// past `bytes` (`RLIMIT_FSIZE`, soft): a disk that is full for it.
+    #[track_caller]
+    pub fn start_file_limited(config: &str, bytes: u64) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("jinn.toml");
+        std::fs::write(&path, config).unwrap();
+        let text = path.to_str().unwrap().to_string();
+        let args = ["serve", "--config", text.as_str()];
+        Self::launch(&args, dir, path.clone(), &[], Some(bytes))
+    }
+
+    /// Sets the file size limit of the running server (space returns).
+    pub fn set_file_size_limit(&self, bytes: u64) {
+        let limit = libc::rlimit {
+            rlim_cur: bytes,
+            rlim_max: libc::RLIM_INFINITY,
+        };
+        // SAFETY: our own child; the pointers are valid for the call.
+        let rc =
+            unsafe { libc::prlimit(self.pid(), libc::RLIMIT_FSIZE, &limit, std::ptr::null_mut()) };
+        assert_eq!(rc, 0, "prlimit: {}", std::io::Error::last_os_error());
     }
 
     /// Starts `jinn serve` with the embedded default in the repository root.
@@ -150,7 +193,7 @@ impl Server {
             data.as_str(),
         ];
         let path = dir.path().join("none");
-        Self::launch(&args, dir, path, &[])
+        Self::launch(&args, dir, path, &[], None)
     }
 
     #[track_caller]
@@ -159,8 +202,9 @@ impl Server {
         dir: tempfile::TempDir,
         config: PathBuf,
         env: &[(&str, &str)],
+        file_size_limit: Option<u64>,
     ) -> Self {
-        let (mut child, log, rx) = spawn(args, &root(), env);
+        let (mut child, log, rx) = spawn(args, &root(), env, file_size_limit);
         let line = match rx.recv_timeout(Duration::from_secs(30)) {
             Ok(l) => l,
             Err(_) => {
