@@ -16,12 +16,7 @@ use support::*;
 fn config() -> String {
     format!(
         "{BASE}{}{}",
-        function(
-            "kv-counter",
-            &example("kv-counter"),
-            "/kv-counter",
-            "[function.permissions]\nkv_read = [\"counter/*\"]\nkv_write = [\"counter/*\"]\n",
-        ),
+        kv_counter(),
         function(
             "fill",
             &guest("fill.wat"),
@@ -97,6 +92,17 @@ fn populated_store() -> (tempfile::TempDir, std::path::PathBuf) {
     assert!(file.exists());
     let dir = std::mem::replace(&mut server.dir, tempfile::tempdir().unwrap());
     (dir, file)
+}
+
+/// Counts counter `key-<i>` once more.
+fn count(http: std::net::SocketAddr, i: usize) -> Resp {
+    request(
+        http,
+        "GET",
+        &format!("/kv-counter?name=key-{i:04}"),
+        &[],
+        b"",
+    )
 }
 
 fn zero_page(file: &std::path::Path, page: u64) {
@@ -200,13 +206,7 @@ fn a_damaged_store_refuses_to_start_or_fails_calls_never_answers_wrong() {
                 // Not noticed at start (a page no table uses): every value
                 // read is right, or the call fails typed; the process lives.
                 for i in 0..300 {
-                    let r = request(
-                        http,
-                        "GET",
-                        &format!("/kv-counter?name=key-{i:04}"),
-                        &[],
-                        b"",
-                    );
+                    let r = count(http, i);
                     match r.status {
                         200 => assert_eq!(r.json()["count"], 2, "page {page}, key {i}"),
                         503 => assert_eq!(r.json()["error"], "storage_unavailable"),
@@ -246,13 +246,7 @@ fn damage_found_while_serving_fails_calls_never_the_process() {
     }
     let mut statuses = std::collections::BTreeMap::new();
     for i in 0..300 {
-        let r = request(
-            http,
-            "GET",
-            &format!("/kv-counter?name=key-{i:04}"),
-            &[],
-            b"",
-        );
+        let r = count(http, i);
         assert!(
             matches!(r.status, 200 | 500 | 503),
             "{} {}",

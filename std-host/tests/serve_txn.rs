@@ -10,12 +10,7 @@ use support::*;
 fn counter_config(workers: u32) -> String {
     format!(
         "{BASE}[pool]\nworkers = {workers}\nqueue = 64\n{}{}",
-        function(
-            "kv-counter",
-            &example("kv-counter"),
-            "/kv-counter",
-            "[function.permissions]\nkv_read = [\"counter/*\"]\nkv_write = [\"counter/*\"]\n",
-        ),
+        kv_counter(),
         function(
             "write-then-trap",
             &guest("write-then-trap.wat"),

@@ -52,6 +52,16 @@ pub fn function(name: &str, module: &str, route: &str, extra: &str) -> String {
     )
 }
 
+/// The `kv-counter` example at `/kv-counter`, allowed its `counter/*` keys.
+pub fn kv_counter() -> String {
+    function(
+        "kv-counter",
+        &example("kv-counter"),
+        "/kv-counter",
+        "[function.permissions]\nkv_read = [\"counter/*\"]\nkv_write = [\"counter/*\"]\n",
+    )
+}
+
 /// Settings every test config starts with: port 0 everywhere, no watching.
 pub const BASE: &str = "[http]\nlisten = [\"127.0.0.1:0\"]\n[admin]\nlisten = \"127.0.0.1:0\"\n[reload]\nwatch = false\n";
 
