@@ -3,9 +3,10 @@
 //!
 //! * **At start** an existing file of zero bytes is refused (it was
 //!   truncated: redb would silently make an empty store of it), and redb's
-//!   `check_integrity` verifies every page's checksum; a file it cannot
-//!   repair is refused with [`OpenError::Damaged`], whose message says how
-//!   to recover.
+//!   `check_integrity` verifies every page's checksum; a file that fails it
+//!   is refused with [`OpenError::Damaged`], whose message says how to
+//!   recover — also when redb could repair it, since its repair goes back
+//!   to an earlier commit (calls already answered may be lost).
 //! * **Every operation** runs inside `catch_unwind`: a panic in redb (a
 //!   damaged page it did not expect) fails that operation, never the
 //!   process, and marks the store unhealthy.
@@ -192,7 +193,7 @@ impl Db {
             *slot = Some(Arc::new(db));
         }
         self.run(|db| -> Result<(), redb::Error> {
-            let tx = db.begin_write()?;
+            let tx = begin_write(db)?;
             {
                 let mut table = tx.open_table(HEALTH)?;
                 let now = std::time::SystemTime::now()
@@ -206,6 +207,16 @@ impl Db {
         self.mark_healthy();
         Ok(())
     }
+}
+
+/// A write transaction that commits in two phases (two fsyncs): a commit
+/// cut short by a crash can then never be mistaken for damage, nor damage
+/// to the newest commit for a cut-short one — redb refuses the file instead
+/// of silently going back to the commit before (an answered call's).
+pub(crate) fn begin_write(db: &Database) -> Result<redb::WriteTransaction, redb::Error> {
+    let mut tx = db.begin_write()?;
+    tx.set_two_phase_commit(true);
+    Ok(tx)
 }
 
 /// Opens `path`, refusing a truncated file and one that fails redb's check.
@@ -240,10 +251,14 @@ fn open_checked(path: &Path) -> Result<Database, OpenError> {
     };
     match catch_unwind(AssertUnwindSafe(|| db.check_integrity())) {
         Ok(Ok(true)) => Ok(db),
-        Ok(Ok(false)) => {
-            tracing::warn!(path = %shown, "the KV database failed its integrity check and was repaired");
-            Ok(db)
-        }
+        // redb repaired it by going back to an earlier state: the last
+        // commits — calls already answered — may be gone. Said once, loudly.
+        Ok(Ok(false)) => Err(damaged(
+            "it failed the integrity check; redb repaired it in place by going back to \
+             its previous commit, so the last writes may be lost, and the next start \
+             will use the repaired file"
+                .into(),
+        )),
         Ok(Err(e)) => Err(damaged(e.to_string())),
         Err(_) => Err(damaged("redb panicked checking it".into())),
     }

@@ -298,7 +298,7 @@ impl Outbox {
         };
         let mut usage = self.usage();
         let removed = db.run(|db| -> Result<Option<(String, Share)>, redb::Error> {
-            let tx = db.begin_write()?;
+            let tx = crate::db::begin_write(db)?;
             let removed = {
                 let mut table = tx.open_table(TABLE)?;
                 let value = table.remove(seq)?;

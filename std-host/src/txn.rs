@@ -96,7 +96,7 @@ pub fn commit(
         })
     } else {
         db.run(|db| -> Result<bool, redb::Error> {
-            let tx = db.begin_write()?;
+            let tx = crate::db::begin_write(db)?;
             {
                 let mut table = tx.open_table(TABLE)?;
                 let holds = staged.reads_hold(|key, value| -> Result<bool, redb::Error> {
