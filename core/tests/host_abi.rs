@@ -360,6 +360,41 @@ fn writes_are_staged_and_read_back_by_the_call() {
 }
 
 #[test]
+fn a_staged_value_is_read_back_with_each_import_s_fit() {
+    // `value-1` staged, then read into 3 bytes through both reads: Gojinn's
+    // copies what fits, `jinn.kv_get` tells the length and writes nothing.
+    let imports = format!(
+        "{IMPORTS}\n  (import \"jinn\" \"kv_get\" (func $jinn_kv_get (param i32 i32 i32 i32) (result i64)))"
+    );
+    let body = format!(
+        "(call $kv_set (i32.const 2048) (i32.const 9) (i32.const 2064) (i32.const 7))
+         (i64.store (i32.const 256) (call $kv_get (i32.const 2048) (i32.const 9) (i32.const 512) (i32.const 3)))
+         (i64.store (i32.const 264) (call $jinn_kv_get (i32.const 2048) (i32.const 9) (i32.const 600) (i32.const 3)))
+         (i64.store (i32.const 272) (i64.load (i32.const 512)))
+         (i64.store (i32.const 280) (i64.load (i32.const 600)))
+         {}",
+        dump(32)
+    );
+    let wat = guest(&imports, &body, OK).replace(
+        "(memory (export \"memory\") 1)",
+        &format!("(memory (export \"memory\") 1) (data (i32.const 2048) \"{STRINGS}\")"),
+    );
+    let mut host = TestHost::default();
+    host.kv.insert("sensor/t1".into(), b"old".to_vec());
+    let (outcome, host) = run_host(&load(&wat), permissive(), host);
+    let got = i64s(&outcome.stderr);
+    assert_eq!(&got[..2], &[3, 7], "bytes written; full length");
+    assert_eq!(
+        &got[2].to_le_bytes()[..4],
+        b"val\0",
+        "the first 3 staged bytes"
+    );
+    assert_eq!(got[3], 0, "nothing written when it does not fit");
+    assert!(outcome.staged.reads.is_empty(), "no read reached the store");
+    assert_eq!(host.kv["sensor/t1"], b"value-1", "committed at the end");
+}
+
+#[test]
 fn first_reads_are_recorded_with_a_digest_of_the_value() {
     let body = "(drop (call $kv_get (i32.const 2048) (i32.const 9) (i32.const 512) (i32.const 64)))
                 (drop (call $kv_get (i32.const 2048) (i32.const 9) (i32.const 512) (i32.const 64)))

@@ -119,3 +119,49 @@ fn no_subscriptions_is_einval() {
     let (outcome, _) = run(&load(&guest(POLL, body, OK)), Manifest::default(), b"");
     assert_eq!(outcome.stderr, [28]);
 }
+
+#[test]
+fn what_a_call_staged_before_a_sleep_is_kept_and_committed_once_at_its_end() {
+    // A write and a publish, a sleep, a second write: everything the call
+    // staged reaches the target once, in `Outcome::staged`, when it ends.
+    let imports = format!(
+        r#"{POLL}
+  (import "gojinn" "host_kv_set" (func $kv_set (param i32 i32 i32 i32)))
+  (import "jinn" "publish" (func $publish (param i32 i32 i32 i32 i32) (result i32)))"#
+    );
+    let body = format!(
+        "(call $kv_set (i32.const 2048) (i32.const 5) (i32.const 2053) (i32.const 1))
+         (drop (call $publish (i32.const 2054) (i32.const 6) (i32.const 2053) (i32.const 1) (i32.const 1)))
+         {}
+         (call $kv_set (i32.const 2048) (i32.const 5) (i32.const 2060) (i32.const 1))",
+        sleep_body(1_000_000)
+    );
+    let wat = guest(&imports, &body, OK).replace(
+        "(memory (export \"memory\") 1)",
+        "(memory (export \"memory\") 1) (data (i32.const 2048) \"key/a1alerts2\")",
+    );
+    let mut manifest = Manifest::default();
+    manifest.permissions.kv_write = vec!["key/*".into()];
+    manifest.permissions.publish = vec!["alerts".into()];
+    let function = load(&wat);
+    let mut call = function.invoke(TestHost::default(), manifest.into(), Vec::new());
+    let mut slept = 0;
+    loop {
+        match call.resume(u64::MAX) {
+            Progress::Sleeping(_) => {
+                slept += 1;
+                assert!(call.fuel_used() > 0);
+            }
+            Progress::Running => {}
+            Progress::Finished => break,
+        }
+    }
+    let (outcome, mut host) = call.finish();
+    assert_eq!(slept, 1);
+    assert!(outcome.result.is_ok(), "{:?}", outcome.result);
+    assert!(host.kv.is_empty(), "nothing reached the store while it ran");
+    assert_eq!(outcome.staged.writes["key/a"], b"2", "the last write");
+    assert_eq!(outcome.staged.published.len(), 1);
+    host.commit(&outcome);
+    assert_eq!(host.kv["key/a"], b"2");
+}
