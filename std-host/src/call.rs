@@ -75,6 +75,11 @@ pub enum Driven {
 /// Runs `call` until it ends, its deadline passes, `cancel` is set, it has
 /// used `stop_at_fuel`, or it sleeps (as `sleeps` says).
 pub fn drive(call: &mut Invocation<GatewayHost>, how: Drive<'_>) -> Driven {
+    // A call woken at its deadline (it slept up to it) does not run on.
+    if how.stop_at_fuel.is_none() && Instant::now() >= how.deadline {
+        call.interrupt();
+        return Driven::Stopped(Stop::Deadline);
+    }
     loop {
         let step = match how.stop_at_fuel {
             Some(target) => target.saturating_sub(call.fuel_used()).clamp(1, how.slice),

@@ -1,9 +1,10 @@
 //! One transaction per call on `jinn serve`: exact counts under
-//! concurrency, failed calls keep nothing, outbox quotas per function.
+//! concurrency, failed calls keep nothing, sleeping calls commit at their
+//! end and run again within their deadline, outbox quotas per function.
 
 mod support;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use support::*;
 
@@ -97,4 +98,61 @@ fn a_function_filling_its_outbox_share_leaves_the_others_theirs() {
     );
     assert_eq!(server.metric("jinn_outbox_messages"), 6.0);
     assert!(server.wait_log("the outbox is full", Duration::from_secs(2)));
+}
+
+/// One worker, `slow-increment` (read, sleep 600 ms, write) with `timeout`,
+/// and `kv-counter` to read the stored digit.
+fn slow_config(timeout: &str) -> String {
+    format!(
+        "{BASE}[pool]\nworkers = 1\n{}{}",
+        kv_counter(),
+        function(
+            "slow",
+            &guest("slow-increment.wat"),
+            "/slow",
+            &format!(
+                "limits = {{ timeout = \"{timeout}\" }}\n[function.permissions]\nkv_read = [\"counter/*\"]\nkv_write = [\"counter/*\"]\n"
+            ),
+        ),
+    )
+}
+
+/// Two overlapping calls of `/slow`, the second 150 ms after the first:
+/// both read the missing key before either commits. Returns both answers
+/// and how long the second took.
+fn overlapping(server: &Server) -> (Resp, Resp, Duration) {
+    let addr = server.http;
+    let first = std::thread::spawn(move || request(addr, "GET", "/slow", &[], b""));
+    std::thread::sleep(Duration::from_millis(150));
+    let started = Instant::now();
+    let second = request(addr, "GET", "/slow", &[], b"");
+    (first.join().unwrap(), second, started.elapsed())
+}
+
+#[test]
+fn a_sleeping_call_whose_read_changed_runs_again_and_counts_once() {
+    let server = Server::start(&slow_config("5s"));
+    let (first, second, took) = overlapping(&server);
+    assert_eq!((first.status, first.text()), (200, "1".into()));
+    // The second read "missing" while the first slept; the first committed
+    // "1" before the second woke: the second ran again, sleeping again.
+    assert_eq!((second.status, second.text()), (200, "2".into()));
+    assert!(took >= Duration::from_millis(1200), "took {took:?}");
+    assert_eq!(server.metric("jinn_reruns_total{function=\"slow\"}"), 1.0);
+    let count = server.get("/kv-counter?name=slept").json();
+    assert_eq!(count["count"], 3, "stored 2, then kv-counter's increment");
+}
+
+#[test]
+fn a_re_run_keeps_the_call_s_deadline() {
+    // 1 s: the second call's re-run would sleep past it (150 + 600 + 600 ms).
+    let server = Server::start(&slow_config("1s"));
+    let (first, second, took) = overlapping(&server);
+    assert_eq!((first.status, first.text()), (200, "1".into()));
+    assert_eq!(second.status, 504, "{}", second.text());
+    assert_eq!(second.json()["error"], "timeout");
+    assert!(took < Duration::from_millis(1500), "took {took:?}");
+    assert_eq!(server.metric("jinn_reruns_total{function=\"slow\"}"), 1.0);
+    let count = server.get("/kv-counter?name=slept").json();
+    assert_eq!(count["count"], 2, "only the first call's write was kept");
 }
