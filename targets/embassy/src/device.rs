@@ -329,9 +329,14 @@ impl<F: NorFlash + 'static> Jinn<F> {
             match progress {
                 // The guest sleeps (Go's time.Sleep): wait on a timer, up to
                 // the deadline; the other tasks run meanwhile.
+                // A sleep past the deadline ends the call there, as on the gateway.
                 Progress::Sleeping(sleep) => {
                     let wake = Instant::now() + Duration::from_micros(sleep.duration_ns / 1000);
                     Timer::at(wake.min(deadline)).await;
+                    if wake >= deadline {
+                        running.interrupt();
+                        break;
+                    }
                 }
                 _ => embassy_futures::yield_now().await,
             }
