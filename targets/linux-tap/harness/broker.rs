@@ -77,9 +77,10 @@ impl<'a> Broker<'a> {
             .expect("spawn mosquitto");
         self.child = Some(child);
         for _ in 0..100 {
-            let probe = run(self
-                .client("mosquitto_pub")
-                .args(["-t", "jinn/probe", "-m", "x", "-q", "0"]));
+            let probe =
+                run(self
+                    .client("mosquitto_pub")
+                    .args(["-t", "jinn/probe", "-m", "x", "-q", "0"]));
             if probe.status.success() {
                 return;
             }

@@ -58,7 +58,6 @@ impl Netns {
     pub fn name(&self) -> &str {
         &self.name
     }
-
 }
 
 impl Place for Netns {

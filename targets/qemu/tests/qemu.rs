@@ -1,0 +1,213 @@
+//! The firmware of targets/boards/mps2-an500 booted under qemu-system-arm
+//! and driven over real sockets: HTTP through QEMU's port forward on
+//! 127.0.0.1, MQTT through a mosquitto on the host's loopback that the
+//! device reaches at 10.0.2.2. Needs qemu-system-arm, mosquitto (+ clients)
+//! and the release firmware; a missing one fails the test. Every wait is
+//! bounded.
+
+#[path = "../../linux-tap/harness/mod.rs"]
+mod harness;
+
+use std::thread;
+use std::time::{Duration, Instant};
+
+use harness::broker::Broker;
+use harness::files::TempDir;
+use harness::netns::Loopback;
+use jinn_qemu::catalog::{example_spec, write_image};
+use jinn_qemu::http::{self, Reply};
+use jinn_qemu::machine::{Boot, Machine, default_firmware, free_port, require_qemu};
+use serde_json::Value;
+
+/// Boot, HTTP and MQTT waits: generous, the emulation shares the machine.
+const BOOT: Duration = Duration::from_secs(90);
+const CALL: Duration = Duration::from_secs(30);
+/// fuel-burner's limit: a few seconds on the emulated core (7-14 Mfuel/s
+/// measured on a loaded 2-core machine), well within the call deadline (10 s).
+const BURN_FUEL: u64 = 20_000_000;
+
+fn json(reply: &Reply) -> Value {
+    serde_json::from_slice(&reply.body).unwrap_or_else(|e| panic!("{e}: {}", reply.text()))
+}
+
+fn boot(dir: &TempDir, broker_port: Option<u16>) -> Machine {
+    require_qemu();
+    let flash = write_image(dir.path(), &example_spec(broker_port, BURN_FUEL))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut machine = Machine::boot(&Boot {
+        firmware: default_firmware(),
+        flash,
+        dir: dir.path().to_path_buf(),
+        icount: false,
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    machine
+        .wait_health(BOOT, |h| h["functions"] == 5)
+        .unwrap_or_else(|e| panic!("{e}"));
+    machine
+}
+
+fn xorshift(iterations: u64) -> u64 {
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    for _ in 0..iterations {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+    }
+    x
+}
+
+#[test]
+fn http_calls_run_the_functions_on_the_emulated_board() {
+    let dir = TempDir::new("qemu-http");
+    let machine = boot(&dir, None);
+    let port = machine.http_port();
+    let fail = |what: &str| -> ! { panic!("{what}\n{}", machine.report()) };
+
+    let hello = http::get(port, "/hello", CALL).unwrap_or_else(|| fail("hello"));
+    assert_eq!(hello.status, 200);
+    assert_eq!(hello.text(), "Hello from Jinn\n");
+    assert_eq!(
+        hello.header("content-type"),
+        Some("text/plain; charset=utf-8")
+    );
+
+    let body = b"\x00binary\xffbody";
+    let echo = http::request(
+        port,
+        "POST",
+        "/echo/deeper?x=1",
+        &[
+            ("X-Test", "one"),
+            ("Content-Type", "application/octet-stream"),
+        ],
+        body,
+        CALL,
+    )
+    .unwrap_or_else(|| fail("echo"));
+    assert_eq!(echo.status, 200);
+    assert_eq!(echo.body, body);
+    assert_eq!(echo.header("x-echo-method"), Some("POST"));
+    assert_eq!(echo.header("x-echo-uri"), Some("/echo/deeper?x=1"));
+    assert_eq!(echo.header("x-echo-header-x-test"), Some("one"));
+    assert_eq!(echo.header("x-echo-trace-id").map(str::len), Some(32));
+
+    let c_hello = http::get(port, "/c-hello", CALL).unwrap_or_else(|| fail("c-hello"));
+    assert_eq!(c_hello.status, 200, "{}", c_hello.text());
+
+    let burn = http::get(port, "/burn?iterations=1000", CALL).unwrap_or_else(|| fail("burn"));
+    assert_eq!(burn.status, 200);
+    assert_eq!(json(&burn)["result"], format!("{:016x}", xorshift(1000)));
+
+    let missing = http::get(port, "/nothing-here", CALL).unwrap_or_else(|| fail("404"));
+    assert_eq!(missing.status, 404);
+    assert_eq!(json(&missing)["error"], "not_found");
+
+    // fuel-burner without a bound burns until its fuel is gone: the typed
+    // error comes back, and /healthz answers all the while.
+    let burner = thread::spawn(move || http::get(port, "/burn", Duration::from_secs(60)));
+    let started = Instant::now();
+    let mut answered = 0;
+    let mut busy = 0;
+    let mut worst = Duration::ZERO;
+    while !burner.is_finished() && started.elapsed() < Duration::from_secs(60) {
+        let asked = Instant::now();
+        let health = machine.health(Duration::from_secs(5)).unwrap_or_else(|| {
+            fail("/healthz did not answer within 5 s while a guest burned fuel")
+        });
+        worst = worst.max(asked.elapsed());
+        answered += 1;
+        if health["busy"] == true {
+            busy += 1;
+        }
+        thread::sleep(Duration::from_millis(100));
+    }
+    let burn = burner
+        .join()
+        .expect("burner thread")
+        .unwrap_or_else(|| fail("the burn did not end"));
+    assert_eq!(burn.status, 504, "{}", burn.text());
+    let error = json(&burn);
+    assert_eq!(error["error"], "fuel_exhausted");
+    assert_eq!(error["trace_id"].as_str().map(str::len), Some(32));
+    assert!(
+        busy >= 2,
+        "/healthz saw the guest running {busy} times of {answered} in {:?}",
+        started.elapsed()
+    );
+    eprintln!(
+        "/healthz during a {BURN_FUEL}-fuel burn of {:?}: {answered} answers, worst {worst:?}",
+        started.elapsed()
+    );
+
+    let health = machine.health(CALL).unwrap_or_else(|| fail("healthz"));
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["calls"], 5);
+    assert_eq!(health["failed"], 1);
+    assert_eq!(health["mqtt"], "off");
+    let log = machine.log().text();
+    assert!(
+        log.contains("call hello: 200"),
+        "the meter logs each call:\n{log}"
+    );
+    assert!(log.contains("call fuel-burner: fuel_exhausted"), "{log}");
+}
+
+#[test]
+fn mqtt_runs_a_function_and_the_outbox_drains_after_the_broker_returns() {
+    let dir = TempDir::new("qemu-mqtt");
+    let broker_port = free_port();
+    let mut broker = Broker::start_at(&Loopback, "127.0.0.1", broker_port, dir.path());
+    let alerts = broker.observe(&format!("qemu-alerts-{}", std::process::id()), "alerts/#");
+    let mut machine = boot(&dir, Some(broker_port));
+    machine
+        .wait_health(BOOT, |h| h["mqtt"] == "up")
+        .unwrap_or_else(|e| panic!("{e}\nbroker log:\n{}", broker.log()));
+
+    // A message runs sensor-alert, whose alert comes back through the broker.
+    broker.publish("sensors/t1", r#"{"sensor":"t1","value":42.5}"#);
+    let got = alerts.collect(1, CALL);
+    assert_eq!(got.len(), 1, "no alert\n{}", machine.report());
+    assert_eq!(got[0].0, "alerts/t1");
+    let alert: Value = serde_json::from_str(&got[0].1).expect("alert JSON");
+    assert_eq!(alert["sensor"], "t1");
+    assert_eq!(alert["value"], 42.5);
+    assert_eq!(alert["level"], "alert");
+    machine
+        .wait_health(CALL, |h| h["calls"] == 1 && h["outbox"] == 0)
+        .unwrap_or_else(|e| panic!("{e}"));
+
+    // The broker goes away: the alert of an HTTP call waits in the outbox.
+    broker.stop();
+    machine
+        .wait_health(CALL, |h| h["mqtt"] == "down")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let reply = http::request(
+        machine.http_port(),
+        "POST",
+        "/sensor",
+        &[("Content-Type", "application/json")],
+        br#"{"sensor":"t2","value":99}"#,
+        CALL,
+    )
+    .unwrap_or_else(|| panic!("sensor\n{}", machine.report()));
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    machine
+        .wait_health(CALL, |h| h["outbox"] == 1)
+        .unwrap_or_else(|e| panic!("{e}"));
+
+    // It comes back: the device reconnects and the outbox drains.
+    broker.restart();
+    let got = alerts.collect(1, Duration::from_secs(60));
+    assert_eq!(
+        got.len(),
+        1,
+        "the alert did not arrive\n{}",
+        machine.report()
+    );
+    assert_eq!(got[0].0, "alerts/t2");
+    let health = machine
+        .wait_health(CALL, |h| h["outbox"] == 0 && h["mqtt"] == "up")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(health["failed"], 0);
+}
