@@ -24,7 +24,7 @@ use crate::vectors::{Interrupt, unmask};
 pub const SYSCLK_HZ: u64 = 25_000_000;
 const PER_TICK: u64 = SYSCLK_HZ / TICK_HZ;
 const _: () = assert!(
-    SYSCLK_HZ % TICK_HZ == 0,
+    SYSCLK_HZ.is_multiple_of(TICK_HZ),
     "embassy's tick rate must divide 25 MHz"
 );
 

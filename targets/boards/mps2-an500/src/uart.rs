@@ -2,6 +2,7 @@
 //! which QEMU connects to `-serial`. The host decodes them with the
 //! firmware's ELF (`jinn-qemu`, or `defmt-print`).
 
+use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use crate::mmio::{read, write};
@@ -37,8 +38,33 @@ fn send(bytes: &[u8]) {
 struct Logger;
 
 static TAKEN: AtomicBool = AtomicBool::new(false);
-static mut RESTORE: critical_section::RestoreState = critical_section::RestoreState::invalid();
-static mut ENCODER: defmt::Encoder = defmt::Encoder::new();
+
+/// The frame in progress: the encoder and how to leave the critical section.
+struct Frame {
+    restore: critical_section::RestoreState,
+    encoder: defmt::Encoder,
+}
+
+struct FrameCell(UnsafeCell<Frame>);
+
+// Safety: only touched between `acquire` and `release`, inside one
+// critical section (see `frame`).
+unsafe impl Sync for FrameCell {}
+
+static FRAME: FrameCell = FrameCell(UnsafeCell::new(Frame {
+    restore: critical_section::RestoreState::invalid(),
+    encoder: defmt::Encoder::new(),
+}));
+
+/// The frame in progress.
+///
+/// # Safety
+///
+/// Only inside a frame: the logger's critical section makes it exclusive.
+unsafe fn frame() -> &'static mut Frame {
+    // Safety: the caller's.
+    unsafe { &mut *FRAME.0.get() }
+}
 
 // Safety: frames are written inside one critical section each, from
 // `acquire` to `release`, which is all defmt asks of a logger.
@@ -52,8 +78,9 @@ unsafe impl defmt::Logger for Logger {
         }
         // Safety: inside the critical section, the logger is ours alone.
         unsafe {
-            RESTORE = restore;
-            (*(&raw mut ENCODER)).start_frame(send);
+            let frame = frame();
+            frame.restore = restore;
+            frame.encoder.start_frame(send);
         }
     }
 
@@ -62,14 +89,15 @@ unsafe impl defmt::Logger for Logger {
     unsafe fn release() {
         // Safety: called after `acquire`, inside its critical section.
         unsafe {
-            (*(&raw mut ENCODER)).end_frame(send);
+            let frame = frame();
+            frame.encoder.end_frame(send);
             TAKEN.store(false, Ordering::Relaxed);
-            critical_section::release(RESTORE);
+            critical_section::release(frame.restore);
         }
     }
 
     unsafe fn write(bytes: &[u8]) {
         // Safety: as for `release`.
-        unsafe { (*(&raw mut ENCODER)).write(bytes, send) }
+        unsafe { frame().encoder.write(bytes, send) }
     }
 }
