@@ -10,34 +10,40 @@ use crate::regs::*;
 /// well under a microsecond per MAC access, about 1 µs per PHY access).
 const POLLS: u32 = 100_000;
 
-/// Waits until `(read(offset) & bit) == 0`.
-pub(crate) fn wait_clear(
+/// Waits until `bit` of the register at `offset` reads `set`.
+fn wait_for(
     regs: &impl Registers,
     offset: u32,
     bit: u32,
+    set: bool,
     error: Error,
 ) -> Result<(), Error> {
     for _ in 0..POLLS {
-        if regs.read(offset) & bit == 0 {
+        if (regs.read(offset) & bit != 0) == set {
             return Ok(());
         }
     }
     Err(error)
 }
 
-/// Waits until `(read(offset) & bit) != 0`.
+/// Waits until `bit` of the register at `offset` reads 0.
+pub(crate) fn wait_clear(
+    regs: &impl Registers,
+    offset: u32,
+    bit: u32,
+    error: Error,
+) -> Result<(), Error> {
+    wait_for(regs, offset, bit, false, error)
+}
+
+/// Waits until `bit` of the register at `offset` reads 1.
 pub(crate) fn wait_set(
     regs: &impl Registers,
     offset: u32,
     bit: u32,
     error: Error,
 ) -> Result<(), Error> {
-    for _ in 0..POLLS {
-        if regs.read(offset) & bit != 0 {
-            return Ok(());
-        }
-    }
-    Err(error)
+    wait_for(regs, offset, bit, true, error)
 }
 
 fn mac_command(regs: &impl Registers, command: u32) -> Result<(), Error> {

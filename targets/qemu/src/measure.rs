@@ -182,7 +182,7 @@ fn first_response(machine: &Machine) -> Result<(Duration, String), String> {
     };
     let up = machine
         .log()
-        .wait_for(0, "ms after reset", Duration::from_secs(5))
+        .wait_for(0, "ms after boot", Duration::from_secs(5))
         .map(|(_, line)| line)
         .unwrap_or_default();
     Ok((boot, up))

@@ -12,10 +12,11 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use harness::broker::Broker;
+use harness::burn::fuel_burner_result;
 use harness::files::TempDir;
 use harness::netns::Loopback;
 use jinn_qemu::catalog::{example_spec, write_image};
-use jinn_qemu::http::{self, Reply};
+use jinn_qemu::http;
 use jinn_qemu::machine::{Boot, Machine, default_firmware, free_port, require_qemu};
 use serde_json::Value;
 
@@ -25,10 +26,6 @@ const CALL: Duration = Duration::from_secs(30);
 /// fuel-burner's limit: a few seconds on the emulated core (7-14 Mfuel/s
 /// measured on a loaded 2-core machine), well within the call deadline (10 s).
 const BURN_FUEL: u64 = 20_000_000;
-
-fn json(reply: &Reply) -> Value {
-    serde_json::from_slice(&reply.body).unwrap_or_else(|e| panic!("{e}: {}", reply.text()))
-}
 
 fn boot(dir: &TempDir, broker_port: Option<u16>) -> Machine {
     require_qemu();
@@ -45,16 +42,6 @@ fn boot(dir: &TempDir, broker_port: Option<u16>) -> Machine {
         .wait_health(BOOT, |h| h["functions"] == 5)
         .unwrap_or_else(|e| panic!("{e}"));
     machine
-}
-
-fn xorshift(iterations: u64) -> u64 {
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-    for _ in 0..iterations {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-    }
-    x
 }
 
 #[test]
@@ -97,11 +84,11 @@ fn http_calls_run_the_functions_on_the_emulated_board() {
 
     let burn = http::get(port, "/burn?iterations=1000", CALL).unwrap_or_else(|| fail("burn"));
     assert_eq!(burn.status, 200);
-    assert_eq!(json(&burn)["result"], format!("{:016x}", xorshift(1000)));
+    assert_eq!(burn.json()["result"], fuel_burner_result(1000));
 
     let missing = http::get(port, "/nothing-here", CALL).unwrap_or_else(|| fail("404"));
     assert_eq!(missing.status, 404);
-    assert_eq!(json(&missing)["error"], "not_found");
+    assert_eq!(missing.json()["error"], "not_found");
 
     // fuel-burner without a bound burns until its fuel is gone: the typed
     // error comes back, and /healthz answers all the while.
@@ -127,7 +114,7 @@ fn http_calls_run_the_functions_on_the_emulated_board() {
         .expect("burner thread")
         .unwrap_or_else(|| fail("the burn did not end"));
     assert_eq!(burn.status, 504, "{}", burn.text());
-    let error = json(&burn);
+    let error = burn.json();
     assert_eq!(error["error"], "fuel_exhausted");
     assert_eq!(error["trace_id"].as_str().map(str::len), Some(32));
     assert!(

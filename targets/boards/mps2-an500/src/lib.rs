@@ -11,6 +11,7 @@ pub mod clock;
 pub mod ethernet;
 pub mod exit;
 pub mod flash;
+#[path = "../../fmt.rs"]
 mod fmt;
 mod mmio;
 pub mod seed;

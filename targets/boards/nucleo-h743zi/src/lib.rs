@@ -6,6 +6,7 @@
 #![no_std]
 
 mod clocks;
+#[path = "../../fmt.rs"]
 mod fmt;
 
 pub use clocks::{clocks, cycles, start_cycle_counter};

@@ -16,3 +16,4 @@ mod tasks;
 pub use heap::Heap;
 pub use meter::Meter;
 pub use stack::StackGauge;
+pub use tasks::announce;

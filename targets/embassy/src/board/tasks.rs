@@ -1,13 +1,15 @@
 //! [`board_tasks!`](crate::board_tasks): the tasks every firmware runs.
 
 /// Defines a firmware's tasks — the network stack, `http_workers` HTTP
-/// workers, the MQTT connection — and `spawn_tasks`, which starts them all.
-/// The firmware crate must depend on `embassy-executor` and `embassy-net`.
+/// workers, the MQTT connection — and `spawn_tasks`, which starts them all
+/// with their buffers (in statics). The firmware crate must depend on
+/// `embassy-executor`, `embassy-net` and `static_cell`.
 ///
 /// ```text
 /// jinn_embassy::board_tasks!(device: Ethernet, flash: Bank2, http_workers: 3,
 ///                            http: HttpBuffers<1024, 1024, 2048>, mqtt: MqttBuffers<1024, 1024, 2048>);
-/// spawn_tasks(spawner, jinn, stack, runner, HTTP.init(..), MQTT.init(..))?;
+/// spawn_tasks(spawner, jinn, stack, runner)?;
+/// jinn_embassy::board::announce(jinn, stack).await;
 /// ```
 #[macro_export]
 macro_rules! board_tasks {
@@ -42,9 +44,12 @@ macro_rules! board_tasks {
             jinn: &'static $crate::Jinn<$flash>,
             stack: embassy_net::Stack<'static>,
             runner: embassy_net::Runner<'static, $device>,
-            http: &'static mut [$http; $workers],
-            mqtt: &'static mut $mqtt,
         ) -> Result<(), embassy_executor::SpawnError> {
+            static HTTP: static_cell::StaticCell<[$http; $workers]> =
+                static_cell::StaticCell::new();
+            static MQTT: static_cell::StaticCell<$mqtt> = static_cell::StaticCell::new();
+            let http = HTTP.init([const { <$http>::new() }; $workers]);
+            let mqtt = MQTT.init(<$mqtt>::new());
             spawner.spawn(net_task(runner)?);
             for (id, buffers) in http.iter_mut().enumerate() {
                 spawner.spawn(http_task(jinn, stack, id, buffers)?);
@@ -53,4 +58,20 @@ macro_rules! board_tasks {
             Ok(())
         }
     };
+}
+
+/// Waits until the network is configured and logs where the device answers.
+pub async fn announce<F: embedded_storage::nor_flash::NorFlash + 'static>(
+    jinn: &crate::Jinn<F>,
+    stack: embassy_net::Stack<'_>,
+) {
+    stack.wait_config_up().await;
+    if let Some(config) = stack.config_v4() {
+        info!(
+            "jinn: {} functions, http://{}/healthz ({} ms after boot)",
+            jinn.function_count(),
+            config.address.address(),
+            embassy_time::Instant::now().as_millis()
+        );
+    }
 }

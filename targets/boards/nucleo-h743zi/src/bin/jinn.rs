@@ -138,23 +138,7 @@ async fn main(spawner: Spawner) {
         NET.init(StackResources::new()),
         net_seed,
     );
-    static HTTP: StaticCell<[HttpBuf; HTTP_WORKERS]> = StaticCell::new();
-    static MQTT: StaticCell<MqttBuf> = StaticCell::new();
-    unwrap!(spawn_tasks(
-        spawner,
-        jinn,
-        stack,
-        runner,
-        HTTP.init([const { HttpBuf::new() }; HTTP_WORKERS]),
-        MQTT.init(MqttBuf::new()),
-    ));
+    unwrap!(spawn_tasks(spawner, jinn, stack, runner));
 
-    stack.wait_config_up().await;
-    if let Some(config) = stack.config_v4() {
-        info!(
-            "jinn: {} functions, http://{}/healthz",
-            jinn.function_count(),
-            config.address.address()
-        );
-    }
+    jinn_embassy::board::announce(jinn, stack).await;
 }

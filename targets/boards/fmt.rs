@@ -1,4 +1,5 @@
-//! The firmware's logging shim: the only file that names `defmt`'s macros.
+//! The firmware's logging shim, shared by every board (`#[path]`): the only
+//! file that names `defmt`'s macros.
 
 /// Logs at info level through defmt.
 #[macro_export]
@@ -18,7 +19,7 @@ macro_rules! error {
     ($($arg:tt)*) => { ::defmt::error!($($arg)*) };
 }
 
-/// Stops the firmware with a message (defmt's panic: logged, then QEMU exits).
+/// Stops the firmware with a message (defmt's panic).
 #[macro_export]
 macro_rules! fatal {
     ($($arg:tt)*) => { ::defmt::panic!($($arg)*) };
