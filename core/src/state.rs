@@ -38,7 +38,8 @@ impl FuelMeter {
 /// which usually follows is reported as `memory_limit`.
 #[derive(Debug)]
 pub(crate) struct Limiter {
-    memory: usize,
+    /// The manifest's memory limit, or the machine's if lower.
+    memory: u64,
     table_elements: usize,
     tables: usize,
     /// A `memory.grow` (or the initial memory) was refused.
@@ -46,14 +47,21 @@ pub(crate) struct Limiter {
 }
 
 impl Limiter {
-    pub fn new(manifest: &Manifest) -> Self {
+    /// The manifest's limits, with linear memory held to `machine_memory`
+    /// bytes ([`crate::EngineLimits::max_memory_bytes`]).
+    pub fn new(manifest: &Manifest, machine_memory: u64) -> Self {
         let l = &manifest.limits;
         Self {
-            memory: usize::try_from(l.memory).unwrap_or(usize::MAX),
+            memory: l.memory.min(machine_memory),
             table_elements: l.table_elements as usize,
             tables: l.tables as usize,
             refused_memory: false,
         }
+    }
+
+    /// Bytes of linear memory a call may have.
+    pub fn memory_limit(&self) -> u64 {
+        self.memory
     }
 }
 
@@ -64,7 +72,7 @@ impl ResourceLimiter for Limiter {
         desired: usize,
         maximum: Option<usize>,
     ) -> Result<bool, wasmi_core::LimiterError> {
-        let allowed = desired <= self.memory && maximum.is_none_or(|m| desired <= m);
+        let allowed = desired as u64 <= self.memory && maximum.is_none_or(|m| desired <= m);
         if !allowed {
             self.refused_memory = true;
         }
@@ -137,8 +145,9 @@ pub(crate) struct HostState<H> {
 }
 
 impl<H> HostState<H> {
-    pub fn new(host: H, manifest: Arc<Manifest>, setup: Setup) -> Self {
-        let limiter = Limiter::new(&manifest);
+    /// `machine_memory`: [`crate::EngineLimits::max_memory_bytes`].
+    pub fn new(host: H, manifest: Arc<Manifest>, setup: Setup, machine_memory: u64) -> Self {
+        let limiter = Limiter::new(&manifest, machine_memory);
         let fuel = FuelMeter {
             limit: manifest.limits.fuel,
             granted: 0,
