@@ -55,6 +55,7 @@ mod testing;
 pub use config::{Config, Layout};
 pub use device::{BootError, Counters, Jinn, MqttStatus, Resources};
 pub use host::DeviceHost;
+pub use jinn_core::EngineLimits;
 pub use jinn_core::signature::Policy;
 pub use observer::CallObserver;
 pub use record::{Broker, DeviceSettings, FunctionRecord};

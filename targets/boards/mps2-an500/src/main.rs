@@ -13,7 +13,7 @@ use embassy_net::StackResources;
 use jinn_embassy::board::{Heap, Meter, StackGauge};
 use jinn_embassy::http::HttpBuffers;
 use jinn_embassy::mqtt::MqttBuffers;
-use jinn_embassy::{Config, Jinn, Resources};
+use jinn_embassy::{Config, EngineLimits, Jinn, Policy, Resources};
 use jinn_lan9118::{Lan9118, Mmio};
 use jinn_mps2_an500::flash::DataFlash;
 use jinn_mps2_an500::{clock, ethernet, fatal, info, seed, uart, unwrap, warn};
@@ -45,6 +45,14 @@ jinn_embassy::board_tasks!(
     mqtt: MqttBuf,
 );
 
+/// Public keys (Ed25519, 32 bytes: `jinn keygen`'s `.pub` decoded) whose
+/// signatures this firmware accepts on modules; when there are some, the
+/// device settings cannot add others. Empty: the settings' keys are used.
+const TRUSTED_KEYS: &[[u8; 32]] = &[];
+/// The least strict signature policy this firmware runs with (`Strict`
+/// once TRUSTED_KEYS holds the release key); the settings may only raise it.
+const SIGNATURE_POLICY: Policy = Policy::Off;
+
 #[embassy_executor::main]
 async fn main(spawner: Spawner) {
     uart::start();
@@ -67,6 +75,14 @@ async fn main(spawner: Spawner) {
     // example Rust guests need 350-430 KiB each once compiled.
     let config = Config {
         resident_modules: 1,
+        // Linear memory is one allocation: a grow past the largest heap
+        // block is refused before its fuel is charged (see EngineLimits).
+        engine: EngineLimits {
+            max_memory_bytes: HEAP.largest_block() as u64,
+            ..EngineLimits::DEVICE
+        },
+        signature_policy: SIGNATURE_POLICY,
+        trusted_keys: TRUSTED_KEYS,
         ..Config::default()
     };
     let jinn = match Jinn::start(

@@ -56,6 +56,16 @@ impl<const N: usize> Heap<N> {
         self.size.load(Ordering::Relaxed)
     }
 
+    /// Bytes of the largest block: the most one allocation (a guest's
+    /// linear memory, say) can ever get.
+    pub fn largest_block(&self) -> usize {
+        self.bounds
+            .iter()
+            .map(|(start, end)| end.load(Ordering::Relaxed) - start.load(Ordering::Relaxed))
+            .max()
+            .unwrap_or(0)
+    }
+
     /// Bytes in use.
     pub fn used(&self) -> usize {
         self.used.load(Ordering::Relaxed)
@@ -124,6 +134,7 @@ mod tests {
             ])
         };
         assert_eq!(heap.size(), 12288);
+        assert_eq!(heap.largest_block(), 8192);
         let big = Layout::from_size_align(3000, 8).unwrap();
         // Safety: valid layouts; each pointer is freed once with its layout.
         unsafe {
