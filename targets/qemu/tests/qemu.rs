@@ -13,12 +13,13 @@ use std::time::{Duration, Instant};
 
 use harness::broker::Broker;
 use harness::burn::fuel_burner_result;
-use harness::files::TempDir;
+use harness::files::{TempDir, hostile_dir};
 use harness::netns::Loopback;
 use jinn_qemu::catalog::{example_spec, write_image};
 use jinn_qemu::http;
 use jinn_qemu::machine::{Boot, Machine, default_firmware, free_port, require_qemu};
-use serde_json::Value;
+use jinn_qemu::measure::CallLine;
+use serde_json::{Value, json};
 
 /// Boot, HTTP and MQTT waits: generous, the emulation shares the machine.
 const BOOT: Duration = Duration::from_secs(90);
@@ -27,10 +28,16 @@ const CALL: Duration = Duration::from_secs(30);
 /// measured on a loaded 2-core machine), well within the call deadline (10 s).
 const BURN_FUEL: u64 = 20_000_000;
 
+/// Boots the example functions (with a broker on the host's `broker_port`).
 fn boot(dir: &TempDir, broker_port: Option<u16>) -> Machine {
+    boot_spec(dir, &example_spec(broker_port, BURN_FUEL))
+}
+
+/// Boots the functions of `spec` and waits until all of them are loaded.
+fn boot_spec(dir: &TempDir, spec: &Value) -> Machine {
     require_qemu();
-    let flash = write_image(dir.path(), &example_spec(broker_port, BURN_FUEL))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let functions = spec["functions"].as_array().map_or(0, Vec::len);
+    let flash = write_image(dir.path(), spec).unwrap_or_else(|e| panic!("{e}"));
     let mut machine = Machine::boot(&Boot {
         firmware: default_firmware(),
         flash,
@@ -39,7 +46,7 @@ fn boot(dir: &TempDir, broker_port: Option<u16>) -> Machine {
     })
     .unwrap_or_else(|e| panic!("{e}"));
     machine
-        .wait_health(BOOT, |h| h["functions"] == 5)
+        .wait_health(BOOT, |h| h["functions"] == functions)
         .unwrap_or_else(|e| panic!("{e}"));
     machine
 }
@@ -197,4 +204,79 @@ fn mqtt_runs_a_function_and_the_outbox_drains_after_the_broker_returns() {
         .wait_health(CALL, |h| h["outbox"] == 0 && h["mqtt"] == "up")
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(health["failed"], 0);
+}
+
+/// The hostile guests that retry a refused `memory.grow` / `table.grow` a
+/// million times (examples/hostile). Under wasmi's tail-call dispatch each
+/// retry nests a native frame; the firmware interprets with the portable
+/// dispatch, so they run to their end within the device's 128 KiB stack.
+#[test]
+fn guests_retrying_a_refused_grow_answer_and_the_board_lives_on() {
+    let dir = TempDir::new("qemu-grow");
+    let mut spec = example_spec(None, BURN_FUEL);
+    let functions = spec["functions"].as_array_mut().expect("functions");
+    for name in ["grow-retry", "table-grow-retry"] {
+        let wasm = wat::parse_file(hostile_dir().join(format!("{name}.wat")))
+            .unwrap_or_else(|e| panic!("{name}.wat: {e}"));
+        let module = dir.path().join(format!("{name}.wasm"));
+        std::fs::write(&module, wasm).unwrap_or_else(|e| panic!("{}: {e}", module.display()));
+        functions.push(json!({"name": name, "wasm": module, "route": format!("/{name}")}));
+    }
+    let mut machine = boot_spec(&dir, &spec);
+    let port = machine.http_port();
+    let fail = |machine: &Machine, what: &str| -> ! { panic!("{what}\n{}", machine.report()) };
+    let before = machine
+        .health(CALL)
+        .unwrap_or_else(|| fail(&machine, "healthz"));
+
+    for name in ["grow-retry", "table-grow-retry"] {
+        let skip = machine.log().lines().len();
+        let started = Instant::now();
+        let reply = http::get(port, &format!("/{name}"), CALL)
+            .unwrap_or_else(|| fail(&machine, &format!("{name}: no answer")));
+        if reply.status != 200 {
+            fail(
+                &machine,
+                &format!("{name}: {} {}", reply.status, reply.text()),
+            );
+        }
+        assert_eq!(reply.text(), "still here", "{name}");
+        let (_, line) = machine
+            .log()
+            .wait_for(skip, &format!("call {name}: "), CALL)
+            .unwrap_or_else(|| fail(&machine, &format!("no meter line for {name}")));
+        let call = CallLine::parse(&line).unwrap_or_else(|| panic!("unreadable: {line}"));
+        assert_eq!(call.result, "200", "{line}");
+        // A million retries, each a few instructions' fuel.
+        assert!(call.fuel > 1_000_000, "{line}");
+        eprintln!(
+            "{name}: 200 \"still here\" in {:?}, {} fuel, stack high-water mark {} of {} B",
+            started.elapsed(),
+            call.fuel,
+            call.stack,
+            call.stack_size
+        );
+    }
+
+    // Alive afterwards: the same boot (no reset, QEMU still running),
+    // other functions answer.
+    let hello = http::get(port, "/hello", CALL).unwrap_or_else(|| fail(&machine, "hello"));
+    assert_eq!(hello.status, 200);
+    assert_eq!(hello.text(), "Hello from Jinn\n");
+    let health = machine
+        .wait_health(CALL, |h| h["calls"] == 3)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["failed"], 0);
+    assert!(
+        health["uptime_ms"].as_u64() > before["uptime_ms"].as_u64(),
+        "{before} then {health}"
+    );
+    assert!(machine.exited().is_none(), "{}", machine.report());
+    let log = machine.log().text();
+    assert_eq!(
+        log.matches("functions loaded").count(),
+        1,
+        "one boot:\n{log}"
+    );
 }
