@@ -13,7 +13,7 @@ use embassy_net::StackResources;
 use jinn_embassy::board::{Heap, Meter, StackGauge};
 use jinn_embassy::http::HttpBuffers;
 use jinn_embassy::mqtt::MqttBuffers;
-use jinn_embassy::{Config, EngineLimits, Jinn, Policy, Resources};
+use jinn_embassy::{Jinn, Policy, Resources};
 use jinn_lan9118::{Lan9118, Mmio};
 use jinn_mps2_an500::flash::DataFlash;
 use jinn_mps2_an500::{clock, ethernet, fatal, info, seed, uart, unwrap, warn};
@@ -71,20 +71,7 @@ async fn main(spawner: Spawner) {
     });
 
     static RESOURCES: StaticCell<Resources<DataFlash>> = StaticCell::new();
-    // One compiled module in RAM at a time, as on the NUCLEO-H743ZI: the
-    // example Rust guests need 350-430 KiB each once compiled.
-    let config = Config {
-        resident_modules: 1,
-        // Linear memory is one allocation: a grow past the largest heap
-        // block is refused before its fuel is charged (see EngineLimits).
-        engine: EngineLimits {
-            max_memory_bytes: HEAP.largest_block() as u64,
-            ..EngineLimits::DEVICE
-        },
-        signature_policy: SIGNATURE_POLICY,
-        trusted_keys: TRUSTED_KEYS,
-        ..Config::default()
-    };
+    let config = jinn_embassy::board::config(HEAP.largest_block(), SIGNATURE_POLICY, TRUSTED_KEYS);
     let jinn = match Jinn::start(
         RESOURCES.init(Resources::new()),
         DataFlash::take(),

@@ -17,7 +17,7 @@ use embassy_stm32::{bind_interrupts, eth};
 use jinn_embassy::board::{Heap, Meter, StackGauge};
 use jinn_embassy::http::HttpBuffers;
 use jinn_embassy::mqtt::MqttBuffers;
-use jinn_embassy::{Config, EngineLimits, Jinn, Policy, Resources};
+use jinn_embassy::{Jinn, Policy, Resources};
 use jinn_nucleo_h743zi::{cycles, fatal, info, start_cycle_counter, unwrap};
 use static_cell::StaticCell;
 use {defmt_rtt as _, panic_probe as _};
@@ -93,20 +93,7 @@ async fn main(spawner: Spawner) {
     let flash = Flash::new_blocking(p.FLASH)
         .into_blocking_regions()
         .bank2_region;
-    // One compiled module in RAM at a time: the example Rust guests need
-    // 350-430 KiB each once compiled, the heap is 728 KiB.
-    let config = Config {
-        resident_modules: 1,
-        // Linear memory is one allocation: a grow past the largest heap
-        // block is refused before its fuel is charged (see EngineLimits).
-        engine: EngineLimits {
-            max_memory_bytes: HEAP.largest_block() as u64,
-            ..EngineLimits::DEVICE
-        },
-        signature_policy: SIGNATURE_POLICY,
-        trusted_keys: TRUSTED_KEYS,
-        ..Config::default()
-    };
+    let config = jinn_embassy::board::config(HEAP.largest_block(), SIGNATURE_POLICY, TRUSTED_KEYS);
     let jinn = match Jinn::start(RESOURCES.init(Resources::new()), flash, config, seed) {
         Ok(jinn) => jinn,
         Err(e) => fatal!("jinn: {}", e),
