@@ -112,8 +112,6 @@ pub(crate) struct Entry {
     pub has_start: bool,
     /// [`crate::EngineLimits::max_slice_fuel`].
     pub max_slice_fuel: u64,
-    /// [`crate::EngineLimits::max_memory_bytes`].
-    pub max_memory_bytes: u64,
 }
 
 enum Phase {
@@ -162,7 +160,7 @@ impl<H: Host> Invocation<H> {
             len: stdin,
             limit: manifest.limits.stdin,
         });
-        let mut store = Store::new(module.engine(), HostState::new(host, manifest, setup, entry.max_memory_bytes));
+        let mut store = Store::new(module.engine(), HostState::new(host, manifest, setup));
         store.limiter(|state| &mut state.limiter);
         let _ = store.set_fuel(0);
         Self {
@@ -379,7 +377,7 @@ impl<H: Host> Invocation<H> {
         let state = self.store.data();
         let refused = state.limiter.refused_memory;
         let memory_limit = InvokeError::MemoryLimit {
-            limit: state.limiter.memory_limit(),
+            limit: state.manifest.limits.memory,
         };
         if let Some(code) = error.i32_exit_status() {
             // A runtime that was refused memory usually exits non-zero

@@ -44,17 +44,6 @@ pub struct EngineLimits {
     ///
     /// [`Invocation::resume`]: crate::Invocation::resume
     pub max_slice_fuel: u64,
-    /// Most linear memory one call may have on this machine, in bytes,
-    /// whatever its manifest allows (the lower of the two applies). Default
-    /// no cap (`u64::MAX`); a board sets its largest heap block, since linear
-    /// memory is one allocation.
-    ///
-    /// A grow beyond it is refused by the limiter before wasmi charges its
-    /// fuel. A grow the manifest allows but the heap cannot hold is charged
-    /// first (wasmi charges fuel, then allocates) and refused after: a guest
-    /// retrying it in a loop would burn its fuel a few hundred KB at a time
-    /// and end `fuel_exhausted` where a gateway answers.
-    pub max_memory_bytes: u64,
 }
 
 /// Native stack, in bytes, a call may nest per unit of
@@ -78,7 +67,6 @@ impl EngineLimits {
         min_stack_bytes: 1024,
         cached_stacks: 1,
         max_slice_fuel: 8_192,
-        max_memory_bytes: u64::MAX,
     };
 
     /// Limits for a Linux gateway: depth 1024, 1 MiB value stack, 4 cached stacks.
@@ -89,7 +77,6 @@ impl EngineLimits {
             min_stack_bytes: 4 * 1024,
             cached_stacks: 4,
             max_slice_fuel: 16_384,
-            max_memory_bytes: u64::MAX,
         }
     }
 
@@ -168,7 +155,6 @@ impl<H: Host> Runtime<H> {
             linker: self.linkers[kv_result as usize].clone(),
             has_start: prepared.has_start,
             max_slice_fuel: self.limits.max_slice_fuel.max(1),
-            max_memory_bytes: self.limits.max_memory_bytes,
         })
     }
 }
@@ -206,7 +192,6 @@ pub struct Function<H: Host> {
     linker: Arc<Linker<HostState<H>>>,
     has_start: bool,
     max_slice_fuel: u64,
-    max_memory_bytes: u64,
 }
 
 impl<H: Host> Clone for Function<H> {
@@ -216,7 +201,6 @@ impl<H: Host> Clone for Function<H> {
             linker: self.linker.clone(),
             has_start: self.has_start,
             max_slice_fuel: self.max_slice_fuel,
-            max_memory_bytes: self.max_memory_bytes,
         }
     }
 }
@@ -240,7 +224,6 @@ impl<H: Host> Function<H> {
             Entry {
                 has_start: self.has_start,
                 max_slice_fuel: self.max_slice_fuel,
-                max_memory_bytes: self.max_memory_bytes,
             },
         )
     }

@@ -38,8 +38,7 @@ impl FuelMeter {
 /// which usually follows is reported as `memory_limit`.
 #[derive(Debug)]
 pub(crate) struct Limiter {
-    /// The manifest's memory limit, or the machine's if lower.
-    memory: u64,
+    memory: usize,
     table_elements: usize,
     tables: usize,
     /// A `memory.grow` (or the initial memory) was refused.
@@ -47,21 +46,14 @@ pub(crate) struct Limiter {
 }
 
 impl Limiter {
-    /// The manifest's limits, with linear memory held to `machine_memory`
-    /// bytes ([`crate::EngineLimits::max_memory_bytes`]).
-    pub fn new(manifest: &Manifest, machine_memory: u64) -> Self {
+    pub fn new(manifest: &Manifest) -> Self {
         let l = &manifest.limits;
         Self {
-            memory: l.memory.min(machine_memory),
+            memory: usize::try_from(l.memory).unwrap_or(usize::MAX),
             table_elements: l.table_elements as usize,
             tables: l.tables as usize,
             refused_memory: false,
         }
-    }
-
-    /// Bytes of linear memory a call may have.
-    pub fn memory_limit(&self) -> u64 {
-        self.memory
     }
 }
 
@@ -72,7 +64,7 @@ impl ResourceLimiter for Limiter {
         desired: usize,
         maximum: Option<usize>,
     ) -> Result<bool, wasmi_core::LimiterError> {
-        let allowed = desired as u64 <= self.memory && maximum.is_none_or(|m| desired <= m);
+        let allowed = desired <= self.memory && maximum.is_none_or(|m| desired <= m);
         if !allowed {
             self.refused_memory = true;
         }
@@ -145,9 +137,8 @@ pub(crate) struct HostState<H> {
 }
 
 impl<H> HostState<H> {
-    /// `machine_memory`: [`crate::EngineLimits::max_memory_bytes`].
-    pub fn new(host: H, manifest: Arc<Manifest>, setup: Setup, machine_memory: u64) -> Self {
-        let limiter = Limiter::new(&manifest, machine_memory);
+    pub fn new(host: H, manifest: Arc<Manifest>, setup: Setup) -> Self {
+        let limiter = Limiter::new(&manifest);
         let fuel = FuelMeter {
             limit: manifest.limits.fuel,
             granted: 0,

@@ -2,9 +2,7 @@
 
 mod support;
 
-use std::sync::Arc;
-
-use jinn_core::{EngineLimits, ErrorKind, InvokeError, Manifest, Outcome, Runtime};
+use jinn_core::{ErrorKind, InvokeError, Manifest};
 use support::*;
 
 fn with_memory(bytes: u64) -> Manifest {
@@ -120,72 +118,4 @@ fn each_call_gets_fresh_memory() {
     let again = run(&dirty, Manifest::default(), b"").0;
     assert_eq!(first, again);
     assert!(run(&function, Manifest::default(), b"").0.result.is_ok());
-}
-
-/// Runs `wasm` on an engine whose machine holds at most `machine` bytes of
-/// linear memory per call.
-fn run_on_machine(machine: u64, wasm: &[u8], manifest: Manifest) -> Outcome {
-    let runtime = Runtime::<TestHost>::new(EngineLimits {
-        max_memory_bytes: machine,
-        ..EngineLimits::DEVICE
-    });
-    let function = runtime.load(wasm).expect("module loads");
-    let mut call = function.invoke(TestHost::default(), Arc::new(manifest), Vec::new());
-    while call.resume(10_000).is_running() {}
-    call.finish().0
-}
-
-#[test]
-fn the_machine_holds_memory_below_the_manifest() {
-    let grow = "(if (i32.eq (memory.grow (i32.const 10)) (i32.const -1)) (then unreachable))";
-    let wasm = wat::parse_str(guest("", grow, OK)).expect("WAT");
-    let outcome = run_on_machine(4 * 65536, &wasm, Manifest::default());
-    assert_eq!(
-        outcome.result.unwrap_err(),
-        InvokeError::MemoryLimit { limit: 4 * 65536 },
-        "the limit reported is the one that applied"
-    );
-    // The lower of the two applies: here the manifest's.
-    let outcome = run_on_machine(64 * 65536, &wasm, with_memory(3 * 65536));
-    assert_eq!(
-        outcome.result.unwrap_err(),
-        InvokeError::MemoryLimit { limit: 3 * 65536 }
-    );
-    assert!(
-        run_on_machine(64 * 65536, &wasm, Manifest::default())
-            .result
-            .is_ok()
-    );
-    let big = wat::parse_str(r#"(module (memory (export "memory") 5) (func (export "_start")))"#)
-        .expect("WAT");
-    let outcome = run_on_machine(4 * 65536, &big, Manifest::default());
-    assert_eq!(outcome.result.unwrap_err().kind(), ErrorKind::MemoryLimit);
-}
-
-/// examples/hostile/grow-retry.wat retries a 100-page grow a million times.
-/// On a machine that cannot hold 100 pages (a board's heap), the grow is
-/// refused before its fuel is charged, exactly as under a manifest limit of
-/// the same size: the guest answers, with the same fuel.
-#[test]
-fn a_grow_the_machine_cannot_hold_is_refused_before_its_fuel_is_paid() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../examples/hostile/grow-retry.wat"
-    );
-    let wasm = wat::parse_file(path).expect("grow-retry.wat");
-    let heap_block = 440 * 1024;
-    let on_board = run_on_machine(heap_block, &wasm, Manifest::default());
-    let by_manifest = run_on_machine(u64::MAX, &wasm, with_memory(heap_block));
-    assert_eq!(on_board, by_manifest);
-    let response = on_board.result.expect("the guest answers");
-    assert_eq!(response.status, 200);
-    assert_eq!(response.body, b"still here");
-    // With room for them, the first two grows succeed and are paid for.
-    let roomy = run_on_machine(u64::MAX, &wasm, Manifest::default());
-    assert!(
-        on_board.fuel_used < roomy.fuel_used,
-        "{} vs {}",
-        on_board.fuel_used,
-        roomy.fuel_used
-    );
 }

@@ -284,7 +284,7 @@ impl<F: NorFlash + 'static> Jinn<F> {
     }
 
     /// The limits function `index` runs with: its manifest's, lowered to
-    /// the device's caps ([`crate::config::CAPS`]).
+    /// the device's caps ([`Config::caps`]).
     pub fn limits(&self, index: usize) -> Option<&jinn_core::Limits> {
         self.functions.get(index).map(|f| &f.manifest.limits)
     }
