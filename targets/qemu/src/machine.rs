@@ -128,8 +128,17 @@ impl Machine {
                 ))
                 .arg("-nic")
                 .arg(format!(
-                    "user,model=lan9118,hostfwd=tcp:127.0.0.1:{http_port}-:80"
+                    "user,id=net0,model=lan9118,hostfwd=tcp:127.0.0.1:{http_port}-:80"
                 ));
+            if let Some(dir) = std::env::var_os("JINN_QEMU_PCAP") {
+                // Every frame between the device and QEMU's network, for
+                // Wireshark: `$JINN_QEMU_PCAP/qemu-<port>.pcap`.
+                let file = Path::new(&dir).join(format!("qemu-{http_port}.pcap"));
+                cmd.arg("-object").arg(format!(
+                    "filter-dump,id=dump0,netdev=net0,file={}",
+                    file.display()
+                ));
+            }
             if boot.icount {
                 cmd.args(["-icount", "shift=0"]);
             }
