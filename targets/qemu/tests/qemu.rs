@@ -100,6 +100,26 @@ fn http_calls_run_the_functions_on_the_emulated_board() {
     // fuel-burner without a bound burns until its fuel is gone: the typed
     // error comes back, and /healthz answers all the while.
     let burner = thread::spawn(move || http::get(port, "/burn", Duration::from_secs(60)));
+    // The board keeps one compiled module resident: calling fuel-burner
+    // after hello, echo… compiles it from flash first, and wasmi's compile
+    // does not yield, so nothing answers until it is done (up to seconds
+    // under QEMU on a loaded machine; the host's TCP retransmits meanwhile).
+    // What is timed below is the guest running in fuel slices, from the
+    // first /healthz that sees it busy.
+    let running = Instant::now();
+    loop {
+        let health = machine
+            .health(CALL)
+            .unwrap_or_else(|| fail("/healthz did not answer while fuel-burner was loaded"));
+        if health["busy"] == true {
+            break;
+        }
+        assert!(
+            !burner.is_finished() && running.elapsed() < CALL,
+            "the burn never showed as running in /healthz"
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
     let started = Instant::now();
     let mut answered = 0;
     let mut busy = 0;
