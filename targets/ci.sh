@@ -70,7 +70,7 @@ remove_stale_namespaces
 step "what the fast tier built (scripts/check.sh)"
 host_dir="${CARGO_TARGET_DIR:-target}"
 [[ "$host_dir" = /* ]] || host_dir="$root/$host_dir"
-for artefact in examples/wasm/{hello,echo,kv-counter,sensor-alert,fuel-burner,gojinn-compat,c-hello}.wasm \
+for artefact in examples/wasm/{hello,echo,kv-counter,sensor-alert,fuel-burner,gojinn-compat,c-hello,sensor-alert-tiny}.wasm \
     "$host_dir/debug/jinn" "$host_dir/wasm32-wasip1/release/heap-probe.wasm"; do
     [[ -f "$artefact" ]] || die "$artefact is missing: run scripts/check.sh first (make test does)"
 done
