@@ -2,19 +2,22 @@
 # The microcontroller tier of `make test` (scripts/test.sh runs it after
 # scripts/check.sh, whose format, lints, unit tests, gateway parity and
 # builds of the guests, the gateway and the heap probe it relies on):
-# lints and builds jinn-embassy for Cortex-M4/M7 and Cortex-M33, builds the
-# NUCLEO-H743ZI firmware, runs the TAP integration tests (network namespace
-# + mosquitto + curl), then prints the latency numbers and the footprint
+# lints and builds jinn-embassy and jinn-lan9118 for Cortex-M4/M7 and
+# Cortex-M33, builds the board firmware (NUCLEO-H743ZI and QEMU's
+# mps2-an500, one workspace), runs the TAP integration tests (network
+# namespace + mosquitto + curl) and the QEMU tests (the mps2-an500 firmware
+# booted under qemu-system-arm, HTTP and MQTT over the loopback), then
+# prints the latency numbers, the emulated measurements and the footprint
 # report.
 #
 # Needs root (network namespaces, TAP devices) and Debian's apt-get for
-# mosquitto, mosquitto-clients, iproute2 and curl. It fails, never skips,
-# when one of them is unavailable. Honors CARGO_TARGET_DIR.
+# mosquitto, mosquitto-clients, iproute2, curl and qemu-system-arm. It fails,
+# never skips, when one of them is unavailable. Honors CARGO_TARGET_DIR.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-board_dir="targets/boards/nucleo-h743zi"
+boards_dir="targets/boards"
 targets=(thumbv7em-none-eabihf thumbv8m.main-none-eabihf)
 # wasm32-wasip1: the example guests and the 32-bit heap probe.
 rust_targets=("${targets[@]}" wasm32-wasip1)
@@ -49,7 +52,7 @@ if command -v rustup >/dev/null 2>&1; then
     done
 fi
 missing=()
-for tool in mosquitto:mosquitto mosquitto_sub:mosquitto-clients mosquitto_pub:mosquitto-clients ip:iproute2 curl:curl; do
+for tool in mosquitto:mosquitto mosquitto_sub:mosquitto-clients mosquitto_pub:mosquitto-clients ip:iproute2 curl:curl qemu-system-arm:qemu-system-arm; do
     command -v "${tool%%:*}" >/dev/null 2>&1 || missing+=("${tool##*:}")
 done
 if ((${#missing[@]})); then
@@ -59,7 +62,7 @@ if ((${#missing[@]})); then
     apt-get update -qq >/dev/null
     apt-get install -y -qq --no-install-recommends $(printf '%s\n' "${missing[@]}" | sort -u) >/dev/null
 fi
-for tool in mosquitto mosquitto_sub mosquitto_pub ip curl; do
+for tool in mosquitto mosquitto_sub mosquitto_pub ip curl qemu-system-arm; do
     command -v "$tool" >/dev/null 2>&1 || die "$tool is still missing"
 done
 remove_stale_namespaces
@@ -67,36 +70,47 @@ remove_stale_namespaces
 step "what the fast tier built (scripts/check.sh)"
 host_dir="${CARGO_TARGET_DIR:-target}"
 [[ "$host_dir" = /* ]] || host_dir="$root/$host_dir"
-for artefact in examples/wasm/{hello,echo,kv-counter,sensor-alert,fuel-burner,gojinn-compat,c-hello}.wasm \
+for artefact in examples/wasm/{hello,echo,kv-counter,sensor-alert,fuel-burner,gojinn-compat,c-hello,sensor-alert-tiny}.wasm \
     "$host_dir/debug/jinn" "$host_dir/wasm32-wasip1/release/heap-probe.wasm"; do
     [[ -f "$artefact" ]] || die "$artefact is missing: run scripts/check.sh first (make test does)"
 done
 
-step "jinn-embassy for ${targets[*]}"
+step "jinn-embassy and jinn-lan9118 for ${targets[*]}"
 for target in "${targets[@]}"; do
-    for features in "" defmt log; do
+    for features in "" defmt,board log; do
         echo "clippy: jinn-embassy on $target, features: ${features:-none}"
         cargo clippy --locked -q -p jinn-embassy --target "$target" ${features:+--features "$features"} -- -D warnings
     done
+    echo "clippy: jinn-lan9118 on $target, features: defmt"
+    cargo clippy --locked -q -p jinn-lan9118 --target "$target" --features defmt -- -D warnings
     echo "build: jinn-embassy on $target, features: defmt"
     cargo build --locked -q -p jinn-embassy --target "$target" --features defmt
 done
 
-step "NUCLEO-H743ZI firmware (thumbv7em-none-eabihf, release)"
-(cd "$board_dir" && cargo clippy --locked -q --release -- -D warnings && cargo build --locked --release)
-firmware_dir="${CARGO_TARGET_DIR:-$board_dir/target}"
+step "board firmware: NUCLEO-H743ZI and QEMU mps2-an500 (thumbv7em-none-eabihf, release)"
+(cd "$boards_dir" && cargo clippy --locked -q --release --workspace -- -D warnings && cargo build --locked --release --workspace)
+firmware_dir="${CARGO_TARGET_DIR:-$boards_dir/target}"
 [[ "$firmware_dir" = /* ]] || firmware_dir="$root/$firmware_dir"
 firmware="$firmware_dir/thumbv7em-none-eabihf/release/jinn"
+qemu_firmware="$firmware_dir/thumbv7em-none-eabihf/release/jinn-mps2-an500"
 [[ -f "$firmware" ]] || die "no firmware at $firmware"
+[[ -f "$qemu_firmware" ]] || die "no firmware at $qemu_firmware"
+export JINN_QEMU_FIRMWARE="$qemu_firmware"
 
 step "TAP integration tests (netns, tap, mosquitto, curl)"
 cargo test --locked -p jinn-linux-tap --features tap-tests --test tap --test tap_signing -- --test-threads=2
 
+step "QEMU tests (mps2-an500 firmware under qemu-system-arm, HTTP and MQTT over the loopback)"
+cargo test --locked -p jinn-qemu --features qemu-tests --test qemu -- --test-threads=2
+
 step "latency over TAP"
 cargo run --locked -q -p jinn-linux-tap --bin jinn-tap -- measure
 
+step "emulated measurements (QEMU -icount)"
+cargo run --locked -q -p jinn-qemu --bin jinn-qemu -- measure --firmware "$qemu_firmware"
+
 step "footprint"
 cargo run --locked -q -p jinn-linux-tap --bin jinn-footprint -- \
-    --probe "$host_dir/wasm32-wasip1/release/heap-probe.wasm" --gateway "$host_dir/debug/jinn" "$firmware"
+    --probe "$host_dir/wasm32-wasip1/release/heap-probe.wasm" --gateway "$host_dir/debug/jinn" "$firmware" "$qemu_firmware"
 
 step "done"

@@ -13,6 +13,7 @@ pub const WASM_PAGE: u64 = 65_536;
 
 /// What one call may use. Every field has a documented default ([`Limits::default`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[serde(default, deny_unknown_fields)]
 pub struct Limits {
     /// Fuel per call (wasm instructions plus host-call costs). Default 100,000,000.

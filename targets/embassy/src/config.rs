@@ -93,6 +93,12 @@ pub struct Config {
     pub call_deadline: Duration,
     /// wasmi's stack limits. Default [`EngineLimits::DEVICE`].
     pub engine: EngineLimits,
+    /// What this device can give a function: each function's limits are
+    /// clamped to these when it is loaded ([`Limits::within`]). Default
+    /// [`CAPS`]; a board lowers `memory` to its heap's largest block, since
+    /// linear memory is one allocation: a grow past it is then refused
+    /// before its fuel is charged, as at a manifest's limit.
+    pub caps: Limits,
     /// Unix time in nanoseconds at boot, for WASI `realtime` (0 when the
     /// board has no clock source: guests then see time since boot).
     pub unix_ns_at_boot: u64,
@@ -123,6 +129,7 @@ impl Config {
             slice_fuel: 10_000,
             call_deadline: Duration::from_secs(10),
             engine: EngineLimits::DEVICE,
+            caps: CAPS,
             unix_ns_at_boot: 0,
             layout: Layout::const_default(),
             resident_modules: 0,

@@ -18,6 +18,7 @@ use crate::flash::{LayoutError, Partitions, Region};
 use crate::host::DeviceHost;
 use crate::kv::KvStore;
 use crate::modules::{Loaded, load_catalog};
+use crate::observer::CallObserver;
 use crate::outbox::{Outbox, OutboxError};
 use crate::record::DeviceSettings;
 use crate::signing::Signing;
@@ -95,6 +96,7 @@ pub struct Jinn<F: NorFlash + 'static> {
     pub(crate) mqtt: Cell<MqttStatus>,
     busy: Cell<bool>,
     started: Instant,
+    observer: Cell<Option<&'static dyn CallObserver>>,
 }
 
 /// Where the MQTT connection stands, shown by `/healthz`.
@@ -186,6 +188,7 @@ impl<F: NorFlash + 'static> Jinn<F> {
             mqtt: Cell::new(MqttStatus::Off),
             busy: Cell::new(false),
             started: Instant::now(),
+            observer: Cell::new(None),
         }))
     }
 
@@ -281,7 +284,7 @@ impl<F: NorFlash + 'static> Jinn<F> {
     }
 
     /// The limits function `index` runs with: its manifest's, lowered to
-    /// the device's caps ([`crate::config::CAPS`]).
+    /// the device's caps ([`Config::caps`]).
     pub fn limits(&self, index: usize) -> Option<&jinn_core::Limits> {
         self.functions.get(index).map(|f| &f.manifest.limits)
     }
@@ -301,16 +304,22 @@ impl<F: NorFlash + 'static> Jinn<F> {
     pub async fn call(&self, index: usize, request: &Request) -> Outcome {
         let loaded = &self.functions[index];
         let _one_at_a_time = self.slot.lock().await;
+        if let Some(observer) = self.observer.get() {
+            observer.call_started();
+        }
         let function = match self.compiled(index) {
             Ok(function) => function,
             Err(error) => {
-                return self.counted(Outcome {
-                    result: Err(error),
-                    fuel_used: 0,
-                    stderr: alloc::vec::Vec::new(),
-                    stats: CallStats::default(),
-                    staged: Staged::default(),
-                });
+                return self.counted(
+                    index,
+                    Outcome {
+                        result: Err(error),
+                        fuel_used: 0,
+                        stderr: alloc::vec::Vec::new(),
+                        stats: CallStats::default(),
+                        staged: Staged::default(),
+                    },
+                );
             }
         };
         let host = DeviceHost::new(self.storage, &loaded.name);
@@ -341,7 +350,7 @@ impl<F: NorFlash + 'static> Jinn<F> {
                 _ => embassy_futures::yield_now().await,
             }
         }
-        self.counted(running.finish())
+        self.counted(index, running.finish())
     }
 
     /// Commits what a finished call staged; wakes the MQTT task when the
@@ -352,8 +361,11 @@ impl<F: NorFlash + 'static> Jinn<F> {
         }
     }
 
-    /// Counts a finished call for `/healthz`.
-    fn counted(&self, outcome: Outcome) -> Outcome {
+    /// Counts a finished call for `/healthz` and tells the observer.
+    fn counted(&self, index: usize, outcome: Outcome) -> Outcome {
+        if let Some(observer) = self.observer.get() {
+            observer.call_ended(self.name(index), &outcome);
+        }
         let mut counters = self.counters.get();
         counters.calls = counters.calls.wrapping_add(1);
         if outcome.result.is_err() {
@@ -361,6 +373,11 @@ impl<F: NorFlash + 'static> Jinn<F> {
         }
         self.counters.set(counters);
         outcome
+    }
+
+    /// Tells `observer` when each call starts and ends, from now on.
+    pub fn observe_calls(&self, observer: &'static dyn CallObserver) {
+        self.observer.set(Some(observer));
     }
 
     /// Random bytes from the device generator.

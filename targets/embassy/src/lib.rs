@@ -32,6 +32,8 @@ extern crate alloc;
 #[macro_use]
 mod fmt;
 
+#[cfg(feature = "board")]
+pub mod board;
 pub mod catalog;
 pub mod config;
 mod device;
@@ -42,6 +44,7 @@ pub mod http;
 pub mod kv;
 mod modules;
 pub mod mqtt;
+mod observer;
 pub mod outbox;
 pub mod record;
 mod signing;
@@ -52,6 +55,8 @@ mod testing;
 pub use config::{Config, Layout};
 pub use device::{BootError, Counters, Jinn, MqttStatus, Resources};
 pub use host::DeviceHost;
+pub use jinn_core::EngineLimits;
 pub use jinn_core::signature::Policy;
+pub use observer::CallObserver;
 pub use record::{Broker, DeviceSettings, FunctionRecord};
 pub use storage::Storage;

@@ -8,7 +8,7 @@ use embedded_storage::nor_flash::NorFlash;
 use jinn_core::{Function, InvokeError, Manifest, Runtime};
 
 use crate::catalog::{CatalogError, CatalogReader, ModuleAt, read_module};
-use crate::config::{CAPS, Config, MAX_FUNCTIONS, MAX_TOPICS};
+use crate::config::{Config, MAX_FUNCTIONS, MAX_TOPICS};
 use crate::device::Jinn;
 use crate::flash::Region;
 use crate::host::DeviceHost;
@@ -168,7 +168,7 @@ pub(crate) fn load_catalog<F: NorFlash + 'static>(
                 );
                 drop(wasm);
                 let mut manifest = record.manifest;
-                let limits = manifest.limits.within(&CAPS);
+                let limits = manifest.limits.within(&config.caps);
                 if limits != manifest.limits {
                     info!(
                         "function {}: limits lowered to the device's caps",

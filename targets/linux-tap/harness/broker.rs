@@ -1,38 +1,55 @@
-//! mosquitto in the namespace, and subscribers to it.
+//! mosquitto in the namespace (or on the loopback), and subscribers to it.
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Child;
+use std::process::{Child, Command};
 use std::thread::sleep;
 use std::time::Duration;
 
-use super::netns::{HOST_IP, Netns};
+use super::netns::{HOST_IP, Netns, Place};
 use super::process::{run, run_ok, stop};
 
 /// The broker's port.
 pub const BROKER_PORT: u16 = 1883;
 
-/// mosquitto inside a namespace, listening on 10.42.0.1:1883 only, with
-/// its persistence file in a scratch directory (so that stopping and
+/// mosquitto listening on one address and port of a [`Place`] (in a
+/// namespace: 10.42.0.1:1883; on the loopback: 127.0.0.1 and a free port),
+/// with its persistence file in a scratch directory (so that stopping and
 /// starting it keeps the subscribers' sessions, as a real broker does).
 /// It stays root (`user root`): the scratch directory is root's, and
 /// mosquitto would otherwise drop to its own user and fail to save.
 pub struct Broker<'a> {
-    ns: &'a Netns,
+    place: &'a dyn Place,
+    host: String,
+    port: u16,
     dir: PathBuf,
     child: Option<Child>,
 }
 
 impl<'a> Broker<'a> {
-    /// Starts it and waits until it accepts clients.
+    /// Starts it in `ns` on the TAP's host side and waits until it accepts clients.
     pub fn start(ns: &'a Netns, dir: &Path) -> Self {
+        Self::start_at(ns, HOST_IP, BROKER_PORT, dir)
+    }
+
+    /// Starts it in `place` on `host:port` and waits until it accepts clients.
+    pub fn start_at(place: &'a dyn Place, host: &str, port: u16, dir: &Path) -> Self {
         let mut broker = Self {
-            ns,
+            place,
+            host: host.to_string(),
+            port,
             dir: dir.to_path_buf(),
             child: None,
         };
         broker.restart();
         broker
+    }
+
+    /// `host` and `-p port` for the mosquitto clients.
+    fn client(&self, program: &str) -> Command {
+        let mut cmd = self.place.command(program);
+        cmd.args(["-h", &self.host, "-p", &self.port.to_string()]);
+        cmd
     }
 
     /// Starts it again after [`Broker::stop`].
@@ -42,14 +59,16 @@ impl<'a> Broker<'a> {
         fs::write(
             &conf,
             format!(
-                "listener {BROKER_PORT} {HOST_IP}\nallow_anonymous true\npersistence true\npersistence_location {}/\nautosave_interval 1\nuser root\n",
+                "listener {} {}\nallow_anonymous true\npersistence true\npersistence_location {}/\nautosave_interval 1\nuser root\n",
+                self.port,
+                self.host,
                 self.dir.display()
             ),
         )
         .expect("write mosquitto.conf");
         let log = fs::File::create(self.dir.join("mosquitto.log")).expect("mosquitto.log");
         let child = self
-            .ns
+            .place
             .command("mosquitto")
             .args(["-c", conf.to_str().unwrap_or_default()])
             .stdout(log.try_clone().expect("log"))
@@ -58,16 +77,10 @@ impl<'a> Broker<'a> {
             .expect("spawn mosquitto");
         self.child = Some(child);
         for _ in 0..100 {
-            let probe = run(self.ns.command("mosquitto_pub").args([
-                "-h",
-                HOST_IP,
-                "-t",
-                "jinn/probe",
-                "-m",
-                "x",
-                "-q",
-                "0",
-            ]));
+            let probe =
+                run(self
+                    .client("mosquitto_pub")
+                    .args(["-t", "jinn/probe", "-m", "x", "-q", "0"]));
             if probe.status.success() {
                 return;
             }
@@ -91,9 +104,8 @@ impl<'a> Broker<'a> {
     /// Publishes one message at QoS 1.
     pub fn publish(&self, topic: &str, payload: &str) {
         run_ok(
-            self.ns
-                .command("mosquitto_pub")
-                .args(["-h", HOST_IP, "-q", "1", "-t", topic, "-m", payload]),
+            self.client("mosquitto_pub")
+                .args(["-q", "1", "-t", topic, "-m", payload]),
         );
     }
 
@@ -101,12 +113,13 @@ impl<'a> Broker<'a> {
     /// broker keeps its messages from now on, even while it is offline.
     pub fn observe(&self, id: &str, filter: &str) -> Observer<'a> {
         run_ok(
-            self.ns
-                .command("mosquitto_sub")
-                .args(["-h", HOST_IP, "-c", "-i", id, "-q", "1", "-t", filter, "-E"]),
+            self.client("mosquitto_sub")
+                .args(["-c", "-i", id, "-q", "1", "-t", filter, "-E"]),
         );
         Observer {
-            ns: self.ns,
+            place: self.place,
+            host: self.host.clone(),
+            port: self.port,
             id: id.into(),
             filter: filter.into(),
         }
@@ -123,7 +136,9 @@ impl Drop for Broker<'_> {
 
 /// A persistent subscriber session.
 pub struct Observer<'a> {
-    ns: &'a Netns,
+    place: &'a dyn Place,
+    host: String,
+    port: u16,
     id: String,
     filter: String,
 }
@@ -131,9 +146,11 @@ pub struct Observer<'a> {
 impl Observer<'_> {
     /// Waits up to `timeout` for `count` messages: `(topic, payload)` pairs.
     pub fn collect(&self, count: usize, timeout: Duration) -> Vec<(String, String)> {
-        let out = run(self.ns.command("mosquitto_sub").args([
+        let out = run(self.place.command("mosquitto_sub").args([
             "-h",
-            HOST_IP,
+            &self.host,
+            "-p",
+            &self.port.to_string(),
             "-c",
             "-i",
             &self.id,

@@ -1,4 +1,5 @@
-//! A guest burning fuel on the device while `/healthz` is polled.
+//! A guest burning fuel on the device while `/healthz` is polled, and
+//! what fuel-burner answers.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -65,4 +66,15 @@ pub fn burn_and_poll(ns: &Netns) -> BurnReport {
             health,
         }
     })
+}
+
+/// What fuel-burner answers for `?iterations=N`: its xorshift64 after N rounds.
+pub fn fuel_burner_result(iterations: u64) -> String {
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    for _ in 0..iterations {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+    }
+    format!("{x:016x}")
 }

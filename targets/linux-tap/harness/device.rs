@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::broker::BROKER_PORT;
 use super::files::examples_dir;
 use super::http::http;
-use super::netns::{DEVICE_IP, HOST_IP, Netns};
+use super::netns::{DEVICE_IP, HOST_IP, Netns, Place};
 use super::process::stop;
 
 /// The runner (`jinn-tap serve`) inside a namespace, on `tap0` as 10.42.0.2.

@@ -4,7 +4,7 @@ use std::io::Write as _;
 use std::process::Stdio;
 use std::time::Duration;
 
-use super::netns::{DEVICE_IP, Netns};
+use super::netns::{DEVICE_IP, Netns, Place};
 use super::process::run;
 
 /// An HTTP answer.
@@ -30,6 +30,15 @@ impl Reply {
     /// The body as text.
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The body as JSON.
+    ///
+    /// # Panics
+    ///
+    /// When it is not JSON (test support).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.text()))
     }
 }
 
@@ -66,7 +75,8 @@ pub fn http(
     parse_reply(&out.stdout)
 }
 
-fn parse_reply(raw: &[u8]) -> Option<Reply> {
+/// Parses a whole HTTP/1.1 response: status line, headers, then the body.
+pub fn parse_reply(raw: &[u8]) -> Option<Reply> {
     let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
     let head = String::from_utf8_lossy(&raw[..split]);
     let mut lines = head.lines();

@@ -9,6 +9,22 @@ pub const HOST_IP: &str = "10.42.0.1";
 /// The device (the embassy-net stack).
 pub const DEVICE_IP: &str = "10.42.0.2";
 
+/// Where the test's helper processes run (mosquitto, its clients, curl).
+pub trait Place {
+    /// `program` to run there.
+    fn command(&self, program: &str) -> Command;
+}
+
+/// This host, for tools that reach a device through the loopback (QEMU's
+/// port forwarding, its host address).
+pub struct Loopback;
+
+impl Place for Loopback {
+    fn command(&self, program: &str) -> Command {
+        Command::new(program)
+    }
+}
+
 /// A network namespace with `tap0` (10.42.0.1/24) and loopback up.
 pub struct Netns {
     name: String,
@@ -42,9 +58,11 @@ impl Netns {
     pub fn name(&self) -> &str {
         &self.name
     }
+}
 
+impl Place for Netns {
     /// `program args…` inside the namespace.
-    pub fn command(&self, program: &str) -> Command {
+    fn command(&self, program: &str) -> Command {
         let mut cmd = Command::new("ip");
         cmd.args(["netns", "exec", &self.name, program]);
         cmd

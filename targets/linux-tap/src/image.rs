@@ -93,6 +93,9 @@ pub enum Board {
     /// NUCLEO-H743ZI bank 2 (0x0810_0000): 1 MiB, 32-byte words, 128 KiB
     /// sectors, 2 sectors of KV and 2 of outbox (as in the board firmware).
     NucleoH743zi,
+    /// QEMU's mps2-an500 firmware: the same bank as the NUCLEO-H743ZI's,
+    /// emulated at 0x0010_0000.
+    Mps2An500,
 }
 
 /// The Linux runner's flash.
@@ -101,11 +104,12 @@ pub type HostFlash = FileFlash<4, 4096>;
 pub type H743Flash = FileFlash<32, { 128 * 1024 }>;
 
 impl Board {
-    /// From `host` or `nucleo-h743zi`.
+    /// From `host`, `nucleo-h743zi` or `mps2-an500`.
     pub fn parse(name: &str) -> Option<Self> {
         match name {
             "host" => Some(Self::Host),
             "nucleo-h743zi" => Some(Self::NucleoH743zi),
+            "mps2-an500" => Some(Self::Mps2An500),
             _ => None,
         }
     }
@@ -114,7 +118,7 @@ impl Board {
     pub const fn capacity(self) -> usize {
         match self {
             Self::Host => 2 * 1024 * 1024,
-            Self::NucleoH743zi => 1024 * 1024,
+            Self::NucleoH743zi | Self::Mps2An500 => 1024 * 1024,
         }
     }
 
@@ -125,7 +129,7 @@ impl Board {
                 kv_pages: 16,
                 outbox_pages: 16,
             },
-            Self::NucleoH743zi => Layout::const_default(),
+            Self::NucleoH743zi | Self::Mps2An500 => Layout::const_default(),
         }
     }
 }
@@ -288,7 +292,7 @@ pub fn build(board: Board, spec_path: &Path, out: &Path) -> Result<ImageSummary,
             &spec,
             base,
         ),
-        Board::NucleoH743zi => write(
+        Board::NucleoH743zi | Board::Mps2An500 => write(
             H743Flash::create(out, board.capacity()).map_err(io)?,
             board.layout(),
             &spec,

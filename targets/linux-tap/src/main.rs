@@ -13,7 +13,7 @@ use jinn_linux_tap::image::{self, Board};
 use jinn_linux_tap::serve::{self, ServeArgs};
 
 const USAGE: &str = "usage:
-  jinn-tap image --spec SPEC.json --out FLASH.bin [--board host|nucleo-h743zi]
+  jinn-tap image --spec SPEC.json --out FLASH.bin [--board host|nucleo-h743zi|mps2-an500]
   jinn-tap serve --flash FLASH.bin [--tap tap0] [--ip 10.42.0.2/24] [--gateway 10.42.0.1]
                  [--http-port 80] [--slice-fuel 10000] [--resident-modules 0]
                  [--signature-policy off|audit|strict] [--trusted-key HEX]...

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use harness::broker::Broker;
-use harness::burn::burn_and_poll;
+use harness::burn::{burn_and_poll, fuel_burner_result};
 use harness::device::{Device, build_image, test_spec};
 use harness::files::TempDir;
 use harness::http::http;
@@ -28,16 +28,6 @@ fn bin() -> &'static Path {
 fn json(body: &[u8]) -> Value {
     serde_json::from_slice(body)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(body)))
-}
-
-fn xorshift(iterations: u64) -> u64 {
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-    for _ in 0..iterations {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-    }
-    x
 }
 
 #[test]
@@ -85,7 +75,7 @@ fn http_requests_reach_functions() {
     assert_eq!(burn.status, 200);
     let result = json(&burn.body);
     assert_eq!(result["iterations"], 1000);
-    assert_eq!(result["result"], format!("{:016x}", xorshift(1000)));
+    assert_eq!(result["result"], fuel_burner_result(1000));
 
     let missing = http(&ns, "GET", "/helloworld", None, &[], t).expect("404 answers");
     assert_eq!(missing.status, 404);

@@ -1,4 +1,7 @@
-//! The clock tree: 400 MHz system clock, HSI48 for the RNG.
+//! The clock tree (400 MHz system clock, HSI48 for the RNG) and the CPU's
+//! cycle counter.
+
+use cortex_m::peripheral::{DCB, DWT};
 
 /// 400 MHz from the HSI through PLL1, HSI48 for the RNG.
 pub fn clocks() -> embassy_stm32::Config {
@@ -24,4 +27,16 @@ pub fn clocks() -> embassy_stm32::Config {
     config.rcc.apb4_pre = APBPrescaler::DIV2;
     config.rcc.voltage_scale = VoltageScale::Scale1;
     config
+}
+
+/// Starts the DWT cycle counter (CPU cycles, 400 MHz).
+pub fn start_cycle_counter(mut dcb: DCB, mut dwt: DWT) {
+    dcb.enable_trace();
+    DWT::unlock();
+    dwt.enable_cycle_counter();
+}
+
+/// CPU cycles, wrapping every 10.7 s (the call meter's clock).
+pub fn cycles() -> u32 {
+    DWT::cycle_count()
 }

@@ -8,16 +8,17 @@
 use core::mem::MaybeUninit;
 
 use embassy_executor::Spawner;
-use embassy_net::{Stack, StackResources};
+use embassy_net::StackResources;
 use embassy_stm32::eth::{Ethernet, GenericPhy, PacketQueue, Sma};
 use embassy_stm32::flash::{Bank2Region, Blocking, Flash};
 use embassy_stm32::peripherals::{ETH, ETH_SMA, RNG};
 use embassy_stm32::rng::{self, Rng};
 use embassy_stm32::{bind_interrupts, eth};
-use jinn_embassy::http::{self, HttpBuffers};
-use jinn_embassy::mqtt::{self, MqttBuffers};
-use jinn_embassy::{Config, Jinn, Policy, Resources};
-use jinn_nucleo_h743zi::{TwoBlockHeap, fatal, info, unwrap};
+use jinn_embassy::board::{Heap, Meter, StackGauge};
+use jinn_embassy::http::HttpBuffers;
+use jinn_embassy::mqtt::MqttBuffers;
+use jinn_embassy::{Jinn, Policy, Resources};
+use jinn_nucleo_h743zi::{cycles, fatal, info, start_cycle_counter, unwrap};
 use static_cell::StaticCell;
 use {defmt_rtt as _, panic_probe as _};
 
@@ -31,7 +32,7 @@ const AXI_HEAP: usize = 440 * 1024;
 const D2_HEAP: usize = 288 * 1024;
 
 #[global_allocator]
-static HEAP: TwoBlockHeap = TwoBlockHeap::empty();
+static HEAP: Heap<2> = Heap::empty();
 #[unsafe(link_section = ".uninit.heap")]
 static mut AXI_BLOCK: [MaybeUninit<u8>; AXI_HEAP] = [MaybeUninit::uninit(); AXI_HEAP];
 #[unsafe(link_section = ".sram123.heap")]
@@ -44,29 +45,13 @@ type HttpBuf = HttpBuffers<1024, 1024, 2048>;
 type MqttBuf = MqttBuffers<1024, 1024, 2048>;
 type DataFlash = Bank2Region<'static, Blocking>;
 
-#[embassy_executor::task]
-async fn net_task(mut runner: embassy_net::Runner<'static, EthDevice>) -> ! {
-    runner.run().await
-}
-
-#[embassy_executor::task(pool_size = HTTP_WORKERS)]
-async fn http_task(
-    jinn: &'static Jinn<DataFlash>,
-    stack: Stack<'static>,
-    id: usize,
-    buf: &'static mut HttpBuf,
-) -> ! {
-    http::serve(jinn, stack, id, buf).await
-}
-
-#[embassy_executor::task]
-async fn mqtt_task(
-    jinn: &'static Jinn<DataFlash>,
-    stack: Stack<'static>,
-    buf: &'static mut MqttBuf,
-) -> ! {
-    mqtt::run(jinn, stack, buf).await
-}
+jinn_embassy::board_tasks!(
+    device: EthDevice,
+    flash: DataFlash,
+    http_workers: HTTP_WORKERS,
+    http: HttpBuf,
+    mqtt: MqttBuf,
+);
 
 /// Public keys (Ed25519, 32 bytes: `jinn keygen`'s `.pub` decoded) whose
 /// signatures this firmware accepts on modules; when there are some, the
@@ -88,11 +73,15 @@ async fn main(spawner: Spawner) {
     // Safety: the two blocks are reserved for the heap by the linker script,
     // handed over once, before the first allocation.
     unsafe {
-        HEAP.init(
+        HEAP.init([
             ((&raw mut AXI_BLOCK) as usize, AXI_HEAP),
             ((&raw mut D2_BLOCK) as usize, D2_HEAP),
-        )
+        ])
     };
+    // Safety: cortex-m's peripherals are taken once, here; the core ones
+    // embassy-stm32 uses (SysTick, NVIC) are not touched by the cycle counter.
+    let core = unsafe { cortex_m::Peripherals::steal() };
+    start_cycle_counter(core.DCB, core.DWT);
 
     let mut rng = Rng::new(p.RNG, Irqs);
     let mut seed = [0u8; 32];
@@ -104,19 +93,16 @@ async fn main(spawner: Spawner) {
     let flash = Flash::new_blocking(p.FLASH)
         .into_blocking_regions()
         .bank2_region;
-    // One compiled module in RAM at a time: the example Rust guests need
-    // 350-430 KiB each once compiled, the heap is 728 KiB.
-    let config = Config {
-        resident_modules: 1,
-        signature_policy: SIGNATURE_POLICY,
-        trusted_keys: TRUSTED_KEYS,
-        ..Config::default()
-    };
+    let config = jinn_embassy::board::config(HEAP.largest_block(), SIGNATURE_POLICY, TRUSTED_KEYS);
     let jinn = match Jinn::start(RESOURCES.init(Resources::new()), flash, config, seed) {
         Ok(jinn) => jinn,
         Err(e) => fatal!("jinn: {}", e),
     };
     info!("heap in use after loading: {} bytes", HEAP.used());
+    static METER: StaticCell<Meter<2>> = StaticCell::new();
+    // Safety: the stack is cortex-m-rt's, painted at reset (`paint-stack`).
+    let stack = unsafe { StackGauge::cortex_m_rt(cortex_m_rt::STACK_PAINT_VALUE) };
+    jinn.observe_calls(METER.init(Meter::new(&HEAP, stack, cycles)));
 
     static PACKETS: StaticCell<PacketQueue<4, 4>> = StaticCell::new();
     let device = Ethernet::new(
@@ -145,25 +131,7 @@ async fn main(spawner: Spawner) {
         NET.init(StackResources::new()),
         net_seed,
     );
-    spawner.spawn(unwrap!(net_task(runner)));
+    unwrap!(spawn_tasks(spawner, jinn, stack, runner));
 
-    static HTTP: StaticCell<[HttpBuf; HTTP_WORKERS]> = StaticCell::new();
-    for (id, buf) in HTTP
-        .init([const { HttpBuf::new() }; HTTP_WORKERS])
-        .iter_mut()
-        .enumerate()
-    {
-        spawner.spawn(unwrap!(http_task(jinn, stack, id, buf)));
-    }
-    static MQTT: StaticCell<MqttBuf> = StaticCell::new();
-    spawner.spawn(unwrap!(mqtt_task(jinn, stack, MQTT.init(MqttBuf::new()))));
-
-    stack.wait_config_up().await;
-    if let Some(config) = stack.config_v4() {
-        info!(
-            "jinn: {} functions, http://{}/healthz",
-            jinn.function_count(),
-            config.address.address()
-        );
-    }
+    jinn_embassy::board::announce(jinn, stack).await;
 }
