@@ -29,6 +29,56 @@ pub const HOP_BY_HOP: [&str; 8] = [
     "proxy-connection",
 ];
 
+/// Header values a function's response may carry (all names together);
+/// more is a bad response. Far below what breaks an HTTP server (hyper
+/// panics past 32,768 names).
+pub const MAX_RESPONSE_HEADERS: usize = 128;
+
+/// Bytes of header names and values a function's response may carry (a
+/// name counted once per value); more is a bad response.
+pub const MAX_RESPONSE_HEADER_BYTES: usize = 64 * 1024;
+
+/// Which response-header cap [`over_caps`] found exceeded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeaderCap {
+    /// More than [`MAX_RESPONSE_HEADERS`] values.
+    Values,
+    /// More than [`MAX_RESPONSE_HEADER_BYTES`] bytes.
+    Bytes,
+}
+
+impl HeaderCap {
+    /// `header values` or `bytes of headers`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Values => "header values",
+            Self::Bytes => "bytes of headers",
+        }
+    }
+
+    /// The cap itself.
+    pub const fn cap(self) -> usize {
+        match self {
+            Self::Values => MAX_RESPONSE_HEADERS,
+            Self::Bytes => MAX_RESPONSE_HEADER_BYTES,
+        }
+    }
+}
+
+/// The first cap a response's `headers` exceed, with what they hold.
+#[cfg(feature = "alloc")]
+pub fn over_caps(headers: &Headers) -> Option<(HeaderCap, usize)> {
+    let values: usize = headers.values().map(Vec::len).sum();
+    if values > MAX_RESPONSE_HEADERS {
+        return Some((HeaderCap::Values, values));
+    }
+    let bytes: usize = headers
+        .iter()
+        .map(|(k, vs)| vs.iter().map(|v| k.len() + v.len()).sum::<usize>())
+        .sum();
+    (bytes > MAX_RESPONSE_HEADER_BYTES).then_some((HeaderCap::Bytes, bytes))
+}
+
 #[cfg(feature = "alloc")]
 /// `x-api-key` → `X-Api-Key`: the first letter and every letter after a `-`
 /// upper case, the others lower case.
@@ -110,6 +160,32 @@ pub fn first<'a>(headers: &'a Headers, name: &str) -> Option<&'a str> {
 mod tests {
     use super::*;
     use alloc::vec;
+
+    #[test]
+    fn header_count_and_size_are_capped() {
+        let mut h = Headers::new();
+        for i in 0..MAX_RESPONSE_HEADERS {
+            h.insert(alloc::format!("H{i}"), vec!["v".into()]);
+        }
+        assert_eq!(over_caps(&h), None);
+        h.insert("One-More".into(), vec!["v".into()]);
+        assert_eq!(
+            over_caps(&h),
+            Some((HeaderCap::Values, MAX_RESPONSE_HEADERS + 1))
+        );
+        let mut h = Headers::new();
+        h.insert("A".into(), vec!["v".repeat(MAX_RESPONSE_HEADER_BYTES)]);
+        assert_eq!(
+            over_caps(&h),
+            Some((HeaderCap::Bytes, MAX_RESPONSE_HEADER_BYTES + 1))
+        );
+        let mut h = Headers::new();
+        h.insert(
+            "A".into(),
+            (0..=MAX_RESPONSE_HEADERS).map(|_| "v".into()).collect(),
+        );
+        assert!(over_caps(&h).is_some(), "values of one name count too");
+    }
 
     #[test]
     fn names_are_canonical_as_in_go() {

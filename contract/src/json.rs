@@ -15,7 +15,7 @@ use core::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::body::{self, BodyError};
-use crate::headers::Headers;
+use crate::headers::{self, HeaderCap, Headers};
 use crate::request::Request;
 use crate::response::Response;
 
@@ -26,8 +26,18 @@ pub enum DecodeError {
     Json(serde_json::Error),
     /// The body does not match its `body_encoding`.
     Body(BodyError),
-    /// A response status outside 100–599 (and not 0, which means 200).
+    /// A response status outside 200–599 (and not 0, which means 200): an
+    /// informational status (1xx) is not a response a function can give.
     Status(i64),
+    /// The response headers are over a cap
+    /// ([`MAX_RESPONSE_HEADERS`](headers::MAX_RESPONSE_HEADERS),
+    /// [`MAX_RESPONSE_HEADER_BYTES`](headers::MAX_RESPONSE_HEADER_BYTES)).
+    Headers {
+        /// Which cap.
+        cap: HeaderCap,
+        /// What the response holds.
+        actual: usize,
+    },
 }
 
 impl fmt::Display for DecodeError {
@@ -37,7 +47,13 @@ impl fmt::Display for DecodeError {
             Self::Body(e) => fmt::Display::fmt(e, f),
             Self::Status(s) => write!(
                 f,
-                "status {s} is not an HTTP status (100-599, or 0 for 200)"
+                "status {s} is not a final HTTP status (200-599, or 0 for 200)"
+            ),
+            Self::Headers { cap, actual } => write!(
+                f,
+                "{actual} {}, over the cap of {}",
+                cap.as_str(),
+                cap.cap()
             ),
         }
     }
@@ -228,13 +244,17 @@ impl RawResponse {
     ///
     /// # Errors
     ///
-    /// [`DecodeError::Status`] outside 100–599, [`DecodeError::Body`] for a bad body.
+    /// [`DecodeError::Status`] outside 200–599, [`DecodeError::Headers`]
+    /// over the header caps, [`DecodeError::Body`] for a bad body.
     pub fn into_response(self) -> Result<Response, DecodeError> {
         let status = match self.status {
             0 => 200,
-            s @ 100..=599 => s as u16,
+            s @ 200..=599 => s as u16,
             other => return Err(DecodeError::Status(other)),
         };
+        if let Some((cap, actual)) = headers::over_caps(&self.headers) {
+            return Err(DecodeError::Headers { cap, actual });
+        }
         let body = body::decode_owned(self.body, self.body_encoding.as_deref())?;
         Ok(Response {
             status,
@@ -450,6 +470,10 @@ mod tests {
             "not json",
             r#"{"status":"200"}"#,
             r#"{"status":42}"#,
+            r#"{"status":100}"#,
+            r#"{"status":101}"#,
+            r#"{"status":103}"#,
+            r#"{"status":199}"#,
             r#"{"status":200.5}"#,
             r#"{"headers":{"A":1}}"#,
             r#"{"headers":"x"}"#,
@@ -463,7 +487,7 @@ mod tests {
         let status = parse(r#"{"status":42}"#).unwrap_err().to_string();
         assert_eq!(
             status,
-            "status 42 is not an HTTP status (100-599, or 0 for 200)"
+            "status 42 is not a final HTTP status (200-599, or 0 for 200)"
         );
     }
 

@@ -4,11 +4,11 @@ use alloc::vec::Vec;
 
 use crate::headers::Headers;
 
-/// A function's response: status 100–599 (0 or absent in the document
+/// A function's response: status 200–599 (0 or absent in the document
 /// means 200), headers with every value an array, the body as bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Response {
-    /// HTTP status, 100–599.
+    /// HTTP status, 200–599.
     pub status: u16,
     /// Headers, every value an array.
     pub headers: Headers,

@@ -167,6 +167,26 @@ pub enum ImportProblem {
     NotAFunction,
 }
 
+/// Which [`ModuleLimits`](crate::ModuleLimits) bound a module is over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Oversize {
+    /// Its size in bytes.
+    Bytes,
+    /// The functions it defines.
+    Functions,
+}
+
+impl Oversize {
+    /// `bytes` or `functions`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Bytes => "bytes",
+            Self::Functions => "functions",
+        }
+    }
+}
+
 /// Loading a module failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -185,13 +205,25 @@ pub enum LoadError {
         /// What is wrong with it.
         problem: ImportProblem,
     },
+    /// The module is over a [`ModuleLimits`](crate::ModuleLimits) bound;
+    /// nothing of it was compiled.
+    TooLarge {
+        /// Which bound.
+        what: Oversize,
+        /// What the module has.
+        actual: u64,
+        /// The bound.
+        limit: u64,
+    },
 }
 
 impl LoadError {
     /// The user-facing kind.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Self::Invalid(_) | Self::NoEntryPoint => ErrorKind::InvalidModule,
+            Self::Invalid(_) | Self::NoEntryPoint | Self::TooLarge { .. } => {
+                ErrorKind::InvalidModule
+            }
             Self::MissingImport { .. } => ErrorKind::MissingImport,
         }
     }
@@ -218,6 +250,15 @@ impl Display for LoadError {
                 };
                 write!(f, "missing import: `{module}.{name}` {why}")
             }
+            Self::TooLarge {
+                what,
+                actual,
+                limit,
+            } => write!(
+                f,
+                "invalid module: {actual} {}, over the limit of {limit}",
+                what.as_str()
+            ),
         }
     }
 }

@@ -19,6 +19,8 @@ pub(crate) enum HostFault {
     Storage,
     /// The call's KV transaction would exceed `kv_transaction_bytes`.
     TransactionTooLarge,
+    /// The target asked the call to stop (its deadline passed or its client left).
+    Interrupted,
 }
 
 impl fmt::Display for HostFault {
@@ -30,6 +32,7 @@ impl fmt::Display for HostFault {
             Self::FuelExhausted => f.write_str("fuel exhausted in a host call"),
             Self::Storage => f.write_str("the KV store could not answer"),
             Self::TransactionTooLarge => f.write_str("KV transaction over its cap"),
+            Self::Interrupted => f.write_str("stopped by the host in a host call"),
         }
     }
 }

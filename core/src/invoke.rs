@@ -23,7 +23,8 @@ use wasmi::{
 
 use jinn_contract::{OutputError, Response};
 
-use crate::error::{InvokeError, TrapKind, bounded_display};
+use crate::error::{InvokeError, TrapKind, bounded, bounded_display};
+use crate::excerpt::redact_literals;
 use crate::fault::HostFault;
 use crate::manifest::Manifest;
 use crate::ports::Host;
@@ -238,7 +239,11 @@ impl<H: Host> Invocation<H> {
             }
             Response::from_guest_output(&state.stdout).map_err(|e| match e {
                 OutputError::Empty => InvokeError::EmptyOutput,
-                OutputError::Bad(e) => InvokeError::BadOutput(Box::new(bounded_display(&e))),
+                // Only the kind, the expectation and the position: never the
+                // guest's bytes (serde quotes the offending value).
+                OutputError::Bad(e) => InvokeError::BadOutput(Box::new(bounded(&redact_literals(
+                    &alloc::format!("{e}"),
+                )))),
             })
         });
         // A failed call leaves nothing to commit.
@@ -406,6 +411,7 @@ impl<H: Host> Invocation<H> {
                 HostFault::TransactionTooLarge => InvokeError::TransactionTooLarge {
                     limit: u64::from(state.manifest.limits.kv_transaction_bytes),
                 },
+                HostFault::Interrupted => InvokeError::Interrupted,
             });
         }
         Err(match error.as_trap_code() {

@@ -35,6 +35,7 @@ pub use jinn_contract as contract;
 mod fmt;
 
 pub mod error;
+pub mod excerpt;
 mod fault;
 pub mod files;
 mod host;
@@ -56,14 +57,14 @@ pub mod stats;
 pub mod streams;
 mod wasi;
 
-pub use error::{ErrorKind, InvokeError, LoadError, Stream, TrapKind};
+pub use error::{ErrorKind, InvokeError, LoadError, Oversize, Stream, TrapKind};
 pub use files::{Errno, FileSystem, Files, Preopen};
 pub use invoke::{Invocation, Outcome, Progress, RawOutcome, Sleep};
 pub use jinn_contract::abi::{
     PUBLISH_DENIED, PUBLISH_INVALID, PUBLISH_OK, PUBLISH_TOO_LARGE, PUBLISH_UNAVAILABLE,
 };
 pub use jinn_contract::{Headers, Request, Response};
-pub use limits::Limits;
+pub use limits::{Limits, ModuleLimits};
 pub use manifest::Manifest;
 pub use permissions::Permissions;
 pub use ports::{

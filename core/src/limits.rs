@@ -135,6 +135,34 @@ impl Limits {
     }
 }
 
+/// Iovecs one `fd_read` or `fd_write` may pass (POSIX `IOV_MAX` on Linux);
+/// more is `EINVAL`, without walking the table.
+pub const MAX_IOVECS: u32 = 1024;
+
+/// Header values and bytes a response may carry: the contract's rule.
+pub use jinn_contract::headers::{MAX_RESPONSE_HEADER_BYTES, MAX_RESPONSE_HEADERS};
+
+/// What a module may be, checked by [`Runtime::load`](crate::Runtime::load)
+/// before it is compiled: compiled code costs the host memory for as long as
+/// the module stays loaded, roughly 100 bytes per function on top of its size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct ModuleLimits {
+    /// Largest module in bytes. Default 16 MiB.
+    pub max_bytes: u64,
+    /// Most functions a module may define (imports not counted). Default 50,000.
+    pub max_functions: u32,
+}
+
+impl Default for ModuleLimits {
+    fn default() -> Self {
+        Self {
+            max_bytes: 16 * 1024 * 1024,
+            max_functions: 50_000,
+        }
+    }
+}
+
 /// A size string could not be parsed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]

@@ -11,7 +11,7 @@ use core::fmt;
 
 pub use jinn_contract::Qos;
 
-/// Wall-clock and monotonic time, in nanoseconds.
+/// Wall-clock and monotonic time, in nanoseconds, and the call's deadline.
 pub trait Clock {
     /// Nanoseconds since the Unix epoch (WASI `realtime`).
     fn wall_clock_ns(&mut self) -> u64;
@@ -23,6 +23,21 @@ pub trait Clock {
     /// replayable clock moves forward here.
     fn advance(&mut self, ns: u64) {
         let _ = ns;
+    }
+    /// Whether the call must end now: its wall-clock deadline passed, or
+    /// whoever asked for it left. Host calls ask at least once per
+    /// [`STOP_CHECK_FUEL`](crate::metering::STOP_CHECK_FUEL) of fuel and
+    /// between chunks of long work, so that nothing a
+    /// guest does inside host calls outlasts the deadline by more than one
+    /// such step; the call then ends as
+    /// [`InvokeError::Interrupted`](crate::InvokeError::Interrupted).
+    /// `fuel_used` lets a replay stop where a recorded call stopped. It must
+    /// be cheap (a flag or a monotonic clock read). The default never stops:
+    /// a target that checks between slices only needs nothing more when its
+    /// host calls are quick.
+    fn should_stop(&mut self, fuel_used: u64) -> bool {
+        let _ = fuel_used;
+        false
     }
 }
 

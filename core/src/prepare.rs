@@ -32,7 +32,7 @@ use alloc::vec::Vec;
 
 use wasmparser::{Operator, Parser, Payload};
 
-use crate::error::{Detail, LoadError, bounded_display};
+use crate::error::{Detail, LoadError, Oversize, bounded_display};
 
 /// The export a module's `start` function is moved to.
 pub(crate) const START_EXPORT: &str = "\u{0}jinn:start";
@@ -49,18 +49,32 @@ pub(crate) struct Prepared<'a> {
     pub has_start: bool,
 }
 
-/// Checks the grow instructions of every function body and moves a start
-/// section to [`START_EXPORT`].
+/// Checks the number of functions and the grow instructions of every
+/// function body, and moves a start section to [`START_EXPORT`].
 ///
 /// # Errors
 ///
+/// [`LoadError::TooLarge`] when the module defines more than
+/// `max_functions` functions (found before any body is read),
 /// [`LoadError::Invalid`] when the module cannot be parsed or a function
 /// holds more than `max_grows` grow instructions.
-pub(crate) fn prepare(wasm: &[u8], max_grows: u32) -> Result<Prepared<'_>, LoadError> {
+pub(crate) fn prepare(
+    wasm: &[u8],
+    max_grows: u32,
+    max_functions: u32,
+) -> Result<Prepared<'_>, LoadError> {
     let mut start = None;
     let mut index = 0u32;
     for payload in Parser::new(0).parse_all(wasm) {
         match payload.map_err(|e| invalid(&e))? {
+            // Before any function body is read.
+            Payload::FunctionSection(functions) if functions.count() > max_functions => {
+                return Err(LoadError::TooLarge {
+                    what: Oversize::Functions,
+                    actual: functions.count().into(),
+                    limit: max_functions.into(),
+                });
+            }
             Payload::StartSection { func, .. } => start = Some(func),
             Payload::CodeSectionEntry(body) => {
                 let grows = count_grows(&body).map_err(|e| invalid(&e))?;
@@ -219,7 +233,7 @@ mod tests {
     #[test]
     fn modules_without_start_are_kept_as_they_are() {
         let wasm = wat::parse_str(r#"(module (func (export "_start")))"#).unwrap();
-        let prepared = prepare(&wasm, 8).unwrap();
+        let prepared = prepare(&wasm, 8, u32::MAX).unwrap();
         assert!(!prepared.has_start);
         assert!(matches!(prepared.wasm, Cow::Borrowed(_)));
     }
@@ -232,7 +246,7 @@ mod tests {
             r#"(module (func $s) (start $s) (func (export "_start")) (data (i32.const 0) "x") (memory 1))"#,
         ] {
             let wasm = wat::parse_str(text).unwrap();
-            let prepared = prepare(&wasm, 8).unwrap();
+            let prepared = prepare(&wasm, 8, u32::MAX).unwrap();
             assert!(prepared.has_start, "{text}");
             let mut start_export = None;
             let mut has_start_section = false;
@@ -263,8 +277,8 @@ mod tests {
         let body = "(drop (memory.grow (i32.const 1)))".repeat(9);
         let text = format!(r#"(module (memory 1) (func (export "_start") {body}))"#);
         let wasm = wat::parse_str(&text).unwrap();
-        assert!(prepare(&wasm, 9).is_ok());
-        let err = prepare(&wasm, 8).err().expect("refused");
+        assert!(prepare(&wasm, 9, u32::MAX).is_ok());
+        let err = prepare(&wasm, 8, u32::MAX).err().expect("refused");
         assert!(
             alloc::format!("{err}").contains("function 0 holds 9 memory.grow"),
             "{err}"

@@ -6,11 +6,13 @@ use alloc::vec::Vec;
 
 use wasmi::{CompilationMode, Config, Engine, ExternType, Linker, Module};
 
-use crate::error::{LoadError, bounded_display};
+use crate::error::{LoadError, Oversize, bounded_display};
 use crate::imports::KvResult;
 use crate::invoke::{Entry, Invocation, Outcome};
+use crate::limits::ModuleLimits;
 use crate::manifest::Manifest;
 use crate::ports::Host;
+use crate::prepare::START_EXPORT;
 use crate::state::HostState;
 use crate::streams::Setup;
 use crate::{host, imports, prepare, wasi};
@@ -111,18 +113,24 @@ pub fn engine_config(limits: &EngineLimits) -> Config {
 
 /// A wasmi engine configured for jinn (fuel on, eager compilation so that
 /// fuel never depends on which call happened to translate a function first,
-/// NaNs canonicalised for bit-reproducible floats) and the linker of the
-/// host ABI. Create one per target and share it.
+/// NaNs canonicalised for bit-reproducible floats), the module limits, and
+/// the linker of the host ABI. Create one per target and share it.
+///
+/// wasmi keeps compiled code for as long as its engine lives: a target that
+/// unloads modules and wants their memory back gives each module a runtime
+/// of its own (as the gateway does).
 pub struct Runtime<H: Host> {
     engine: Engine,
     /// One linker per result type of `gojinn.host_kv_get` ([`KvResult`]):
     /// a module is linked with the one its import asks for.
     linkers: [Arc<Linker<HostState<H>>>; 2],
     limits: EngineLimits,
+    module_limits: ModuleLimits,
 }
 
 impl<H: Host> Runtime<H> {
-    /// Creates the engine and defines every import of the host ABI.
+    /// Creates the engine and defines every import of the host ABI; the
+    /// default [`ModuleLimits`].
     pub fn new(limits: EngineLimits) -> Self {
         let engine = Engine::new(&engine_config(&limits));
         let linker = |kv_result| {
@@ -135,20 +143,34 @@ impl<H: Host> Runtime<H> {
         Self {
             linkers: [linker(KvResult::I64), linker(KvResult::I32)],
             limits,
+            module_limits: ModuleLimits::default(),
             engine,
         }
+    }
+
+    /// Bounds the modules [`Runtime::load`] accepts.
+    pub fn with_module_limits(mut self, limits: ModuleLimits) -> Self {
+        self.module_limits = limits;
+        self
+    }
+
+    /// The bounds of the modules [`Runtime::load`] accepts.
+    pub fn module_limits(&self) -> ModuleLimits {
+        self.module_limits
     }
 
     /// Validates and compiles an untrusted module.
     ///
     /// # Errors
     ///
-    /// [`LoadError::Invalid`] when it is not valid WebAssembly,
-    /// [`LoadError::MissingImport`] when it imports something not provided,
-    /// [`LoadError::NoEntryPoint`] when it has no `_start`.
+    /// [`LoadError::TooLarge`] when it is over the [`ModuleLimits`] (checked
+    /// before anything is compiled), [`LoadError::Invalid`] when it is not
+    /// valid WebAssembly, [`LoadError::MissingImport`] when it imports
+    /// something not provided, [`LoadError::NoEntryPoint`] when it has no
+    /// `_start`.
     pub fn load(&self, wasm: &[u8]) -> Result<Function<H>, LoadError> {
-        let prepared = prepare::prepare(wasm, self.limits.max_grows_per_function())?;
-        let (module, kv_result) = checked(&self.engine, &prepared.wasm)?;
+        let prepared = prepared(&self.limits, self.module_limits, wasm)?;
+        let (module, kv_result) = checked(&self.engine, &prepared)?;
         debug!("module loaded: {} bytes", wasm.len());
         Ok(Function {
             module,
@@ -159,31 +181,69 @@ impl<H: Host> Runtime<H> {
     }
 }
 
-/// Checks an untrusted module as [`Runtime::load`] does (valid WebAssembly,
-/// only provided imports, a `_start`) without keeping compiled code: wasmi
-/// validates every function but translates none, in an engine dropped on
-/// return. For targets that compile a module only when it is first called.
+/// Checks an untrusted module as [`Runtime::load`] does (within `module_limits`,
+/// valid WebAssembly, only provided imports, a `_start`) without keeping
+/// compiled code: wasmi validates every function but translates none, in an
+/// engine dropped on return. For targets that compile a module only when it
+/// is first called.
 ///
 /// # Errors
 ///
 /// As [`Runtime::load`].
-pub fn validate(limits: &EngineLimits, wasm: &[u8]) -> Result<(), LoadError> {
-    let prepared = prepare::prepare(wasm, limits.max_grows_per_function())?;
+pub fn validate(
+    limits: &EngineLimits,
+    module_limits: ModuleLimits,
+    wasm: &[u8],
+) -> Result<(), LoadError> {
+    let prepared = prepared(limits, module_limits, wasm)?;
     let mut config = engine_config(limits);
     config.compilation_mode(CompilationMode::LazyTranslation);
-    checked(&Engine::new(&config), &prepared.wasm).map(drop)
+    checked(&Engine::new(&config), &prepared).map(drop)
+}
+
+/// The size and function-count checks (before anything is parsed further),
+/// then [`prepare::prepare`].
+fn prepared<'a>(
+    limits: &EngineLimits,
+    module_limits: ModuleLimits,
+    wasm: &'a [u8],
+) -> Result<prepare::Prepared<'a>, LoadError> {
+    if wasm.len() as u64 > module_limits.max_bytes {
+        return Err(LoadError::TooLarge {
+            what: Oversize::Bytes,
+            actual: wasm.len() as u64,
+            limit: module_limits.max_bytes,
+        });
+    }
+    prepare::prepare(
+        wasm,
+        limits.max_grows_per_function(),
+        module_limits.max_functions,
+    )
 }
 
 /// The module, and the result type its `gojinn.host_kv_get` import asks for.
-fn checked(engine: &Engine, wasm: &[u8]) -> Result<(Module, KvResult), LoadError> {
-    let module =
-        Module::new(engine, wasm).map_err(|e| LoadError::Invalid(Box::new(bounded_display(&e))))?;
+fn checked(
+    engine: &Engine,
+    prepared: &prepare::Prepared<'_>,
+) -> Result<(Module, KvResult), LoadError> {
+    let module = Module::new(engine, &prepared.wasm)
+        .map_err(|e| LoadError::Invalid(Box::new(bounded_display(&e))))?;
     let kv_result = imports::check(&module)?;
-    match module.get_export("_start") {
-        Some(ExternType::Func(ty)) if ty.params().is_empty() && ty.results().is_empty() => {}
-        _ => return Err(LoadError::NoEntryPoint),
+    if !is_command(module.get_export("_start")) {
+        return Err(LoadError::NoEntryPoint);
+    }
+    if prepared.has_start && !is_command(module.get_export(START_EXPORT)) {
+        return Err(LoadError::Invalid(Box::new(bounded_display(
+            &"the start function must take and return nothing",
+        ))));
     }
     Ok((module, kv_result))
+}
+
+/// A function export of type `() -> ()`.
+fn is_command(export: Option<ExternType>) -> bool {
+    matches!(export, Some(ExternType::Func(ty)) if ty.params().is_empty() && ty.results().is_empty())
 }
 
 /// A validated, compiled module, ready for any number of calls.

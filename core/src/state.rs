@@ -25,6 +25,8 @@ pub(crate) struct FuelMeter {
     pub limit: u64,
     /// Fuel put into the store so far.
     pub granted: u64,
+    /// Fuel used when a host call last asked the target whether to stop.
+    pub checked_at: u64,
 }
 
 impl FuelMeter {
@@ -144,6 +146,7 @@ impl<H> HostState<H> {
         let fuel = FuelMeter {
             limit: manifest.limits.fuel,
             granted: 0,
+            checked_at: 0,
         };
         let (stdin, streams) = match setup.stdio {
             Stdio::Captured(stdin) => (stdin, None),

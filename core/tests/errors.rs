@@ -209,8 +209,10 @@ fn every_kind_has_a_test_above() {
 #[test]
 #[allow(clippy::result_large_err)]
 fn validation_alone_refuses_what_loading_refuses() {
-    use jinn_core::EngineLimits;
-    let validate = |w: &[u8]| jinn_core::runtime::validate(&EngineLimits::gateway(), w);
+    use jinn_core::{EngineLimits, ModuleLimits};
+    let validate = |w: &[u8]| {
+        jinn_core::runtime::validate(&EngineLimits::gateway(), ModuleLimits::default(), w)
+    };
     let ok = wat::parse_str(guest("", "", OK)).unwrap();
     assert_eq!(validate(&ok), Ok(()));
     // A type error deep in a function body: found without translating it.
@@ -242,4 +244,35 @@ fn validation_alone_refuses_what_loading_refuses() {
         validate(b"junk").unwrap_err().kind(),
         ErrorKind::InvalidModule
     );
+}
+
+#[test]
+fn bad_output_details_never_quote_the_guest() {
+    let secret = "s3cr3t-from-stdout";
+    for doc in [
+        format!(r#"{{"status":"{secret}"}}"#),
+        format!(r#"{{"headers":{{"A":{{"x":"{secret}"}}}}}}"#),
+        format!(r#"{{"body":"x","body_encoding":"{secret}"}}"#),
+        format!(r#"{{"body":"{secret}", "body_encoding":"base64"}}"#),
+        format!(r#"{{"status":200}}{secret}"#),
+        format!(r#"{{"status":"a\"{secret}"}}"#),
+    ] {
+        let wat = format!(
+            r#"(module
+                (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+                (memory (export "memory") 1)
+                (data (i32.const 64) "{}")
+                (func (export "_start")
+                    (i32.store (i32.const 0) (i32.const 64))
+                    (i32.store (i32.const 4) (i32.const {}))
+                    (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))"#,
+            wat_bytes(doc.as_bytes()),
+            doc.len()
+        );
+        let (out, _) = run(&load(&wat), Manifest::default(), b"{}");
+        let Err(InvokeError::BadOutput(detail)) = out.result else {
+            panic!("{doc}: {:?}", out.result);
+        };
+        assert!(!detail.contains("s3cr3t"), "{doc}: {detail}");
+    }
 }

@@ -93,7 +93,12 @@ impl Modules {
             if i < compile_count {
                 Runtime::new(self.limits).load(bytes).map(Some)
             } else {
-                jinn_core::runtime::validate(&self.limits, bytes).map(|()| None)
+                jinn_core::runtime::validate(
+                    &self.limits,
+                    jinn_core::ModuleLimits::default(),
+                    bytes,
+                )
+                .map(|()| None)
             }
         });
         let mut errors = HashMap::new();

@@ -10,16 +10,17 @@
 //! reads and writes are one transaction (writes staged, reads recorded: see
 //! [`crate::staged`]), so concurrent read-modify-writes never lose an update.
 
-use alloc::format;
 use alloc::string::String;
 
 use wasmi::Linker;
 
+use super::kv_key::{denied, refused_key};
 use super::kv_read::{Fit, kv_read};
-use super::{Ctx, note, read_guest, read_str};
+use super::{Ctx, note, read_prefix};
+use crate::excerpt::EXCERPT_BYTES;
 use crate::fault::HostFault;
 use crate::imports::{GOJINN, KvResult};
-use crate::metering::{charge, cost};
+use crate::metering::{KV_COMMIT_FUEL, KV_WRITE_FUEL, charge, checkpoint, cost};
 use crate::ports::{Host, LogLevel};
 use crate::state::HostState;
 
@@ -29,12 +30,16 @@ fn host_log<H: Host>(
     ptr: i32,
     len: i32,
 ) -> Result<(), wasmi::Error> {
-    let bytes = read_guest(&caller, ptr, len)?;
+    checkpoint(&mut caller, false)?;
+    let cap = caller.data().manifest.limits.log_line_bytes as usize;
+    let bytes = read_prefix(&caller, ptr, len, cap)?;
     charge(&mut caller, cost(bytes.len() as u64))?;
     let state = caller.data_mut();
-    let cap = state.manifest.limits.log_line_bytes as usize;
-    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(cap)]);
-    note(state, LogLevel::from_gojinn(level), &text);
+    note(
+        state,
+        LogLevel::from_gojinn(level),
+        &String::from_utf8_lossy(&bytes),
+    );
     Ok(())
 }
 
@@ -55,33 +60,36 @@ fn host_kv_set<H: Host>(
     v_ptr: i32,
     v_len: i32,
 ) -> Result<(), wasmi::Error> {
-    let key = read_str(&caller, k_ptr, k_len)?;
-    let value = read_guest(&caller, v_ptr, v_len)?;
-    charge(
-        &mut caller,
-        cost(u64::from(k_len as u32) + value.len() as u64),
-    )?;
+    checkpoint(&mut caller, false)?;
+    let key_len = k_len as u32 as usize;
+    let value_len = v_len as u32 as usize;
+    let key_cap = caller.data().manifest.limits.kv_key_bytes as usize;
+    let key = read_prefix(&caller, k_ptr, k_len, EXCERPT_BYTES.max(key_cap))?;
+    let value_cap = caller.data().manifest.limits.kv_value_bytes as usize;
+    // One byte over the cap is enough to know it is over.
+    let value = read_prefix(&caller, v_ptr, v_len, value_cap.saturating_add(1))?;
     let state = caller.data_mut();
-    let limits = &state.manifest.limits;
-    let refusal = match &key {
-        None => Some("key is not UTF-8"),
-        Some(k) if k.len() > limits.kv_key_bytes as usize => Some("key too long"),
-        Some(_) if value.len() > limits.kv_value_bytes as usize => Some("value too large"),
-        Some(k) if !state.manifest.permissions.may_write(k) => Some("not permitted"),
-        Some(_) => None,
-    };
-    let shown = key.as_deref().unwrap_or("<not utf-8>");
+    let refusal = refused_key(state, &key, key_len, true)
+        .or((value_len > value_cap).then_some("value too large"));
     if let Some(why) = refusal {
-        state.stats.kv_denied += 1;
-        note(
-            state,
-            LogLevel::Warn,
-            &format!("kv write denied ({why}): key `{shown}`"),
-        );
+        denied(state, "write", why, &key, key_len);
+        charge(&mut caller, cost(key.len() as u64))?;
         return Ok(());
     }
-    let key = key.unwrap_or_default();
-    let cap = limits.kv_transaction_bytes as usize;
+    // The call's first write pays for its one commit at the end.
+    let commit = if state.staged.writes.is_empty() {
+        KV_COMMIT_FUEL
+    } else {
+        0
+    };
+    charge(
+        &mut caller,
+        commit + KV_WRITE_FUEL + cost(key_len as u64 + value_len as u64),
+    )?;
+    let state = caller.data_mut();
+    // Checked above: the key is UTF-8 and within the cap.
+    let key = String::from_utf8(key).unwrap_or_default();
+    let cap = state.manifest.limits.kv_transaction_bytes as usize;
     let grows_by = match state.staged.writes.get(&key) {
         Some(old) => value.len().saturating_sub(old.len()),
         None => key.len() + value.len(),

@@ -14,6 +14,7 @@
 //! It reads the call's own staged writes, as `host_kv_get` does.
 
 use alloc::format;
+use alloc::string::String;
 
 use wasmi::Linker;
 
@@ -22,9 +23,10 @@ use jinn_contract::abi::{
 };
 
 use super::kv_read::{Fit, kv_read};
-use super::{Ctx, note, read_guest, read_str};
+use super::{Ctx, note, read_prefix};
+use crate::excerpt::{EXCERPT_BYTES, quoted};
 use crate::imports::JINN;
-use crate::metering::{charge, cost};
+use crate::metering::{charge, checkpoint, cost};
 use crate::permissions::valid_topic;
 use crate::ports::{Host, LogLevel, Qos};
 use crate::staged::Message;
@@ -38,29 +40,34 @@ fn publish<H: Host>(
     p_len: i32,
     qos: i32,
 ) -> Result<i32, wasmi::Error> {
-    let topic = read_str(&caller, t_ptr, t_len)?;
-    let payload = read_guest(&caller, p_ptr, p_len)?;
-    charge(
-        &mut caller,
-        cost(u64::from(t_len as u32) + payload.len() as u64),
-    )?;
+    checkpoint(&mut caller, false)?;
+    let topic_len = t_len as u32 as usize;
+    let payload_len = p_len as u32 as usize;
+    let limits = &caller.data().manifest.limits;
+    let (topic_cap, payload_cap) = (limits.topic_bytes as usize, limits.publish_bytes as usize);
+    // One byte over a cap is enough to know it is over: a long topic or
+    // payload is refused without being copied out of guest memory.
+    let topic = read_prefix(&caller, t_ptr, t_len, topic_cap.saturating_add(1))?;
+    let payload = read_prefix(&caller, p_ptr, p_len, payload_cap.saturating_add(1))?;
+    charge(&mut caller, cost(topic.len() as u64 + payload.len() as u64))?;
     let state = caller.data_mut();
     let limits = &state.manifest.limits;
-    let (topic, qos) = match (topic, Qos::from_i32(qos)) {
-        (Some(t), Some(q)) if valid_topic(&t) && t.len() <= limits.topic_bytes as usize => (t, q),
+    let (topic, qos) = match (String::from_utf8(topic), Qos::from_i32(qos)) {
+        (Ok(t), Some(q)) if topic_len <= topic_cap && valid_topic(&t) => (t, q),
         _ => {
             state.stats.publish_refused += 1;
             return Ok(PUBLISH_INVALID);
         }
     };
     let code = if !state.manifest.permissions.may_publish(&topic) {
+        let shown = quoted(topic.as_bytes(), EXCERPT_BYTES);
         note(
             state,
             LogLevel::Warn,
-            &format!("publish denied: topic `{topic}`"),
+            &format!("publish denied: topic {shown}"),
         );
         PUBLISH_DENIED
-    } else if payload.len() > limits.publish_bytes as usize {
+    } else if payload_len > limits.publish_bytes as usize {
         PUBLISH_TOO_LARGE
     } else if state.staged.published.len() >= limits.publishes as usize {
         PUBLISH_UNAVAILABLE
@@ -68,10 +75,11 @@ fn publish<H: Host>(
         || state.staged.published_bytes() + topic.len() + payload.len()
             > state.host.outbox_room_bytes()
     {
+        let shown = quoted(topic.as_bytes(), EXCERPT_BYTES);
         note(
             state,
             LogLevel::Warn,
-            &format!("publish to `{topic}` refused: the outbox is full"),
+            &format!("publish to {shown} refused: the outbox is full"),
         );
         PUBLISH_UNAVAILABLE
     } else {

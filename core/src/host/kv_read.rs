@@ -7,10 +7,14 @@ use alloc::format;
 
 use jinn_contract::abi::KV_MISSING as MISSING;
 
-use super::{Ctx, note, read_str};
+use alloc::string::String;
+
+use super::kv_key::{denied, refused_key};
+use super::{Ctx, note, read_prefix};
+use crate::excerpt::{EXCERPT_BYTES, quoted};
 use crate::fault::HostFault;
 use crate::memory;
-use crate::metering::{charge, cost};
+use crate::metering::{KV_READ_FUEL, charge, checkpoint, cost};
 use crate::ports::{Host, LogLevel};
 use crate::staged::{READ_OVERHEAD, digest};
 use crate::state::HostState;
@@ -34,7 +38,10 @@ pub(super) fn kv_read<H: Host>(
     out_max: i32,
     fit: Fit,
 ) -> Result<i64, wasmi::Error> {
-    let key = read_str(&caller, k_ptr, k_len)?;
+    checkpoint(&mut caller, false)?;
+    let key_len = k_len as u32 as usize;
+    let key_cap = caller.data().manifest.limits.kv_key_bytes as usize;
+    let key = read_prefix(&caller, k_ptr, k_len, EXCERPT_BYTES.max(key_cap))?;
     {
         let memory = memory::exported(&caller)?;
         if memory::range(memory.data(&caller), out_ptr, out_max).is_none() {
@@ -42,26 +49,16 @@ pub(super) fn kv_read<H: Host>(
         }
     }
     let state = caller.data_mut();
-    let limits = &state.manifest.limits;
-    let key = match key {
-        Some(k)
-            if k.len() <= limits.kv_key_bytes as usize
-                && state.manifest.permissions.may_read(&k) =>
-        {
-            k
-        }
-        other => {
-            state.stats.kv_denied += 1;
-            let shown = other.as_deref().unwrap_or("<not utf-8>");
-            note(
-                state,
-                LogLevel::Warn,
-                &format!("kv read denied: key `{shown}`"),
-            );
-            charge(&mut caller, cost(0))?;
-            return Ok(MISSING);
-        }
-    };
+    if let Some(why) = refused_key(state, &key, key_len, false) {
+        denied(state, "read", why, &key, key_len);
+        charge(&mut caller, cost(key.len() as u64))?;
+        return Ok(MISSING);
+    }
+    // The lookup is paid for before it is made.
+    charge(&mut caller, KV_READ_FUEL)?;
+    let state = caller.data_mut();
+    // Checked above: the key is UTF-8 and within the cap.
+    let key = String::from_utf8(key).unwrap_or_default();
     let mut value = core::mem::take(&mut state.scratch);
     let found = match read(state, &key, &mut value) {
         Ok(found) => {
@@ -127,10 +124,11 @@ fn read<H: Host>(
         }
         Err(e) => {
             state.stats.kv_errors += 1;
+            let shown = quoted(key.as_bytes(), EXCERPT_BYTES);
             note(
                 state,
                 LogLevel::Warn,
-                &format!("kv read of `{key}` failed: {e}"),
+                &format!("kv read of {shown} failed: {e}"),
             );
             Err(HostFault::Storage)
         }

@@ -4,12 +4,12 @@
 
 mod gojinn;
 mod jinn;
+mod kv_key;
 mod kv_read;
-
-use alloc::string::String;
 
 use wasmi::{Caller, Linker};
 
+use crate::excerpt::escaped;
 use crate::fault::HostFault;
 use crate::imports::KvResult;
 use crate::memory;
@@ -28,30 +28,29 @@ pub(crate) fn link<H: Host>(
     jinn::link(linker)
 }
 
-/// Copies `ptr..ptr+len` of guest memory out; traps when out of bounds.
-fn read_guest<H>(
+/// Copies at most `max` bytes from `ptr`; traps when any of `ptr..ptr+len`
+/// is out of bounds (so a guest cannot tell the cap from the bounds).
+fn read_prefix<H>(
     caller: &Ctx<'_, H>,
     ptr: i32,
     len: i32,
+    max: usize,
 ) -> Result<alloc::vec::Vec<u8>, HostFault> {
     let memory = memory::exported(caller)?;
     let data = memory.data(caller);
     let r = memory::range(data, ptr, len).ok_or(HostFault::MemoryOutOfBounds)?;
-    Ok(data[r].to_vec())
-}
-
-/// Reads a guest string; `Ok(None)` when it is not UTF-8.
-fn read_str<H>(caller: &Ctx<'_, H>, ptr: i32, len: i32) -> Result<Option<String>, HostFault> {
-    Ok(String::from_utf8(read_guest(caller, ptr, len)?).ok())
+    let end = r.start + r.len().min(max);
+    Ok(data[r.start..end].to_vec())
 }
 
 /// A note from the core about the call, through the same sink as `host_log`
-/// (counted against the same per-call cap).
+/// (counted against the same per-call cap, cut to the same line length).
 fn note<H: Host>(state: &mut HostState<H>, level: LogLevel, message: &str) {
     if state.stats.log_lines + state.stats.log_dropped >= state.manifest.limits.log_lines {
         state.stats.log_dropped += 1;
         return;
     }
     state.stats.log_lines += 1;
-    state.host.guest_log(level, message);
+    let line = escaped(message, state.manifest.limits.log_line_bytes as usize);
+    state.host.guest_log(level, &line);
 }

@@ -11,7 +11,7 @@ use crate::error::Stream;
 use crate::files::{FdFlags, FileStat, FileSystem, FileType, SetTime, Whence};
 use crate::imports::WASI;
 use crate::memory::{self, range};
-use crate::metering::{charge, cost};
+use crate::metering::{bytes_fuel, charge, cost, fee};
 use crate::ports::Host;
 use crate::state::HostState;
 
@@ -146,12 +146,12 @@ fn file_io(
     Ok(total)
 }
 
-/// Ends a transfer: the byte count to `out`, and its fuel.
+/// Ends a transfer: the byte count to `out`, and the fuel of the bytes
+/// moved (the call and its buffers were paid for before the transfer).
 fn transferred<H: Host>(
     caller: &mut Ctx<'_, H>,
     moved: Result<u64, i32>,
     out: i32,
-    buffers: usize,
 ) -> Result<i32, wasmi::Error> {
     let moved = match moved {
         Ok(n) => n,
@@ -162,7 +162,7 @@ fn transferred<H: Host>(
     if memory::write(memory.data_mut(&mut *caller), out, &count.to_le_bytes()).is_none() {
         return Ok(errno::FAULT);
     }
-    charge(caller, stdio::iovec_cost(moved, buffers))?;
+    charge(caller, bytes_fuel(moved))?;
     Ok(errno::SUCCESS)
 }
 
@@ -196,9 +196,9 @@ fn endpoint<H>(state: &HostState<H>, fd: i32, writing: bool) -> Result<Endpoint,
     }
 }
 
-/// `fd_read` and `fd_write`: at most [`MAX_IOVECS`](stdio::MAX_IOVECS)
-/// buffers, lengths summed in 64 bits, one more fuel per buffer, whatever
-/// the descriptor.
+/// `fd_read` and `fd_write`: at most [`MAX_IOVECS`](crate::limits::MAX_IOVECS)
+/// buffers, lengths summed in 64 bits, the call and its buffers paid for
+/// before anything moves, whatever the descriptor.
 fn transfer<H: Host>(
     mut caller: Ctx<'_, H>,
     fd: i32,
@@ -209,14 +209,15 @@ fn transfer<H: Host>(
 ) -> Result<i32, wasmi::Error> {
     let memory = memory::exported(&caller)?;
     let (data, state) = memory.data_and_store_mut(&mut caller);
-    let endpoint = match endpoint(state, fd, writing) {
-        Ok(endpoint) => endpoint,
-        Err(e) => return Ok(e),
+    let endpoint = endpoint(state, fd, writing);
+    let found = stdio::iovecs(data, iovs, count);
+    let (endpoint, (ranges, total)) = match (endpoint, found) {
+        (Ok(endpoint), Ok(found)) => (endpoint, found),
+        (Err(e), _) => return refused(&mut caller, e),
+        (Ok(_), Err(e)) => return refused(&mut caller, e.errno()),
     };
-    let (ranges, total) = match stdio::iovecs(data, iovs, count) {
-        Ok(found) => found,
-        Err(e) => return Ok(e.errno()),
-    };
+    charge(&mut caller, stdio::iovec_cost(0, ranges.len()))?;
+    let (data, state) = memory.data_and_store_mut(&mut caller);
     let moved = match endpoint {
         Endpoint::Out(stream) => stdio::write(state, stream, data, &ranges, total)?,
         Endpoint::Stdin => stdio::read(state, data, &ranges),
@@ -226,7 +227,13 @@ fn transfer<H: Host>(
             fs.and_then(|fs| file_io(fs, handle, data, &ranges, io))
         }
     };
-    transferred(&mut caller, moved, out, ranges.len())
+    transferred(&mut caller, moved, out)
+}
+
+/// A call refused with `errno` before it did anything: it pays its fee.
+fn refused<H: Host>(caller: &mut Ctx<'_, H>, errno: i32) -> Result<i32, wasmi::Error> {
+    fee(caller)?;
+    Ok(errno)
 }
 
 /// `fd_pread` and `fd_pwrite`: the descriptor is checked first, then the
@@ -265,17 +272,19 @@ fn positioned<H: Host>(
     })();
     let (handle, io) = match target {
         Ok(target) => target,
-        Err(e) => return Ok(e),
+        Err(e) => return refused(&mut caller, e),
     };
     let (ranges, _) = match stdio::iovecs(data, iovs, count) {
         Ok(found) => found,
-        Err(e) => return Ok(e.errno()),
+        Err(e) => return refused(&mut caller, e.errno()),
     };
+    charge(&mut caller, stdio::iovec_cost(0, ranges.len()))?;
+    let (data, state) = memory.data_and_store_mut(&mut caller);
     let moved = match state.fs.as_deref_mut() {
         Some(fs) => file_io(fs, handle, data, &ranges, io),
         None => Err(errno::BADF),
     };
-    transferred(&mut caller, moved, out, ranges.len())
+    transferred(&mut caller, moved, out)
 }
 
 /// A call of the base cost that answers with an errno: `op` on the call's state.
@@ -585,7 +594,7 @@ fn fd_readdir<H: Host>(
     let memory = memory::exported(&caller)?;
     let (data, state) = memory.data_and_store_mut(&mut caller);
     let Some(out) = range(data, buf, buf_len) else {
-        return Ok(errno::FAULT);
+        return refused(&mut caller, errno::FAULT);
     };
     let listed = (|| {
         let (fs, entry) = port_entry(state, fd).map_err(|_| errno::BADF)?;
@@ -631,7 +640,7 @@ fn fd_readdir<H: Host>(
     })();
     let bytes = match listed {
         Ok(b) => b,
-        Err(e) => return Ok(e),
+        Err(e) => return refused(&mut caller, e),
     };
     data[out.start..out.start + bytes.len()].copy_from_slice(&bytes);
     if memory::write(data, used, &(bytes.len() as u32).to_le_bytes()).is_none() {
@@ -642,7 +651,10 @@ fn fd_readdir<H: Host>(
 }
 
 /// `sock_*`: no socket is ever open, so a known descriptor is `ENOTSOCK`.
-fn not_a_socket<H>(caller: &mut Caller<'_, HostState<H>>, fd: i32) -> Result<i32, wasmi::Error> {
+fn not_a_socket<H: Host>(
+    caller: &mut Caller<'_, HostState<H>>,
+    fd: i32,
+) -> Result<i32, wasmi::Error> {
     charge(caller, cost(0))?;
     Ok(match caller.data().fds.get(fd) {
         Ok(_) => errno::NOTSOCK,

@@ -26,6 +26,7 @@ fn ok_or_errno(result: Result<(), i32>) -> i32 {
 
 use crate::imports::{Provided, SIGNATURES, WASI};
 use crate::memory;
+use crate::metering::fee;
 use crate::ports::Host;
 use crate::state::HostState;
 
@@ -52,7 +53,8 @@ pub(crate) fn link<H: Host>(linker: &mut Linker<HostState<H>>) -> Result<(), was
                 sig.params.iter().map(|t| t.engine()),
                 sig.results.iter().map(|t| t.engine()),
             );
-            linker.func_new(WASI, sig.name, ty, move |_caller, _params, results| {
+            linker.func_new(WASI, sig.name, ty, move |mut caller, _params, results| {
+                fee(&mut caller)?;
                 results[0] = Val::I32(code);
                 Ok(())
             })?;

@@ -7,7 +7,7 @@ use wasmi::{Caller, Linker};
 use super::{errno, write_out};
 use crate::imports::WASI;
 use crate::memory;
-use crate::metering::{charge, cost};
+use crate::metering::{self, HOST_CALL_FUEL, RANDOM_BYTE_FUEL, charge, checkpoint, cost, fee};
 use crate::ports::Host;
 use crate::state::HostState;
 
@@ -48,6 +48,8 @@ fn sizes_get<H: Host>(
         let len = parts.iter().map(|p| p.len()).sum::<usize>() + 1;
         size = size.saturating_add(u32::try_from(len).unwrap_or(u32::MAX));
     });
+    checkpoint(&mut caller, false)?;
+    charge(&mut caller, cost(u64::from(size)))?;
     let memory = memory::exported(&caller)?;
     let data = memory.data_mut(&mut caller);
     let ok = memory::write(data, count_out, &count.to_le_bytes())
@@ -61,6 +63,7 @@ fn list_get<H: Host>(
     pointers: i32,
     buf: i32,
 ) -> Result<i32, wasmi::Error> {
+    checkpoint(&mut caller, false)?;
     let mut entries = alloc::vec::Vec::new();
     for_each_entry(caller.data(), list, |parts| {
         let mut s = String::new();
@@ -107,8 +110,12 @@ fn clock_time_get<H: Host>(
             let in_store = caller.get_fuel().unwrap_or(0);
             caller.data().fuel.granted - in_store
         }
-        _ => return Ok(errno::INVAL),
+        _ => {
+            fee(&mut caller)?;
+            return Ok(errno::INVAL);
+        }
     };
+    fee(&mut caller)?;
     write_out(&mut caller, out, &now.to_le_bytes())
 }
 
@@ -116,20 +123,36 @@ fn clock_res_get<H: Host>(mut caller: Ctx<'_, H>, id: i32, out: i32) -> Result<i
     let resolution: u64 = match id {
         CLOCK_REALTIME | CLOCK_MONOTONIC => 1_000,
         CLOCK_PROCESS_CPUTIME | CLOCK_THREAD_CPUTIME => 1,
-        _ => return Ok(errno::INVAL),
+        _ => {
+            fee(&mut caller)?;
+            return Ok(errno::INVAL);
+        }
     };
+    fee(&mut caller)?;
     write_out(&mut caller, out, &resolution.to_le_bytes())
 }
 
+/// `random_get` fills at most this many bytes between two checks of the deadline.
+const RANDOM_CHUNK: usize = 16 * 1024;
+
 fn random_get<H: Host>(mut caller: Ctx<'_, H>, buf: i32, len: i32) -> Result<i32, wasmi::Error> {
+    checkpoint(&mut caller, false)?;
     let memory = memory::exported(&caller)?;
-    let (data, state) = memory.data_and_store_mut(&mut caller);
-    let Some(r) = memory::range(data, buf, len) else {
+    let Some(r) = memory::range(memory.data(&caller), buf, len) else {
         return Ok(errno::FAULT);
     };
-    let n = r.len();
-    state.host.fill_bytes(&mut data[r]);
-    charge(&mut caller, cost(n as u64))?;
+    charge(
+        &mut caller,
+        HOST_CALL_FUEL + r.len() as u64 * RANDOM_BYTE_FUEL,
+    )?;
+    let used = metering::used(&caller);
+    let (data, state) = memory.data_and_store_mut(&mut caller);
+    for (i, chunk) in data[r].chunks_mut(RANDOM_CHUNK).enumerate() {
+        if i > 0 {
+            metering::ask(state, used)?;
+        }
+        state.host.fill_bytes(chunk);
+    }
     Ok(errno::SUCCESS)
 }
 
@@ -151,7 +174,10 @@ pub(super) fn link<H: Host>(linker: &mut Linker<HostState<H>>) -> Result<(), was
     linker.func_wrap(WASI, "clock_time_get", clock_time_get::<H>)?;
     linker.func_wrap(WASI, "clock_res_get", clock_res_get::<H>)?;
     linker.func_wrap(WASI, "random_get", random_get::<H>)?;
-    linker.func_wrap(WASI, "sched_yield", || errno::SUCCESS)?;
+    linker.func_wrap(WASI, "sched_yield", |mut c: Ctx<'_, H>| {
+        fee(&mut c)?;
+        Ok::<_, wasmi::Error>(errno::SUCCESS)
+    })?;
     linker.func_wrap(
         WASI,
         "proc_exit",

@@ -9,12 +9,10 @@ use core::ops::Range;
 use super::errno;
 use crate::error::Stream;
 use crate::fault::HostFault;
+use crate::limits::MAX_IOVECS;
 use crate::memory::{range, read_u32};
 use crate::metering::{IOVEC_FUEL, cost};
 use crate::state::HostState;
-
-/// Most buffers one `fd_read`/`fd_write` takes, as Linux's `IOV_MAX`; more is `EINVAL`.
-pub(crate) const MAX_IOVECS: u32 = 1024;
 
 /// The most bytes a raw stdin read takes at once.
 const RAW_READ_CHUNK: usize = 64 * 1024;

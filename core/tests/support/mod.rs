@@ -24,6 +24,10 @@ pub struct TestHost {
     pub outbox_room_bytes: Option<usize>,
     /// Every KV read fails (a broken store).
     pub kv_fails: bool,
+    /// `should_stop` answers true from this much fuel on.
+    pub stop_at_fuel: Option<u64>,
+    /// The fuel at each `should_stop` question.
+    pub stop_checks: Vec<u64>,
 }
 
 impl Clock for TestHost {
@@ -35,6 +39,10 @@ impl Clock for TestHost {
     }
     fn advance(&mut self, ns: u64) {
         self.slept_ns += ns;
+    }
+    fn should_stop(&mut self, fuel_used: u64) -> bool {
+        self.stop_checks.push(fuel_used);
+        self.stop_at_fuel.is_some_and(|at| fuel_used >= at)
     }
 }
 
