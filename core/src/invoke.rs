@@ -220,6 +220,11 @@ impl<H: Host> Invocation<H> {
         }
     }
 
+    /// The target's host of this call (to tell it, say, when to stop).
+    pub fn host_mut(&mut self) -> &mut H {
+        &mut self.store.data_mut().host
+    }
+
     /// Stops the call from outside (a wall-clock deadline): it ends with
     /// [`InvokeError::Interrupted`] unless it had already finished.
     pub fn interrupt(&mut self) {

@@ -11,10 +11,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use jinn_core::excerpt::escaped;
 use jinn_core::{ErrorKind, Invocation, InvokeError, Outcome, Progress, Request, Setup, Stdio};
 
 use crate::crash::{self, CrashError, CrashSnapshot};
-use crate::host::{GatewayHost, Seeds};
+use crate::host::{GatewayHost, Seeds, StopWhen};
 use crate::loaded::Loaded;
 use crate::metrics::CallEnd;
 use crate::shared::Shared;
@@ -45,7 +46,7 @@ pub struct Drive<'a> {
     /// Fuel between two checks of the deadline and of `cancel`.
     pub slice: u64,
     /// Stops the call when set (the client left).
-    pub cancel: Option<&'a AtomicBool>,
+    pub cancel: Option<&'a Arc<AtomicBool>>,
     /// Stops the call once it has used this much fuel (replays of timeouts).
     pub stop_at_fuel: Option<u64>,
     /// What a sleeping guest does to this thread.
@@ -73,13 +74,22 @@ pub enum Driven {
 }
 
 /// Runs `call` until it ends, its deadline passes, `cancel` is set, it has
-/// used `stop_at_fuel`, or it sleeps (as `sleeps` says).
+/// used `stop_at_fuel`, or it sleeps (as `sleeps` says). Checked between
+/// slices of fuel, and by the host calls themselves ([`StopWhen`]), so a
+/// guest stuck in host work stops as soon as one returns.
 pub fn drive(call: &mut Invocation<GatewayHost>, how: Drive<'_>) -> Driven {
     // A call woken at its deadline (it slept up to it) does not run on.
     if how.stop_at_fuel.is_none() && Instant::now() >= how.deadline {
         call.interrupt();
         return Driven::Stopped(Stop::Deadline);
     }
+    call.host_mut().stop = match how.stop_at_fuel {
+        Some(target) => StopWhen::Fuel(target),
+        None => StopWhen::Deadline {
+            at: how.deadline,
+            cancel: how.cancel.cloned(),
+        },
+    };
     loop {
         let step = match how.stop_at_fuel {
             Some(target) => target.saturating_sub(call.fuel_used()).clamp(1, how.slice),
@@ -87,7 +97,17 @@ pub fn drive(call: &mut Invocation<GatewayHost>, how: Drive<'_>) -> Driven {
         };
         let progress = call.resume(step);
         let stop = if !progress.is_running() {
-            return Driven::Stopped(Stop::Ended);
+            // A host call that was told to stop ended it: say why.
+            let by_host = std::mem::take(&mut call.host_mut().stopped);
+            return Driven::Stopped(if !by_host {
+                Stop::Ended
+            } else if how.stop_at_fuel.is_some() {
+                Stop::FuelTarget
+            } else if how.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+                Stop::Cancelled
+            } else {
+                Stop::Deadline
+            });
         } else if how.stop_at_fuel.is_some_and(|t| call.fuel_used() >= t) {
             Stop::FuelTarget
         } else if how.stop_at_fuel.is_none() && Instant::now() >= how.deadline {
@@ -137,17 +157,12 @@ pub fn run_to_end(call: &mut Invocation<GatewayHost>, timeout: Option<Duration>)
     let _ = drive(call, how);
 }
 
-/// What the HTTP side gets back.
-pub enum CallResult {
-    /// The call ran.
-    Ran {
-        /// Its outcome (boxed: it is large and travels through a channel).
-        outcome: Box<Outcome>,
-        /// The client left and the call was stopped.
-        cancelled: bool,
-    },
-    /// It waited longer than `pool.queue_timeout` for a worker.
-    QueueTimeout,
+/// What the HTTP side gets back: the call ran.
+pub struct CallResult {
+    /// Its outcome (boxed: it is large and travels through a channel).
+    pub outcome: Box<Outcome>,
+    /// The client left and the call was stopped.
+    pub cancelled: bool,
 }
 
 /// A call between two runs on a worker: asleep, waiting for its wake-up.
@@ -181,19 +196,15 @@ pub enum Stepped {
 }
 
 /// Starts one call of `loaded` on this (worker) thread and runs it until it
-/// ends or sleeps.
+/// ends or sleeps. (How long it may wait for a worker is the HTTP side's
+/// business: see [`crate::dispatch::Claim`].)
 pub fn run(
     shared: &Shared,
     loaded: &Arc<Loaded>,
     request: &Request,
     trace_id: &str,
-    cancel: &AtomicBool,
-    waited: Duration,
+    cancel: &Arc<AtomicBool>,
 ) -> Stepped {
-    let config = &shared.startup;
-    if waited > config.pool.queue_timeout {
-        return Stepped::Done(Some(CallResult::QueueTimeout));
-    }
     if cancel.load(Ordering::Relaxed) {
         return Stepped::Done(None);
     }
@@ -254,7 +265,7 @@ fn attempt(shared: &Shared, mut started: Started) -> Result<Box<Pending>, CallRe
 
 /// Runs a started call on this (worker) thread until it ends or sleeps; a
 /// call whose commit conflicts runs again here, while its deadline allows.
-pub fn step(shared: &Shared, mut pending: Box<Pending>, cancel: &AtomicBool) -> Stepped {
+pub fn step(shared: &Shared, mut pending: Box<Pending>, cancel: &Arc<AtomicBool>) -> Stepped {
     loop {
         let how = Drive {
             deadline: pending.deadline,
@@ -383,7 +394,7 @@ fn end(
     if let (Err(e), true, false, true) = (&outcome.result, record, cancelled, guest_failed) {
         snapshot(shared, loaded, trace_id, e, &outcome, &host, &stdin);
     }
-    CallResult::Ran {
+    CallResult {
         outcome: Box::new(outcome),
         cancelled,
     }
@@ -405,7 +416,8 @@ fn log_stderr(shared: &Shared, loaded: &Loaded, trace_id: &str, stderr: &[u8]) {
             function = &*loaded.name,
             trace_id,
             stream = "stderr",
-            "{line}"
+            "{}",
+            escaped(line, limit)
         );
         lines += 1;
     }

@@ -4,6 +4,8 @@
 //! place in the pool while asleep ([`Slot::pause`]), so sleeping calls count
 //! against `pool.queue` and the memory they hold stays bounded; its sleep
 //! counts against the function's wall-clock `timeout`, never its fuel.
+//! A client waits for a worker at most `pool.queue_timeout`: then it
+//! withdraws its call ([`Ticket::withdraw`]), which is dropped unrun.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -15,13 +17,13 @@ use tokio::sync::{Notify, oneshot};
 
 use crate::call::{self, CallResult, Pending, Stepped};
 use crate::loaded::Loaded;
-use crate::pool::{Admission, Full, Job, Slot};
+use crate::pool::{Admission, Full, Job, Slot, Ticket};
 use crate::shared::Shared;
 
 /// Tells a call that its client left: at its next slice, or at once when it sleeps.
 #[derive(Default)]
 pub struct Cancel {
-    flag: AtomicBool,
+    flag: Arc<AtomicBool>,
     wake: Notify,
 }
 
@@ -38,7 +40,7 @@ type Reply = oneshot::Sender<CallResult>;
 
 /// Queues a call of `loaded` on `request`; its result arrives on the
 /// receiver (which closes without a value when the client left before it
-/// started).
+/// started), and the ticket that withdraws it while it waits.
 ///
 /// # Errors
 ///
@@ -49,17 +51,17 @@ pub fn submit(
     request: Request,
     trace_id: String,
     cancel: Arc<Cancel>,
-) -> Result<oneshot::Receiver<CallResult>, Full> {
+) -> Result<(oneshot::Receiver<CallResult>, Ticket), Full> {
     let (tx, rx) = oneshot::channel();
     let runtime = Handle::current();
     let job: Job = {
         let shared = shared.clone();
-        Box::new(move |waited: Duration, slot: Slot| {
-            let stepped = call::run(&shared, &loaded, &request, &trace_id, &cancel.flag, waited);
+        Box::new(move |_waited: Duration, slot: Slot| {
+            let stepped = call::run(&shared, &loaded, &request, &trace_id, &cancel.flag);
             settle(shared, runtime, stepped, slot, cancel, tx);
         })
     };
-    shared.pool.try_submit(job).map(|()| rx)
+    shared.pool.try_submit(job).map(|ticket| (rx, ticket))
 }
 
 /// After a run on a worker: answer, or park the call until it wakes.

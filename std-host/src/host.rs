@@ -12,6 +12,7 @@
 //!   taken from the operating system for each call.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -82,6 +83,23 @@ pub struct KvReads {
 /// Recorded KV bytes per call at most.
 pub const KV_RECORD_LIMIT: usize = 1 << 20;
 
+/// When a call must stop, as host calls ask ([`Clock::should_stop`]).
+#[derive(Debug, Clone, Default)]
+pub enum StopWhen {
+    /// Never: the caller checks between slices only.
+    #[default]
+    Never,
+    /// At this instant, or as soon as `cancel` is set (the client left).
+    Deadline {
+        /// The call's wall-clock deadline.
+        at: Instant,
+        /// Set when the client went away.
+        cancel: Option<Arc<AtomicBool>>,
+    },
+    /// Once the call has used this much fuel (a replay of a timeout).
+    Fuel(u64),
+}
+
 /// The host of one call on a gateway.
 pub struct GatewayHost {
     function: Arc<str>,
@@ -96,6 +114,10 @@ pub struct GatewayHost {
     random_used: usize,
     /// Room in the outbox: messages, bytes.
     publish_room: (usize, usize),
+    /// When host calls should end the call.
+    pub stop: StopWhen,
+    /// Whether a host call was told to stop.
+    pub stopped: bool,
     /// KV reads, when recording (for crash snapshots).
     pub kv_reads: Option<KvReads>,
 }
@@ -120,6 +142,8 @@ impl GatewayHost {
             random_buf: [0; 32],
             random_used: 32,
             publish_room: (usize::MAX, usize::MAX),
+            stop: StopWhen::Never,
+            stopped: false,
             kv_reads: None,
         }
     }
@@ -177,6 +201,18 @@ impl Clock for GatewayHost {
 
     fn advance(&mut self, ns: u64) {
         self.slept_ns = self.slept_ns.wrapping_add(ns);
+    }
+
+    fn should_stop(&mut self, fuel_used: u64) -> bool {
+        let stop = match &self.stop {
+            StopWhen::Never => false,
+            StopWhen::Deadline { at, cancel } => {
+                cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed)) || Instant::now() >= *at
+            }
+            StopWhen::Fuel(target) => fuel_used >= *target,
+        };
+        self.stopped |= stop;
+        stop
     }
 }
 

@@ -271,24 +271,36 @@ async fn invoke(
     request.trace_id = Some(trace.to_string());
 
     let cancel = Arc::new(Cancel::default());
-    let Ok(rx) = dispatch::submit(
+    let overloaded = || {
+        metrics.reject(Rejection::Overloaded);
+        with_retry_after(
+            error(StatusCode::SERVICE_UNAVAILABLE, "overloaded", trace),
+            shared.startup.pool.retry_after,
+        )
+    };
+    let Ok((mut rx, ticket)) = dispatch::submit(
         shared,
         loaded.clone(),
         request,
         trace.to_string(),
         cancel.clone(),
     ) else {
-        metrics.reject(Rejection::Overloaded);
-        return with_retry_after(
-            error(StatusCode::SERVICE_UNAVAILABLE, "overloaded", trace),
-            shared.startup.pool.retry_after,
-        );
+        return overloaded();
     };
     let mut guard = CancelOnDrop(cancel, true);
-    let result = rx.await;
+    // The client waits for a worker at most `queue_timeout`; then the call is
+    // withdrawn, and dropped unrun, unless a worker took it meanwhile.
+    let result = match tokio::time::timeout(shared.startup.pool.queue_timeout, &mut rx).await {
+        Ok(result) => result,
+        Err(_) if ticket.withdraw() => {
+            guard.1 = false;
+            return overloaded();
+        }
+        Err(_) => rx.await,
+    };
     guard.1 = false;
     match result {
-        Ok(CallResult::Ran { outcome, .. }) => match outcome.result {
+        Ok(CallResult { outcome, .. }) => match outcome.result {
             Ok(response) => into_http(response),
             Err(e) => {
                 let status = StatusCode::from_u16(e.http_status())
@@ -302,13 +314,6 @@ async fn invoke(
                 }
             }
         },
-        Ok(CallResult::QueueTimeout) => {
-            metrics.reject(Rejection::Overloaded);
-            with_retry_after(
-                error(StatusCode::SERVICE_UNAVAILABLE, "overloaded", trace),
-                shared.startup.pool.retry_after,
-            )
-        }
         Err(_) => error(StatusCode::SERVICE_UNAVAILABLE, "shutting_down", trace),
     }
 }

@@ -52,6 +52,11 @@ impl Modules {
         }
     }
 
+    /// A runtime for one module (an engine of its own, see the module docs).
+    fn runtime(&self) -> Runtime<GatewayHost> {
+        Runtime::new(self.limits).with_module_limits(self.settings.limits)
+    }
+
     fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -91,14 +96,10 @@ impl Modules {
         let keep_bytes = self.settings.on_first_use || self.settings.resident > 0;
         let results = parallel(&new, |i, bytes| {
             if i < compile_count {
-                Runtime::new(self.limits).load(bytes).map(Some)
+                self.runtime().load(bytes).map(Some)
             } else {
-                jinn_core::runtime::validate(
-                    &self.limits,
-                    jinn_core::ModuleLimits::default(),
-                    bytes,
-                )
-                .map(|()| None)
+                jinn_core::runtime::validate(&self.limits, self.settings.limits, bytes)
+                    .map(|()| None)
             }
         });
         let mut errors = HashMap::new();
@@ -193,9 +194,7 @@ impl Modules {
                 .ok_or_else(|| failed(&"module bytes not kept"))?
         };
         // Compiled outside the lock: other calls go on meanwhile.
-        let function = Runtime::new(self.limits)
-            .load(&bytes)
-            .map_err(|e| failed(&e))?;
+        let function = self.runtime().load(&bytes).map_err(|e| failed(&e))?;
         let mut inner = self.lock();
         if self.settings.resident > 0 {
             while inner
@@ -296,6 +295,7 @@ mod tests {
             ModuleSettings {
                 on_first_use,
                 resident,
+                ..ModuleSettings::default()
             },
             EngineLimits::default(),
         )

@@ -1,6 +1,9 @@
 //! The worker pool: guest code runs on dedicated threads, never on the
 //! async reactor. Jobs wait in a bounded queue; when it is full,
-//! [`Pool::try_submit`] refuses at once (the HTTP layer answers `503`).
+//! [`Pool::try_submit`] refuses at once (the HTTP layer answers `503`). A
+//! job that waited too long is withdrawn ([`Ticket::withdraw`]): it no
+//! longer counts as queued and never runs; its place is freed when a worker
+//! reaches it, which it skips.
 //!
 //! A job that must wait (a guest that sleeps) gives its worker back but
 //! keeps its place: [`Slot::pause`] turns the slot into an [`Admission`],
@@ -8,7 +11,7 @@
 //! running, queued or paused, are at most workers + queue, so a resubmitted
 //! job always finds room in the channel.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -63,6 +66,34 @@ struct Queued {
     job: Job,
     at: Instant,
     admission: Admission,
+    /// `None` for a resubmitted job, which cannot be withdrawn.
+    ticket: Option<Arc<AtomicU8>>,
+}
+
+const WAITING: u8 = 0;
+const STARTED: u8 = 1;
+const WITHDRAWN: u8 = 2;
+
+/// A queued job's claim: whoever comes first, a worker that starts it or
+/// [`Ticket::withdraw`], has it.
+pub struct Ticket {
+    state: Arc<AtomicU8>,
+    counters: Arc<Counters>,
+}
+
+impl Ticket {
+    /// Takes the job back if no worker has started it: it is then dropped
+    /// unrun. False when it already started.
+    pub fn withdraw(&self) -> bool {
+        let won = self
+            .state
+            .compare_exchange(WAITING, WITHDRAWN, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok();
+        if won {
+            self.counters.queued.fetch_sub(1, Ordering::Relaxed);
+        }
+        won
+    }
 }
 
 #[derive(Default)]
@@ -120,7 +151,7 @@ impl Pool {
     /// # Errors
     ///
     /// [`Full`] when the job cannot be queued (also after [`Pool::close`]).
-    pub fn try_submit(&self, job: Job) -> Result<(), Full> {
+    pub fn try_submit(&self, job: Job) -> Result<Ticket, Full> {
         let tx = self.tx.lock().unwrap_or_else(|e| e.into_inner());
         let Some(tx) = tx.as_ref() else {
             return Err(Full);
@@ -131,7 +162,13 @@ impl Pool {
             return Err(Full);
         }
         let admission = Admission(self.counters.clone());
-        self.send(tx, job, admission).map_err(|_| Full)
+        let state = Arc::new(AtomicU8::new(WAITING));
+        self.send(tx, job, admission, Some(state.clone()))
+            .map_err(|_| Full)?;
+        Ok(Ticket {
+            state,
+            counters: self.counters.clone(),
+        })
     }
 
     /// Queues the rest of a paused job with its place.
@@ -143,17 +180,24 @@ impl Pool {
         self.counters.paused.fetch_sub(1, Ordering::Relaxed);
         let tx = self.tx.lock().unwrap_or_else(|e| e.into_inner());
         match tx.as_ref() {
-            Some(tx) => self.send(tx, job, admission),
+            Some(tx) => self.send(tx, job, admission, None),
             None => Err(job),
         }
     }
 
-    fn send(&self, tx: &SyncSender<Queued>, job: Job, admission: Admission) -> Result<(), Job> {
+    fn send(
+        &self,
+        tx: &SyncSender<Queued>,
+        job: Job,
+        admission: Admission,
+        ticket: Option<Arc<AtomicU8>>,
+    ) -> Result<(), Job> {
         self.counters.queued.fetch_add(1, Ordering::Relaxed);
         match tx.try_send(Queued {
             job,
             at: Instant::now(),
             admission,
+            ticket,
         }) {
             Ok(()) => Ok(()),
             Err(TrySendError::Full(q) | TrySendError::Disconnected(q)) => {
@@ -206,9 +250,24 @@ impl Pool {
 fn work(rx: &Mutex<Receiver<Queued>>, counters: &Arc<Counters>) {
     loop {
         let next = rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
-        let Ok(Queued { job, at, admission }) = next else {
+        let Ok(Queued {
+            job,
+            at,
+            admission,
+            ticket,
+        }) = next
+        else {
             return;
         };
+        let withdrawn = ticket.is_some_and(|t| {
+            t.compare_exchange(WAITING, STARTED, Ordering::AcqRel, Ordering::Acquire)
+                .is_err()
+        });
+        if withdrawn {
+            // Counted out of the queue when withdrawn; its place is freed here.
+            drop((job, admission));
+            continue;
+        }
         counters.queued.fetch_sub(1, Ordering::Relaxed);
         counters.running.fetch_add(1, Ordering::Relaxed);
         let slot = Slot(Some(admission));
@@ -221,11 +280,10 @@ fn work(rx: &Mutex<Receiver<Queued>>, counters: &Arc<Counters>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::mpsc::channel;
+    use std::sync::mpsc::{Sender, channel};
 
-    #[test]
-    fn a_full_queue_refuses_and_jobs_run() {
-        let pool = Pool::new(1, 1);
+    /// Keeps `pool`'s worker busy until the sender is used.
+    fn busy(pool: &Pool) -> Sender<()> {
         let (release_tx, release_rx) = channel::<()>();
         let (started_tx, started_rx) = channel::<()>();
         pool.try_submit(Box::new(move |_, _| {
@@ -234,15 +292,51 @@ mod tests {
         }))
         .unwrap();
         started_rx.recv().unwrap();
+        release_tx
+    }
+
+    #[test]
+    fn a_full_queue_refuses_and_jobs_run() {
+        let pool = Pool::new(1, 1);
+        let release_tx = busy(&pool);
         let (done_tx, done_rx) = channel();
         pool.try_submit(Box::new(move |_, _| done_tx.send(1).unwrap()))
             .unwrap();
         assert_eq!(pool.queued(), 1);
-        assert_eq!(pool.try_submit(Box::new(|_, _| {})), Err(Full));
+        assert!(matches!(pool.try_submit(Box::new(|_, _| {})), Err(Full)));
         release_tx.send(()).unwrap();
         assert_eq!(done_rx.recv().unwrap(), 1);
         pool.join();
-        assert_eq!(pool.try_submit(Box::new(|_, _| {})), Err(Full));
+        assert!(matches!(pool.try_submit(Box::new(|_, _| {})), Err(Full)));
+    }
+
+    #[test]
+    fn a_withdrawn_job_leaves_the_queue_and_never_runs() {
+        let pool = Pool::new(1, 1);
+        let release_tx = busy(&pool);
+        let (ran_tx, ran_rx) = channel::<()>();
+        let ticket = pool
+            .try_submit(Box::new(move |_, _| ran_tx.send(()).unwrap()))
+            .unwrap();
+        assert_eq!(pool.queued(), 1);
+        assert!(ticket.withdraw());
+        assert!(!ticket.withdraw());
+        assert_eq!(pool.queued(), 0);
+        release_tx.send(()).unwrap();
+        // The worker skips it (its sender is dropped unused), and its place is free again.
+        assert!(ran_rx.recv().is_err());
+        let (done_tx, done_rx) = channel();
+        pool.try_submit(Box::new(move |_, _| done_tx.send(1).unwrap()))
+            .unwrap();
+        assert_eq!(done_rx.recv().unwrap(), 1);
+        // A job a worker started cannot be withdrawn.
+        let (go_tx, go_rx) = channel::<()>();
+        let started = pool
+            .try_submit(Box::new(move |_, _| go_tx.send(()).unwrap()))
+            .unwrap();
+        go_rx.recv().unwrap();
+        assert!(!started.withdraw());
+        pool.join();
     }
 
     #[test]
@@ -256,7 +350,7 @@ mod tests {
         let admission = paused_rx.recv().unwrap();
         assert_eq!((pool.running(), pool.paused()), (0, 1));
         // Its place is kept: a new job is refused (1 worker, no queue)...
-        assert_eq!(pool.try_submit(Box::new(|_, _| {})), Err(Full));
+        assert!(matches!(pool.try_submit(Box::new(|_, _| {})), Err(Full)));
         // ...and the rest of it always finds room.
         let (done_tx, done_rx) = channel();
         assert!(

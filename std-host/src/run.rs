@@ -11,6 +11,7 @@ use std::io::{Read, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use jinn_core::excerpt::{EXCERPT_BYTES, quoted};
 use jinn_core::signature::{self, Policy};
 use jinn_core::{
     EngineLimits, ErrorKind, InvokeError, Limits, Manifest, Permissions, Request, Runtime,
@@ -32,17 +33,30 @@ fn usage(message: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(USAGE)
 }
 
-/// Reads the request envelope named by `--input`.
-fn read_input(input: Option<&str>) -> std::io::Result<Option<Vec<u8>>> {
-    match input {
-        None => Ok(None),
-        Some("-") => {
-            let mut bytes = Vec::new();
-            std::io::stdin().read_to_end(&mut bytes)?;
-            Ok(Some(bytes))
-        }
-        Some(path) => std::fs::read(path).map(Some),
+/// Why `--input` could not be read.
+enum InputError {
+    /// More than the stdin cap: reading stopped one byte past it.
+    TooLarge,
+    /// The file or stdin failed.
+    Io(std::io::Error),
+}
+
+/// The request envelope named by `--input`, read up to one byte past `cap`.
+fn read_input(input: Option<&str>, cap: u64) -> Result<Option<Vec<u8>>, InputError> {
+    let source: Box<dyn Read> = match input {
+        None => return Ok(None),
+        Some("-") => Box::new(std::io::stdin().lock()),
+        Some(path) => Box::new(std::fs::File::open(path).map_err(InputError::Io)?),
+    };
+    let mut bytes = Vec::new();
+    source
+        .take(cap.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(InputError::Io)?;
+    if bytes.len() as u64 > cap {
+        return Err(InputError::TooLarge);
     }
+    Ok(Some(bytes))
 }
 
 fn emit(report: &Report, as_report: bool) -> ExitCode {
@@ -79,9 +93,17 @@ pub fn main(args: RunArgs) -> ExitCode {
         Ok(bytes) => bytes,
         Err(e) => return usage(e),
     };
-    let input = match read_input(args.input.as_deref()) {
+    let cap = Limits::gateway().stdin;
+    let input = match read_input(args.input.as_deref(), cap) {
         Ok(input) => input,
-        Err(e) => return usage(format!("cannot read the input: {e}")),
+        Err(InputError::TooLarge) => {
+            let report = Report::failure(
+                ErrorKind::InputTooLarge,
+                format!("request of more than {cap} bytes exceeds the cap of {cap} bytes"),
+            );
+            return emit(&report, args.report);
+        }
+        Err(InputError::Io(e)) => return usage(format!("cannot read the input: {e}")),
     };
     let kv = match &args.kv {
         Some(dir) => match Kv::open_dir(dir) {
@@ -170,7 +192,7 @@ pub fn main(args: RunArgs) -> ExitCode {
     for message in &outcome.staged.published {
         tracing::info!(
             function = &*name,
-            topic = message.topic,
+            topic = quoted(message.topic.as_bytes(), EXCERPT_BYTES),
             qos = message.qos as u8,
             bytes = message.payload.len(),
             "published"

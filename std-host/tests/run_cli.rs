@@ -2,7 +2,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 
 use serde_json::Value;
 
@@ -29,14 +29,19 @@ fn hostile(name: &str) -> PathBuf {
     root().join("examples/hostile").join(format!("{name}.wat"))
 }
 
-fn jinn(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_jinn"))
+/// `jinn ARGS` with stdin, stdout and stderr piped.
+fn spawn(args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_jinn"))
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("jinn starts");
+        .expect("jinn starts")
+}
+
+fn jinn(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = spawn(args);
     let mut pipe = child.stdin.take().unwrap();
     if let Some(bytes) = stdin {
         pipe.write_all(bytes).unwrap();
@@ -340,4 +345,32 @@ fn usage_errors_exit_2() {
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         assert!(out.stdout.is_empty(), "{args:?}");
     }
+}
+
+#[test]
+fn stdin_is_read_no_further_than_its_cap() {
+    // An endless request on stdin: `jinn run` stops reading past the stdin
+    // cap (1 MiB) and reports input_too_large, without waiting for its end.
+    let hello = example("hello");
+    let mut child = spawn(&["run", hello.to_str().unwrap(), "--input", "-", "--report"]);
+    let mut pipe = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        let block = vec![b' '; 64 * 1024];
+        let mut written = 0usize;
+        // Up to 1 GiB; stops when jinn closes its end.
+        while written < 1 << 30 && pipe.write_all(&block).is_ok() {
+            written += block.len();
+        }
+        written
+    });
+    let started = std::time::Instant::now();
+    let out = child.wait_with_output().unwrap();
+    let written = writer.join().unwrap();
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (out.status.code(), &r["outcome"], &r["http_status"]),
+        (Some(1), &"input_too_large".into(), &413.into())
+    );
+    assert!(written < 8 << 20, "{written} bytes taken from stdin");
+    assert!(started.elapsed().as_secs() < 10, "{:?}", started.elapsed());
 }

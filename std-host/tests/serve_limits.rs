@@ -5,18 +5,13 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use support::{BASE, Server, example, function, hostile, request};
+use support::{BASE, Server, example, function, hostile, request, spinner};
 
 #[test]
 fn overload_answers_503_with_retry_after() {
     let config = BASE.to_string()
         + "[pool]\nworkers = 1\nqueue = 0\nretry_after = \"2s\"\n"
-        + &function(
-            "spin",
-            &example("fuel-burner"),
-            "/spin",
-            "limits = { fuel = 1_000_000_000_000, timeout = \"1500ms\" }",
-        )
+        + &spinner("1500ms")
         + &function("hello", &example("hello"), "/hello", "");
     let s = Server::start(&config);
     let addr = s.http;

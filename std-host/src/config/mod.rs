@@ -19,8 +19,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::sandbox::MountSpec;
-use jinn_core::Manifest;
 use jinn_core::signature::{Policy, PublicKey};
+use jinn_core::{Manifest, ModuleLimits};
 
 pub use error::{ConfigError, ConfigErrors, Location, line_column};
 pub use validate::{AddrError, parse_addr};
@@ -125,12 +125,16 @@ pub struct HttpSettings {
     pub listen: Vec<SocketAddr>,
     /// Largest request body; more is `413`.
     pub max_body: u64,
-    /// Time to receive a request's headers (slowloris guard; also closes idle keep-alive connections).
+    /// Time to receive a request's headers (slowloris guard).
     pub header_read_timeout: Duration,
     /// Time to receive a request's body; more is `408`.
     pub body_read_timeout: Duration,
-    /// Open connections at most; more wait in the kernel's backlog.
+    /// Open connections at most; when all are busy, more are refused (`503`).
     pub max_connections: usize,
+    /// Open connections from one address at most.
+    pub max_connections_per_peer: usize,
+    /// A connection with no request in flight for this long is closed.
+    pub idle_timeout: Duration,
     /// HTTP/1.1 keep-alive.
     pub keep_alive: bool,
 }
@@ -173,9 +177,12 @@ pub struct PoolSettings {
 /// `pool.fuel_slice` when the configuration sets none: the gateway engine's cap.
 pub const DEFAULT_FUEL_SLICE: u64 = jinn_core::EngineLimits::gateway().max_slice_fuel;
 
-/// When compiled modules are made and how many stay in memory.
+/// What a module may be, when compiled modules are made and how many stay
+/// in memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ModuleSettings {
+    /// Size and function count, checked before a module is compiled.
+    pub limits: ModuleLimits,
     /// Compile a module when its function is first called instead of at
     /// load (every module is still validated at load).
     pub on_first_use: bool,

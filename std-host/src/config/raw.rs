@@ -36,6 +36,8 @@ pub struct RawHttp {
     pub header_read_timeout: Option<Dur>,
     pub body_read_timeout: Option<Dur>,
     pub max_connections: Option<Spanned<u32>>,
+    pub max_connections_per_peer: Option<Spanned<u32>>,
+    pub idle_timeout: Option<Spanned<Dur>>,
     pub keep_alive: Option<bool>,
 }
 
@@ -61,6 +63,8 @@ pub struct RawPool {
 pub struct RawModules {
     pub compile: Option<Spanned<String>>,
     pub resident: Option<Spanned<u32>>,
+    pub max_bytes: Option<Spanned<Size>>,
+    pub max_functions: Option<Spanned<u32>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

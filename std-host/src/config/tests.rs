@@ -164,3 +164,70 @@ fn module_settings_are_read_and_a_bad_mode_is_named() {
         "{bad:?}"
     );
 }
+
+#[test]
+fn mistyped_secrets_are_never_echoed() {
+    let function = |extra: &str| {
+        format!(
+            "[[function]]\nname = \"a\"\nmodule = \"a.wasm\"\nroutes = [{{ prefix = \"/a\" }}]\n{extra}\n"
+        )
+    };
+    let cases = [
+        function("env = { TOKEN = 12345678 }"),
+        function("env = { TOKEN = 1234.5678 }"),
+        function("env = { TOKEN = [\"s3cret-a\"] }"),
+        function("env = { TOKEN = { from_env = 87654321 } }"),
+        function("env = { TOKEN = { value = \"s3cret-b\" } }"),
+        function("env = \"s3cret-c\""),
+        function("api_keys = [\"ok-key\", 4242424242]"),
+        function("api_keys = \"s3cret-d\""),
+        function("api_keys = [{ from_env = \"X\", literal = \"s3cret-e\" }]"),
+        function("env = { TOKEN = \"s3cret-f"),
+        function("env = { TOKEN = 's3cret-g }"),
+        function("env = { TOKEN = s3cret-h }"),
+        format!("[admin]\ntoken = 31337313\n{}", function("")),
+        format!("[admin]\ntoken = [\"s3cret-i\"]\n{}", function("")),
+        format!("admin = \"s3cret-j\"\n{}", function("")),
+        format!("[admin]\ntoken = \"\"\"s3cret-k\n{}", function("")),
+    ];
+    for text in &cases {
+        let e = errors(text);
+        assert!(!e.is_empty(), "{text}");
+        for secret in [
+            "12345678",
+            "1234.5678",
+            "87654321",
+            "4242424242",
+            "31337313",
+            "s3cret",
+        ] {
+            assert!(!e.join("\n").contains(secret), "{text}\n{e:?}");
+        }
+    }
+}
+
+#[test]
+fn module_limits_and_connection_caps_come_from_the_file() {
+    let c = parse(&src(OK), &Overrides::default()).unwrap();
+    assert_eq!(c.modules.limits, jinn_core::ModuleLimits::default());
+    assert_eq!(c.http.max_connections_per_peer, 128);
+    let text = format!(
+        "[http]\nmax_connections_per_peer = 8\nidle_timeout = \"2s\"\n[modules]\nmax_bytes = \"1MiB\"\nmax_functions = 300\n{OK}"
+    );
+    let c = parse(&src(&text), &Overrides::default()).unwrap();
+    assert_eq!(
+        (c.modules.limits.max_bytes, c.modules.limits.max_functions),
+        (1 << 20, 300)
+    );
+    assert_eq!(c.http.max_connections_per_peer, 8);
+    assert_eq!(c.http.idle_timeout, std::time::Duration::from_secs(2));
+    let e = errors(&format!(
+        "[modules]\nmax_functions = 0\nmax_bytes = 12\n{OK}"
+    ));
+    assert_eq!(e.len(), 2, "{e:?}");
+    assert!(e[0].starts_with("t.toml:3:13: modules.max_bytes:"), "{e:?}");
+    assert!(
+        e[1].starts_with("t.toml:2:17: modules.max_functions:"),
+        "{e:?}"
+    );
+}

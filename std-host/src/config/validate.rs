@@ -7,6 +7,8 @@ use std::ops::Range;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use jinn_core::ModuleLimits;
+use jinn_core::excerpt::redact_literals;
 use serde_path_to_error::Segment;
 use toml::Spanned;
 
@@ -82,7 +84,23 @@ fn toml_error(source: &Source, e: &toml::de::Error, key: Option<String>) -> Conf
         }
     });
     let message = e.message().trim().replace('\n', "; ");
-    Location::at(&source.name, &source.text, span, key).error(message)
+    Location::at(&source.name, &source.text, span, key).error(without_values(&message))
+}
+
+/// A parser's message without the value it quotes: the value may be a
+/// mistyped secret (`TOKEN = 12345678`), and the line and column already
+/// point at it. What was expected stays.
+fn without_values(message: &str) -> String {
+    let quotes_a_value = ["invalid type", "invalid value", "invalid length"]
+        .iter()
+        .any(|p| message.starts_with(p));
+    if !quotes_a_value {
+        return message.to_string();
+    }
+    match message.split_once(", expected ") {
+        Some((found, expected)) => format!("{}, expected {expected}", redact_literals(found)),
+        None => redact_literals(message),
+    }
 }
 
 pub(super) struct Validator<'a> {
@@ -248,13 +266,27 @@ impl Validator<'_> {
         } else {
             listen.push(DEFAULT_LISTEN);
         }
-        let max_connections = match &raw.http.max_connections {
+        let mut count = |n: &Option<Spanned<u32>>, key: &str, default: usize| match n {
             Some(n) if *n.get_ref() == 0 => {
-                self.err(n.span(), "http.max_connections", "must be at least 1");
+                self.err(n.span(), key, "must be at least 1");
                 1
             }
             Some(n) => *n.get_ref() as usize,
-            None => 1024,
+            None => default,
+        };
+        let max_connections = count(&raw.http.max_connections, "http.max_connections", 1024);
+        let max_connections_per_peer = count(
+            &raw.http.max_connections_per_peer,
+            "http.max_connections_per_peer",
+            128,
+        );
+        let idle_timeout = match &raw.http.idle_timeout {
+            Some(t) if t.get_ref().0.is_zero() => {
+                self.err(t.span(), "http.idle_timeout", "must be at least 1ms");
+                Duration::from_secs(5)
+            }
+            Some(t) => t.get_ref().0,
+            None => Duration::from_secs(5),
         };
         HttpSettings {
             listen,
@@ -268,6 +300,8 @@ impl Validator<'_> {
                 .body_read_timeout
                 .map_or(Duration::from_secs(30), |d| d.0),
             max_connections,
+            max_connections_per_peer,
+            idle_timeout,
             keep_alive: raw.http.keep_alive.unwrap_or(true),
         }
     }
@@ -363,9 +397,32 @@ impl Validator<'_> {
             .as_ref()
             .map_or(0, |r| *r.get_ref() as usize);
         ModuleSettings {
+            limits: self.module_limits(raw),
             on_first_use,
             resident,
         }
+    }
+
+    fn module_limits(&mut self, raw: &RawConfig) -> ModuleLimits {
+        let mut limits = ModuleLimits::default();
+        if let Some(b) = &raw.modules.max_bytes {
+            let bytes = b.get_ref().0;
+            if !(1024..=1 << 32).contains(&bytes) {
+                self.err(
+                    b.span(),
+                    "modules.max_bytes",
+                    "must be between 1KiB and 4GiB",
+                );
+            }
+            limits.max_bytes = bytes;
+        }
+        if let Some(n) = &raw.modules.max_functions {
+            if *n.get_ref() == 0 {
+                self.err(n.span(), "modules.max_functions", "must be at least 1");
+            }
+            limits.max_functions = *n.get_ref();
+        }
+        limits
     }
 
     fn cors(&mut self, raw: &RawConfig) -> Cors {

@@ -62,6 +62,16 @@ pub fn kv_counter() -> String {
     )
 }
 
+/// `spin`, at `/spin`: `fuel-burner` with fuel to burn for longer than `timeout`.
+pub fn spinner(timeout: &str) -> String {
+    function(
+        "spin",
+        &example("fuel-burner"),
+        "/spin",
+        &format!("limits = {{ fuel = 1_000_000_000_000, timeout = \"{timeout}\" }}"),
+    )
+}
+
 /// Settings every test config starts with: port 0 everywhere, no watching.
 pub const BASE: &str = "[http]\nlisten = [\"127.0.0.1:0\"]\n[admin]\nlisten = \"127.0.0.1:0\"\n[reload]\nwatch = false\n";
 
@@ -433,4 +443,36 @@ pub fn jinn(args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// Writes `<dir>/<name>.wat`: a guest that prints `stdout` and exits; its path.
+pub fn printer(dir: &Path, name: &str, stdout: &str) -> String {
+    let escaped: String = stdout.bytes().map(|b| format!("\\{b:02x}")).collect();
+    let pages = (stdout.len() + 16) / 65536 + 1;
+    let wat = format!(
+        r#"(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") {pages})
+  (data (i32.const 16) "{escaped}")
+  (func (export "_start")
+    (i32.store (i32.const 0) (i32.const 16))
+    (i32.store (i32.const 4) (i32.const {len}))
+    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))"#,
+        len = stdout.len()
+    );
+    let path = dir.join(format!("{name}.wat"));
+    std::fs::write(&path, wat).unwrap();
+    path.display().to_string()
+}
+
+/// Waits until `metric` reads `value` (at most `limit`); its last value.
+pub fn wait_metric(server: &Server, metric: &str, value: f64, limit: Duration) -> f64 {
+    let start = Instant::now();
+    loop {
+        let v = server.metric(metric);
+        if v == value || start.elapsed() > limit {
+            return v;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
