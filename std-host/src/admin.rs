@@ -13,9 +13,24 @@ use hyper::body::Incoming;
 use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 
+use std::time::Duration;
+
 use crate::auth;
+use crate::connections::ConnectionLimits;
 use crate::http::{Body, error};
 use crate::shared::Shared;
+
+/// The admin listener's connection caps. It runs on a thread and runtime of
+/// its own, so no flood of the data plane reaches it; idle sockets on it
+/// make room for new ones (see [`crate::connections`]).
+pub const LIMITS: ConnectionLimits = ConnectionLimits {
+    total: 64,
+    per_peer: 64,
+    idle: Duration::from_secs(5),
+};
+
+/// Time an admin client has to send its request headers.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(5);
 
 fn text(status: StatusCode, body: String, content_type: &'static str) -> Response<Body> {
     let mut r = Response::new(Full::new(Bytes::from(body)));

@@ -13,6 +13,9 @@ use std::time::Duration;
 
 use jinn_core::{CallStats, ErrorKind};
 
+use crate::connections::Refusal;
+use crate::listener::Plane;
+
 /// Outcome labels: `ok`, each error kind, and `cancelled` (the client left).
 const OUTCOMES: usize = 1 + ErrorKind::ALL.len() + 1;
 
@@ -236,6 +239,8 @@ pub struct Gauges {
     pub queue_capacity: u64,
     /// Open HTTP connections.
     pub connections: u64,
+    /// Idle HTTP connections closed to make room for new ones.
+    pub connections_evicted: u64,
     /// Messages in the outbox.
     pub outbox_messages: u64,
     /// Functions loaded.
@@ -253,7 +258,14 @@ pub struct Metrics {
     reloads_ok: AtomicU64,
     reloads_failed: AtomicU64,
     not_found: AtomicU64,
+    /// Refused connections: [plane][reason].
+    refused: [[AtomicU64; 2]; 2],
+    /// Panics contained: [plane].
+    panics: [AtomicU64; 2],
 }
+
+const PLANES: [Plane; 2] = [Plane::Data, Plane::Admin];
+const REFUSALS: [Refusal; 2] = [Refusal::PerPeer, Refusal::Total];
 
 impl Metrics {
     /// The counters of `function` (created on first use).
@@ -283,6 +295,19 @@ impl Metrics {
     /// Counts a request no route matched.
     pub fn not_found(&self) {
         self.not_found.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a connection refused at a cap.
+    pub fn connection_refused(&self, plane: Plane, why: Refusal) {
+        let p = PLANES.iter().position(|x| *x == plane).unwrap_or(0);
+        let r = REFUSALS.iter().position(|x| *x == why).unwrap_or(0);
+        self.refused[p][r].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a panic contained in a request or connection task.
+    pub fn panicked(&self, plane: Plane) {
+        let p = PLANES.iter().position(|x| *x == plane).unwrap_or(0);
+        self.panics[p].fetch_add(1, Ordering::Relaxed);
     }
 
     /// The text exposition.
@@ -354,29 +379,51 @@ impl Metrics {
             let _ = writeln!(out, "{name} {value}");
         }
         let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
-        let counters = [
-            (
-                "jinn_not_found_total",
-                "Requests no route matched.",
-                "",
-                load(&self.not_found),
-            ),
-            (
+        let mut counters = Vec::new();
+        for (p, plane) in PLANES.iter().enumerate() {
+            for (r, why) in REFUSALS.iter().enumerate() {
+                counters.push((
+                    "jinn_connections_refused_total",
+                    "Connections refused at a cap (answered 503 too_many_connections), by listener and cap.",
+                    format!("{{listener=\"{}\",reason=\"{}\"}}", plane.as_str(), why.as_str()),
+                    load(&self.refused[p][r]),
+                ));
+            }
+        }
+        counters.push((
+            "jinn_connections_evicted_total",
+            "Idle HTTP connections closed to make room for new ones.",
+            String::new(),
+            g.connections_evicted,
+        ));
+        for (p, plane) in PLANES.iter().enumerate() {
+            counters.push((
+                "jinn_panics_total",
+                "Panics contained in a request or connection task (the request got 500), by listener.",
+                format!("{{listener=\"{}\"}}", plane.as_str()),
+                load(&self.panics[p]),
+            ));
+        }
+        counters.push((
+            "jinn_not_found_total",
+            "Requests no route matched.",
+            String::new(),
+            load(&self.not_found),
+        ));
+        for (result, value) in [("ok", &self.reloads_ok), ("failed", &self.reloads_failed)] {
+            counters.push((
                 "jinn_reloads_total",
                 "Configuration reloads, by result.",
-                "{result=\"ok\"}",
-                load(&self.reloads_ok),
-            ),
-            (
-                "jinn_reloads_total",
-                "",
-                "{result=\"failed\"}",
-                load(&self.reloads_failed),
-            ),
-        ];
+                format!("{{result=\"{result}\"}}"),
+                load(value),
+            ));
+        }
+        let mut last = "";
         for (name, help, labels, value) in counters {
-            if !help.is_empty() {
+            // One head per family, before its first sample.
+            if name != last {
                 head(&mut out, name, "counter", help);
+                last = name;
             }
             let _ = writeln!(out, "{name}{labels} {value}");
         }

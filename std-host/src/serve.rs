@@ -3,23 +3,21 @@
 //! Exit codes: 0 after a clean shutdown (SIGTERM or Ctrl-C), 1 when the
 //! configuration or a module is refused or a listener cannot be bound.
 
-use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
 use jinn_core::EngineLimits;
 use tokio::net::TcpListener;
 use tokio::signal::unix::{Signal, SignalKind, signal};
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::watch;
 
 use crate::cli::ServeArgs;
 use crate::config::{self, Overrides, Source};
+use crate::connections::Connections;
 use crate::kv::Kv;
+use crate::listener::{self, Plane};
 use crate::loaded::Gateway;
 use crate::metrics::Metrics;
 use crate::modules::Modules;
@@ -48,6 +46,15 @@ pub fn main(args: ServeArgs) -> ExitCode {
         Ok(c) => c,
         Err(errors) => return fail(format!("invalid configuration:\n{errors}")),
     };
+    let open_files = raise_open_files_limit();
+    let wanted = (config.http.max_connections + admin::LIMITS.total) as u64 + 64;
+    if open_files < wanted {
+        tracing::warn!(
+            open_files,
+            wanted,
+            "the open-file limit is below http.max_connections plus what the gateway needs: connections past it fail to be accepted"
+        );
+    }
     let io_threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(io_threads)
@@ -104,12 +111,13 @@ async fn run(
 
     let mut listeners = Vec::new();
     for addr in &settings.http.listen {
-        match TcpListener::bind(addr).await {
+        match bind(*addr) {
             Ok(l) => listeners.push(l),
             Err(e) => return fail(format!("cannot listen on {addr}: {e}")),
         }
     }
-    let admin_listener = match TcpListener::bind(settings.admin.listen).await {
+    // Bound here, served by the admin thread's own runtime.
+    let admin_listener = match bind(settings.admin.listen).and_then(TcpListener::into_std) {
         Ok(l) => l,
         Err(e) => {
             return fail(format!(
@@ -131,6 +139,13 @@ async fn run(
     let admin_addr = admin_listener
         .local_addr()
         .map_or_else(|_| "?".into(), |a| a.to_string());
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let (admin_stop_tx, admin_stop_rx) = watch::channel(false);
+    let admin = match spawn_admin(admin_listener, shared.clone(), admin_stop_rx) {
+        Ok(handle) => handle,
+        Err(e) => return fail(format!("cannot start the admin listener: {e}")),
+    };
     tracing::info!(
         http = http_addrs.join(","),
         admin = admin_addr,
@@ -140,29 +155,24 @@ async fn run(
         "listening"
     );
 
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let graceful = Arc::new(GracefulShutdown::new());
-    let connections = Arc::new(Semaphore::new(settings.http.max_connections));
+    let options = listener::Options {
+        plane: Plane::Data,
+        header_read_timeout: settings.http.header_read_timeout,
+        keep_alive: settings.http.keep_alive,
+        idle_timeout: settings.http.idle_timeout,
+    };
     let mut accept_tasks = Vec::new();
-    for listener in listeners {
-        accept_tasks.push(tokio::spawn(accept(
-            listener,
+    for l in listeners {
+        accept_tasks.push(tokio::spawn(listener::accept(
+            l,
+            shared.connections.clone(),
             shared.clone(),
-            graceful.clone(),
-            connections.clone(),
+            shared.metrics.clone(),
+            http::handle,
+            options,
             stop_rx.clone(),
-            false,
         )));
     }
-    let admin_graceful = Arc::new(GracefulShutdown::new());
-    let admin_task = tokio::spawn(accept(
-        admin_listener,
-        shared.clone(),
-        admin_graceful.clone(),
-        Arc::new(Semaphore::new(64)),
-        stop_rx.clone(),
-        true,
-    ));
     let hup = tokio::spawn(reload::on_sighup(shared.clone(), signals.hup));
     let storage = tokio::spawn(recover_storage(shared.clone()));
     let watcher = settings
@@ -189,7 +199,7 @@ async fn run(
         w.abort();
     }
     let drain = shared.startup.drain_timeout;
-    let drained = tokio::time::timeout(drain, shutdown(graceful))
+    let drained = tokio::time::timeout(drain, shared.connections.all_closed())
         .await
         .is_ok();
     if drained {
@@ -200,8 +210,8 @@ async fn run(
             "drain deadline of {drain:?} passed; stopping anyway"
         );
     }
-    let _ = admin_task.await;
-    let _ = tokio::time::timeout(Duration::from_millis(200), shutdown(admin_graceful)).await;
+    let _ = admin_stop_tx.send(true);
+    let _ = tokio::task::spawn_blocking(move || admin.join()).await;
     shared.pool.close();
     ExitCode::SUCCESS
 }
@@ -254,12 +264,88 @@ fn warn_outbox_shares(gateway: &Gateway) {
     }
 }
 
-/// Tells every connection to finish its request in flight and close, and
-/// waits for them (the accept loops, which held the other references, are done).
-async fn shutdown(graceful: Arc<GracefulShutdown>) {
-    if let Ok(g) = Arc::try_unwrap(graceful) {
-        g.shutdown().await;
+/// Binds `addr` with address reuse and a backlog of 1,024 connections
+/// (a plain `bind` gets 128, and a burst of connections beyond that is
+/// dropped by the kernel and retried by clients a second later).
+fn bind(addr: std::net::SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = match addr {
+        std::net::SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        std::net::SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(1024)
+}
+
+/// Serves the admin listener on a thread and runtime of its own, so that
+/// nothing on the data plane (a flood of connections, a busy reactor) can
+/// keep `/metrics`, `/healthz` and `/readyz` from answering.
+fn spawn_admin(
+    listener: std::net::TcpListener,
+    shared: Arc<Shared>,
+    stop: watch::Receiver<bool>,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    std::thread::Builder::new()
+        .name("jinn-admin".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                let listener = match TcpListener::from_std(listener) {
+                    Ok(l) => l,
+                    Err(e) => {
+                        tracing::error!("admin listener: {e}");
+                        return;
+                    }
+                };
+                let connections = Connections::new(admin::LIMITS);
+                let options = listener::Options {
+                    plane: Plane::Admin,
+                    header_read_timeout: admin::HEADER_READ_TIMEOUT,
+                    keep_alive: true,
+                    idle_timeout: admin::LIMITS.idle,
+                };
+                let metrics = shared.metrics.clone();
+                listener::accept(
+                    listener,
+                    connections.clone(),
+                    shared,
+                    metrics,
+                    admin::handle,
+                    options,
+                    stop,
+                )
+                .await;
+                let _ = tokio::time::timeout(Duration::from_millis(200), connections.all_closed())
+                    .await;
+            });
+        })
+}
+
+/// Raises the soft limit of open files to the hard one (every connection is
+/// a file); returns the limit in force.
+fn raise_open_files_limit() -> u64 {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit are given a valid pointer to a local.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return u64::MAX;
+        }
+        if limit.rlim_cur < limit.rlim_max {
+            let raised = libc::rlimit {
+                rlim_cur: limit.rlim_max,
+                rlim_max: limit.rlim_max,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                limit = raised;
+            }
+        }
     }
+    limit.rlim_cur
 }
 
 struct Signals {
@@ -275,80 +361,5 @@ impl Signals {
             int: signal(SignalKind::interrupt())?,
             hup: signal(SignalKind::hangup())?,
         })
-    }
-}
-
-async fn accept(
-    listener: TcpListener,
-    shared: Arc<Shared>,
-    graceful: Arc<GracefulShutdown>,
-    slots: Arc<Semaphore>,
-    mut stop: watch::Receiver<bool>,
-    admin: bool,
-) {
-    let http = shared.startup.http.clone();
-    loop {
-        let permit = tokio::select! {
-            _ = stop.changed() => return,
-            p = slots.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => return },
-        };
-        let (stream, peer): (_, SocketAddr) = tokio::select! {
-            _ = stop.changed() => return,
-            r = listener.accept() => match r {
-                Ok(s) => s,
-                Err(e) => {
-                    tracing::warn!("accept failed: {e}");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-        };
-        let _ = stream.set_nodelay(true);
-        let shared = shared.clone();
-        let mut builder = hyper::server::conn::http1::Builder::new();
-        builder
-            .timer(TokioTimer::new())
-            .header_read_timeout(http.header_read_timeout)
-            .keep_alive(http.keep_alive)
-            .max_buf_size(64 * 1024);
-        let svc_shared = shared.clone();
-        let conn = if admin {
-            let svc = service_fn(move |req| admin::handle(svc_shared.clone(), req));
-            graceful
-                .watch(builder.serve_connection(TokioIo::new(stream), svc))
-                .boxed_conn()
-        } else {
-            let svc = service_fn(move |req| http::handle(svc_shared.clone(), req));
-            graceful
-                .watch(builder.serve_connection(TokioIo::new(stream), svc))
-                .boxed_conn()
-        };
-        if !admin {
-            shared.connections.fetch_add(1, Ordering::Relaxed);
-        }
-        tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                tracing::debug!(%peer, "connection ended: {e}");
-            }
-            if !admin {
-                shared.connections.fetch_sub(1, Ordering::Relaxed);
-            }
-            drop(permit);
-        });
-    }
-}
-
-type BoxedConn = std::pin::Pin<Box<dyn std::future::Future<Output = hyper::Result<()>> + Send>>;
-
-trait BoxConn {
-    fn boxed_conn(self) -> BoxedConn;
-}
-
-impl<F> BoxConn for F
-where
-    F: std::future::Future<Output = hyper::Result<()>> + Send + 'static,
-{
-    fn boxed_conn(self) -> BoxedConn {
-        Box::pin(self)
     }
 }

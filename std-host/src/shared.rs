@@ -1,10 +1,11 @@
 //! What every part of a running gateway shares.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 use crate::config::{Config, Overrides};
+use crate::connections::{ConnectionLimits, Connections};
 use crate::kv::Kv;
 use crate::loaded::Gateway;
 use crate::metrics::{Gauges, Metrics};
@@ -28,7 +29,7 @@ pub struct Shared {
     /// Workers.
     pub pool: Pool,
     /// Metrics.
-    pub metrics: Metrics,
+    pub metrics: Arc<Metrics>,
     /// Fuel quotas.
     pub quotas: Quotas,
     /// The KV store.
@@ -37,8 +38,8 @@ pub struct Shared {
     pub outbox: Outbox,
     /// False while starting and once draining (see [`Shared::is_ready`]).
     pub ready: AtomicBool,
-    /// Open HTTP connections.
-    pub connections: AtomicU64,
+    /// The data plane's open connections.
+    pub connections: Arc<Connections>,
     /// One reload at a time.
     pub reload_lock: tokio::sync::Mutex<()>,
 }
@@ -64,6 +65,12 @@ impl Shared {
                 .iter()
                 .map(|f| (f.name.as_str(), f.quota)),
         );
+        let http = &gateway.config.http;
+        let connections = Connections::new(ConnectionLimits {
+            total: http.max_connections,
+            per_peer: http.max_connections_per_peer,
+            idle: http.idle_timeout,
+        });
         Self {
             startup: gateway.config.clone(),
             current: RwLock::new(Arc::new(gateway)),
@@ -71,12 +78,12 @@ impl Shared {
             overrides,
             modules,
             pool,
-            metrics,
+            metrics: Arc::new(metrics),
             quotas,
             kv,
             outbox,
             ready: AtomicBool::new(false),
-            connections: AtomicU64::new(0),
+            connections,
             reload_lock: tokio::sync::Mutex::new(()),
         }
     }
@@ -120,7 +127,8 @@ impl Shared {
             queue_depth: self.pool.queued(),
             workers: self.pool.workers() as u64,
             queue_capacity: self.pool.capacity() as u64,
-            connections: self.connections.load(Ordering::Relaxed),
+            connections: self.connections.open(),
+            connections_evicted: self.connections.evictions(),
             outbox_messages: self.outbox.len(),
             functions: self.current().functions.len() as u64,
             storage_healthy: u64::from(self.kv.healthy()),

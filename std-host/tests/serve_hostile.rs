@@ -213,6 +213,10 @@ fn responses_that_would_break_http_are_bad_output() {
         assert_eq!(support::metric_value(&m, &bad), 1.0, "{name}");
         assert_eq!(support::metric_value(&m, &ok), 0.0, "{name}");
     }
+    assert_eq!(
+        support::metric_value(&m, "jinn_panics_total{listener=\"http\"}"),
+        0.0
+    );
     // Every connection was closed by its client: the gauge is back to zero.
     assert_eq!(
         wait_metric(&s, "jinn_http_connections", 0.0, Duration::from_secs(5)),
