@@ -457,6 +457,21 @@ impl Display for InvokeError {
 
 impl core::error::Error for InvokeError {}
 
+impl From<jinn_contract::OutputError> for InvokeError {
+    /// [`InvokeError::EmptyOutput`], or [`InvokeError::BadOutput`] with
+    /// only the kind, the expectation and the position of what is wrong:
+    /// never the guest's bytes (a parser quotes the offending value; see
+    /// [`redact_literals`](crate::excerpt::redact_literals)).
+    fn from(e: jinn_contract::OutputError) -> Self {
+        match e {
+            jinn_contract::OutputError::Empty => Self::EmptyOutput,
+            jinn_contract::OutputError::Bad(e) => Self::BadOutput(Box::new(bounded(
+                &crate::excerpt::redact_literals(&alloc::format!("{e}")),
+            ))),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

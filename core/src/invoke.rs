@@ -21,10 +21,9 @@ use wasmi::{
     TrapCode, Val,
 };
 
-use jinn_contract::{OutputError, Response};
+use jinn_contract::Response;
 
-use crate::error::{InvokeError, TrapKind, bounded, bounded_display};
-use crate::excerpt::redact_literals;
+use crate::error::{InvokeError, TrapKind, bounded_display};
 use crate::fault::HostFault;
 use crate::manifest::Manifest;
 use crate::ports::Host;
@@ -242,14 +241,7 @@ impl<H: Host> Invocation<H> {
                 // A raw run's stdout went through; there is nothing to parse.
                 return Err(InvokeError::EmptyOutput);
             }
-            Response::from_guest_output(&state.stdout).map_err(|e| match e {
-                OutputError::Empty => InvokeError::EmptyOutput,
-                // Only the kind, the expectation and the position: never the
-                // guest's bytes (serde quotes the offending value).
-                OutputError::Bad(e) => InvokeError::BadOutput(Box::new(bounded(&redact_literals(
-                    &alloc::format!("{e}"),
-                )))),
-            })
+            Response::from_guest_output(&state.stdout).map_err(InvokeError::from)
         });
         // A failed call leaves nothing to commit.
         let staged = match result {
