@@ -16,6 +16,7 @@ use alloc::boxed::Box;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
+use wasmi::errors::InstantiationError;
 use wasmi::{
     Func, Linker, Module, ResumableCall, ResumableCallHostTrap, ResumableCallOutOfFuel, Store,
     TrapCode, Val,
@@ -23,7 +24,7 @@ use wasmi::{
 
 use jinn_contract::Response;
 
-use crate::error::{InvokeError, TrapKind, bounded_display};
+use crate::error::{Detail, InvokeError, TrapKind, bounded, bounded_display};
 use crate::fault::HostFault;
 use crate::manifest::Manifest;
 use crate::ports::Host;
@@ -415,9 +416,32 @@ impl<H: Host> Invocation<H> {
             Some(TrapCode::OutOfFuel) => self.exhausted(),
             _ if refused => memory_limit,
             Some(code) => InvokeError::Trap(trap_kind(code)),
-            None if instantiating => InvokeError::Instantiation(Box::new(bounded_display(error))),
+            None if instantiating => {
+                InvokeError::Instantiation(Box::new(instantiation_detail(error)))
+            }
             None => InvokeError::Trap(TrapKind::Other),
         })
+    }
+}
+
+/// What went wrong when instantiating, the same in every call: wasmi's own
+/// message for a segment that does not fit names the table by its handle in
+/// the call's store, which differs from call to call.
+fn instantiation_detail(error: &wasmi::Error) -> Detail {
+    match error.kind() {
+        wasmi::errors::ErrorKind::Instantiation(InstantiationError::ElementSegmentDoesNotFit {
+            table_index,
+            len,
+            ..
+        }) => {
+            let mut d: Detail = bounded("an element segment of ");
+            let _ = d.push_str(&bounded_display::<24>(len));
+            let _ = d.push_str(" elements at ");
+            let _ = d.push_str(&bounded_display::<24>(table_index));
+            let _ = d.push_str(" does not fit its table");
+            d
+        }
+        _ => bounded_display(error),
     }
 }
 

@@ -196,6 +196,25 @@ fn wrong_signatures_and_non_functions_are_refused() {
 }
 
 #[test]
+fn a_segment_that_does_not_fit_fails_the_same_way_every_call() {
+    // Found by fuzzing: wasmi's message named the table by its handle in
+    // the call's store, so two calls of the same module differed.
+    let function = load(
+        r#"(module (memory (export "memory") 1) (table 1 funcref) (func $f)
+             (elem (i32.const 1) $f $f) (func (export "_start")))"#,
+    );
+    let (first, _) = run(&function, Manifest::default(), b"");
+    let (second, _) = run(&function, Manifest::default(), b"");
+    let err = first.result.expect_err("the segment does not fit");
+    assert_eq!(Err(err.clone()), second.result);
+    assert_eq!(err.kind(), ErrorKind::InvalidModule);
+    assert_eq!(
+        err.to_string(),
+        "instantiation failed: an element segment of 2 elements at 1 does not fit its table"
+    );
+}
+
+#[test]
 fn every_kind_has_a_test_above() {
     // Kinds not provoked by a guest here: fuel_exhausted and memory_limit are
     // in fuel.rs and limits.rs, bad_request belongs to the envelope parser
