@@ -228,3 +228,32 @@ fn log_lines_are_cut_and_cannot_forge_lines() {
     assert_eq!(host.logs[0].1, "first\\nsecond\\r\\u{1b}[2Jthird");
     assert!(host.logs[1].1.len() <= 64 + 3, "{}", host.logs[1].1.len());
 }
+
+#[test]
+fn a_write_over_the_cap_pays_only_for_what_fits() {
+    // 1,024 buffers of 64 KiB: 64 MiB asked for, 4 MiB of fuel if it were all
+    // moved; the cap keeps 4 KiB, and only that (and the buffers) is charged.
+    let body = "(local.set 0 (i32.const 0))
+        (loop $fill
+          (i32.store (i32.shl (local.get 0) (i32.const 3)) (i32.const 65536))
+          (i32.store (i32.add (i32.shl (local.get 0) (i32.const 3)) (i32.const 4)) (i32.const 65536))
+          (local.set 0 (i32.add (local.get 0) (i32.const 1)))
+          (br_if $fill (i32.lt_u (local.get 0) (i32.const 1024))))
+        (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1024) (i32.const 8192)))";
+    let wat = guest("", body, OK).replace(
+        "(memory (export \"memory\") 1)",
+        "(memory (export \"memory\") 2)",
+    );
+    let mut m = manifest(1_000_000);
+    m.limits.stdout = 4096;
+    let (outcome, _) = run(&load(&wat), m, b"");
+    assert!(
+        matches!(
+            outcome.result,
+            Err(InvokeError::OutputTooLarge { limit: 4096, .. })
+        ),
+        "{:?}",
+        outcome.result
+    );
+    assert!(outcome.fuel_used < 100_000, "{}", outcome.fuel_used);
+}

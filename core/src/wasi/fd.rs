@@ -219,7 +219,19 @@ fn transfer<H: Host>(
     charge(&mut caller, stdio::iovec_cost(0, ranges.len()))?;
     let (data, state) = memory.data_and_store_mut(&mut caller);
     let moved = match endpoint {
-        Endpoint::Out(stream) => stdio::write(state, stream, data, &ranges, total)?,
+        Endpoint::Out(stream) => {
+            let held = stdio::held(state, stream);
+            match stdio::write(state, stream, data, &ranges, total) {
+                Ok(moved) => moved,
+                Err(fault) => {
+                    // Over the cap: what fits was kept and is paid for; the
+                    // rest is neither copied nor charged.
+                    let kept = stdio::held(caller.data(), stream) - held;
+                    charge(&mut caller, bytes_fuel(kept))?;
+                    return Err(fault.into());
+                }
+            }
+        }
         Endpoint::Stdin => stdio::read(state, data, &ranges),
         Endpoint::File(handle) => {
             let fs = state.fs.as_deref_mut().ok_or(errno::BADF);

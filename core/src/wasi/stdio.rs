@@ -101,6 +101,17 @@ pub(super) fn write<H>(
     Ok(Ok(total))
 }
 
+/// Bytes `stream` holds so far (0 for a raw run's streams, which keep nothing).
+pub(super) fn held<H>(state: &HostState<H>, stream: Stream) -> u64 {
+    if state.streams.is_some() {
+        return 0;
+    }
+    match stream {
+        Stream::Stdout => state.stdout.len() as u64,
+        Stream::Stderr => state.stderr.len() as u64,
+    }
+}
+
 /// Reads stdin into the buffers `ranges` of `data`; returns the bytes read.
 pub(super) fn read<H>(
     state: &mut HostState<H>,
