@@ -1,4 +1,5 @@
-//! `jinn check [--config FILE]`: validates a configuration and loads every
+//! `jinn check [--config FILE]`: validates a configuration (`./jinn.toml`
+//! or the built-in demo without `--config`, as `jinn serve`) and loads every
 //! module, as `jinn serve` would, without listening.
 //!
 //! Prints `ok: …` and exits 0, or prints each problem as
@@ -18,7 +19,14 @@ use crate::modules::Modules;
 
 /// Runs `jinn check`.
 pub fn main(args: CheckArgs) -> ExitCode {
-    let source = match Source::load(args.config.as_deref()) {
+    let (path, _demo) = match crate::demo::choose(args.config) {
+        Ok(chosen) => chosen,
+        Err(e) => {
+            eprintln!("jinn check: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let source = match Source::read(&path) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("jinn check: {e}");

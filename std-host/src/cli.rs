@@ -74,8 +74,8 @@ pub struct VerifyArgs {
 /// `jinn serve [--config FILE] [--listen ADDR]... [--admin-listen ADDR] [--data-dir DIR]`
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// TOML configuration; without it, the embedded default serving
-    /// examples/wasm/*.wasm from the working directory.
+    /// TOML configuration; without it, ./jinn.toml when there is one, else
+    /// the built-in demo (modules and data in a temporary directory).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// HTTP address, replacing `http.listen` (repeatable; port 0 picks a free port).
@@ -92,7 +92,7 @@ pub struct ServeArgs {
 /// `jinn check [--config FILE]`
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// TOML configuration; without it, the embedded default.
+    /// TOML configuration; without it, ./jinn.toml, else the built-in demo.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 }

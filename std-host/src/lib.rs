@@ -4,7 +4,7 @@
 //! system clock and entropy, a durable KV store ([redb]) and the `jinn`
 //! command line: `jinn run` (one call), `jinn serve` (HTTP gateway),
 //! `jinn check` (validate a configuration), `jinn replay` (re-run a crash
-//! snapshot) and `jinn keygen`/`sign`/`verify` (signed modules).
+//! snapshot), `jinn keygen`/`sign`/`verify` (signed modules).
 
 pub mod admin;
 pub mod auth;
@@ -16,6 +16,7 @@ pub mod config;
 pub mod connections;
 pub mod crash;
 pub mod db;
+pub mod demo;
 pub mod dispatch;
 pub mod host;
 pub mod http;

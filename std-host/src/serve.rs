@@ -24,7 +24,7 @@ use crate::modules::Modules;
 use crate::outbox::Outbox;
 use crate::pool::Pool;
 use crate::shared::Shared;
-use crate::{admin, http, reload};
+use crate::{admin, demo, http, reload};
 
 fn fail(message: impl std::fmt::Display) -> ExitCode {
     eprintln!("jinn serve: {message}");
@@ -33,10 +33,22 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
 
 /// Runs `jinn serve`.
 pub fn main(args: ServeArgs) -> ExitCode {
-    let source = match Source::load(args.config.as_deref()) {
+    let (path, demo) = match demo::choose(args.config) {
+        Ok(chosen) => chosen,
+        Err(e) => return fail(e),
+    };
+    let source = match Source::read(&path) {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
+    if let Some(demo) = &demo {
+        tracing::info!(
+            dir = %demo.dir().display(),
+            "no ./jinn.toml here: serving the built-in demo ({}) with its modules and data in a \
+             temporary directory, removed at exit; `jinn new <lang> <name>` makes a function of your own",
+            demo::ROUTES
+        );
+    }
     let overrides = Overrides {
         listen: args.listen,
         admin_listen: args.admin_listen,
@@ -68,6 +80,7 @@ pub fn main(args: ServeArgs) -> ExitCode {
     let code = runtime.block_on(run(config, source.path, overrides));
     // Worker threads may still be finishing a call past the drain deadline.
     runtime.shutdown_timeout(Duration::from_millis(100));
+    drop(demo);
     code
 }
 
@@ -76,15 +89,6 @@ async fn run(
     path: Option<std::path::PathBuf>,
     overrides: Overrides,
 ) -> ExitCode {
-    let embedded = path.is_none();
-    let kv = match Kv::open_dir(&config.data_dir) {
-        Ok(kv) => kv,
-        Err(e) => return fail(e),
-    };
-    let outbox = match Outbox::open(&kv, config.outbox) {
-        Ok(o) => o,
-        Err(e) => return fail(e),
-    };
     let modules = Arc::new(Modules::new(config.modules, EngineLimits::gateway()));
     let metrics = Metrics::default();
     let (modules, metrics, built) = tokio::task::spawn_blocking(move || {
@@ -95,12 +99,34 @@ async fn run(
     .expect("loading the modules does not panic");
     let gateway = match built {
         Ok(g) => g,
-        Err(errors) if embedded => {
+        Err(errors) => return fail(format!("cannot load the functions:\n{errors}")),
+    };
+    let mut listeners = Vec::new();
+    for addr in &gateway.config.http.listen {
+        match bind(*addr) {
+            Ok(l) => listeners.push(l),
+            Err(e) => return fail(format!("cannot listen on {addr}: {e}")),
+        }
+    }
+    // Bound here, served by the admin thread's own runtime.
+    let admin_listener = match bind(gateway.config.admin.listen).and_then(TcpListener::into_std) {
+        Ok(l) => l,
+        Err(e) => {
             return fail(format!(
-                "cannot load the functions:\n{errors}\n(the default config serves examples/wasm/*.wasm from the working directory: run it from the repository root after `bash scripts/build-examples.sh`)"
+                "cannot listen on {} (admin): {e}",
+                gateway.config.admin.listen
             ));
         }
-        Err(errors) => return fail(format!("cannot load the functions:\n{errors}")),
+    };
+    // The store only once the functions loaded and the listeners are bound:
+    // a start that fails writes nothing.
+    let kv = match Kv::open_dir(&gateway.config.data_dir) {
+        Ok(kv) => kv,
+        Err(e) => return fail(e),
+    };
+    let outbox = match Outbox::open(&kv, gateway.config.outbox) {
+        Ok(o) => o,
+        Err(e) => return fail(e),
     };
     warn_outbox_shares(&gateway);
     let pool = Pool::new(gateway.config.pool.workers, gateway.config.pool.queue);
@@ -109,23 +135,6 @@ async fn run(
     ));
     let settings = &shared.startup;
 
-    let mut listeners = Vec::new();
-    for addr in &settings.http.listen {
-        match bind(*addr) {
-            Ok(l) => listeners.push(l),
-            Err(e) => return fail(format!("cannot listen on {addr}: {e}")),
-        }
-    }
-    // Bound here, served by the admin thread's own runtime.
-    let admin_listener = match bind(settings.admin.listen).and_then(TcpListener::into_std) {
-        Ok(l) => l,
-        Err(e) => {
-            return fail(format!(
-                "cannot listen on {} (admin): {e}",
-                settings.admin.listen
-            ));
-        }
-    };
     // Signal handlers first: SIGHUP's default action would end the process.
     let mut signals = match Signals::new() {
         Ok(s) => s,

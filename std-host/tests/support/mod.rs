@@ -216,6 +216,13 @@ impl Server {
         Self::launch(&args, dir, path, &[], None)
     }
 
+    /// Starts `jinn ARGS…` with `cwd` as its working directory.
+    #[track_caller]
+    pub fn start_in(cwd: &Path, args: &[&str]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        Self::launch_in(args, cwd, dir, cwd.join("jinn.toml"), &[], None)
+    }
+
     #[track_caller]
     fn launch(
         args: &[&str],
@@ -224,7 +231,19 @@ impl Server {
         env: &[(&str, &str)],
         file_size_limit: Option<u64>,
     ) -> Self {
-        let (mut child, log, rx) = spawn(args, &root(), env, file_size_limit);
+        Self::launch_in(args, &root(), dir, config, env, file_size_limit)
+    }
+
+    #[track_caller]
+    fn launch_in(
+        args: &[&str],
+        cwd: &Path,
+        dir: tempfile::TempDir,
+        config: PathBuf,
+        env: &[(&str, &str)],
+        file_size_limit: Option<u64>,
+    ) -> Self {
+        let (mut child, log, rx) = spawn(args, cwd, env, file_size_limit);
         let line = match rx.recv_timeout(Duration::from_secs(30)) {
             Ok(l) => l,
             Err(_) => {
