@@ -1,7 +1,7 @@
 # The two commands of the README.
 .PHONY: run test check guests setup
 
-# Serves the example functions on 127.0.0.1:8080 with the embedded default configuration.
+# Serves the example functions on 127.0.0.1:8080 (./jinn.toml).
 run: guests
 	cargo run --release --locked -p jinn-host --bin jinn -- serve
 

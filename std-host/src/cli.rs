@@ -34,6 +34,12 @@ pub enum Command {
     Sign(SignArgs),
     /// Verify a signed module against trusted public keys.
     Verify(VerifyArgs),
+    /// Make a function from a built-in template, routed in ./jinn.toml.
+    New(crate::new::NewArgs),
+    /// Build functions with their language's compiler, then load and call each once.
+    Build(crate::build_cmd::BuildArgs),
+    /// Check the toolchains `jinn build` needs and say what to install.
+    Doctor(crate::build_cmd::DoctorArgs),
 }
 
 /// `jinn keygen [--name PREFIX] [--force]`

@@ -4,10 +4,12 @@
 //! system clock and entropy, a durable KV store ([redb]) and the `jinn`
 //! command line: `jinn run` (one call), `jinn serve` (HTTP gateway),
 //! `jinn check` (validate a configuration), `jinn replay` (re-run a crash
-//! snapshot), `jinn keygen`/`sign`/`verify` (signed modules).
+//! snapshot), `jinn keygen`/`sign`/`verify` (signed modules) and
+//! `jinn new`/`build`/`doctor` (functions from templates, built and checked).
 
 pub mod admin;
 pub mod auth;
+pub mod build_cmd;
 pub mod call;
 pub mod call_thread;
 pub mod check;
@@ -21,12 +23,14 @@ pub mod dispatch;
 pub mod host;
 pub mod http;
 pub mod kv;
+pub mod lang;
 pub mod listener;
 pub mod loaded;
 pub mod logging;
 pub mod metrics;
 pub mod module_file;
 pub mod modules;
+pub mod new;
 pub mod outbox;
 pub mod pool;
 pub mod quota;
@@ -40,4 +44,5 @@ pub mod sandbox;
 pub mod serve;
 pub mod shared;
 pub mod signing;
+pub mod toolchain;
 pub mod txn;

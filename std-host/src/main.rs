@@ -15,5 +15,8 @@ fn main() -> ExitCode {
         jinn_host::cli::Command::Keygen(args) => jinn_host::signing::keygen(args),
         jinn_host::cli::Command::Sign(args) => jinn_host::signing::sign(args),
         jinn_host::cli::Command::Verify(args) => jinn_host::signing::verify(args),
+        jinn_host::cli::Command::New(args) => jinn_host::new::main(args),
+        jinn_host::cli::Command::Build(args) => jinn_host::build_cmd::main(args),
+        jinn_host::cli::Command::Doctor(args) => jinn_host::build_cmd::doctor(args),
     }
 }
