@@ -5,9 +5,25 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-/// Jinn: WebAssembly functions for edge devices, metered by fuel.
+/// Examples shown after `jinn --help`.
+const EXAMPLES: &str = "\
+Examples:
+  jinn serve                          serve ./jinn.toml (without one: a built-in demo)
+  jinn new rust hello                 a function in ./hello/, routed at /hello in ./jinn.toml
+  jinn build                          build every function of ./jinn.toml and call each once
+  jinn doctor                         check the toolchains and say what to install
+  jinn run hello/hello.wasm --report  one call, a JSON report (outcome, fuel, response)
+  jinn check --config jinn.toml       validate a configuration and load its modules
+  jinn completions bash > /etc/bash_completion.d/jinn
+  jinn man > jinn.1
+
+Exit codes: 0 success, 1 failure (a refused configuration, a failed call or
+build), 2 usage errors. Logging: RUST_LOG=debug (filters), --log-json.";
+
+/// Jinn: WebAssembly functions for edge devices, a fresh sandbox and a fuel
+/// budget per call.
 #[derive(Debug, Parser)]
-#[command(name = "jinn", version, about)]
+#[command(name = "jinn", version, after_help = EXAMPLES)]
 pub struct Cli {
     /// Log as JSON lines instead of human-readable text.
     #[arg(long, global = true)]
@@ -22,7 +38,7 @@ pub struct Cli {
 pub enum Command {
     /// Run a function once on a request and print its response.
     Run(RunArgs),
-    /// Serve functions over HTTP (the example functions without --config).
+    /// Serve functions over HTTP (./jinn.toml, else a built-in demo).
     Serve(ServeArgs),
     /// Validate a configuration and load its modules, without serving.
     Check(CheckArgs),
@@ -40,6 +56,10 @@ pub enum Command {
     Build(crate::build_cmd::BuildArgs),
     /// Check the toolchains `jinn build` needs and say what to install.
     Doctor(crate::build_cmd::DoctorArgs),
+    /// Print a shell completion script.
+    Completions(crate::manual::CompletionsArgs),
+    /// Print the man page (roff).
+    Man,
 }
 
 /// `jinn keygen [--name PREFIX] [--force]`

@@ -27,6 +27,7 @@ pub mod lang;
 pub mod listener;
 pub mod loaded;
 pub mod logging;
+pub mod manual;
 pub mod metrics;
 pub mod module_file;
 pub mod modules;
