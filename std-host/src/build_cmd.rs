@@ -160,20 +160,7 @@ pub fn main(args: BuildArgs) -> ExitCode {
 /// [`BuildError`] at the first function that does not build or load.
 pub fn build(path: Option<&Path>) -> Result<(), BuildError> {
     let jobs = jobs(path)?;
-    let mut langs: Vec<Lang> = jobs.iter().map(|j| j.lang).collect();
-    langs.sort();
-    langs.dedup();
-    println!(
-        "checking toolchains: {}",
-        langs
-            .iter()
-            .map(|l| l.name())
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    if !toolchain::report(&langs) {
-        return Err(BuildError::Missing);
-    }
+    check_toolchains(&jobs)?;
     for job in &jobs {
         compile(job)?;
         println!("{}", inspect(job)?);
@@ -181,8 +168,26 @@ pub fn build(path: Option<&Path>) -> Result<(), BuildError> {
     Ok(())
 }
 
-/// The functions PATH names.
-fn jobs(path: Option<&Path>) -> Result<Vec<Job>, BuildError> {
+/// Checks (and lists) the toolchains `jobs` need.
+///
+/// # Errors
+///
+/// [`BuildError::Missing`] when one is missing.
+pub fn check_toolchains(jobs: &[Job]) -> Result<(), BuildError> {
+    let mut langs: Vec<Lang> = jobs.iter().map(|j| j.lang).collect();
+    langs.sort();
+    langs.dedup();
+    let names: Vec<&str> = langs.iter().map(|l| l.name()).collect();
+    println!("checking toolchains: {}", names.join(", "));
+    if toolchain::report(&langs) {
+        Ok(())
+    } else {
+        Err(BuildError::Missing)
+    }
+}
+
+/// The functions PATH names (see [`build`]).
+pub fn jobs(path: Option<&Path>) -> Result<Vec<Job>, BuildError> {
     let path = match path {
         Some(p) => p.to_path_buf(),
         None if Path::new(crate::demo::LOCAL_CONFIG).is_file() => {
@@ -376,7 +381,7 @@ fn cargo_artifact(dir: &Path, lang: Lang) -> String {
 }
 
 /// Runs the compiler, its output going straight to ours; copies the module.
-fn compile(job: &Job) -> Result<(), BuildError> {
+pub fn compile(job: &Job) -> Result<(), BuildError> {
     let (mut cmd, artifact) = command(job);
     cmd.current_dir(&job.dir);
     let program = cmd.get_program().to_string_lossy().into_owned();

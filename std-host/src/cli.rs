@@ -56,6 +56,8 @@ pub enum Command {
     Build(crate::build_cmd::BuildArgs),
     /// Check the toolchains `jinn build` needs and say what to install.
     Doctor(crate::build_cmd::DoctorArgs),
+    /// Serve ./jinn.toml and rebuild a function when its sources change.
+    Dev(crate::dev::DevArgs),
     /// Print a shell completion script.
     Completions(crate::manual::CompletionsArgs),
     /// Print the man page (roff).

@@ -19,6 +19,7 @@ pub mod connections;
 pub mod crash;
 pub mod db;
 pub mod demo;
+pub mod dev;
 pub mod dispatch;
 pub mod host;
 pub mod http;

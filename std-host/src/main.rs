@@ -18,6 +18,7 @@ fn main() -> ExitCode {
         jinn_host::cli::Command::New(args) => jinn_host::new::main(args),
         jinn_host::cli::Command::Build(args) => jinn_host::build_cmd::main(args),
         jinn_host::cli::Command::Doctor(args) => jinn_host::build_cmd::doctor(args),
+        jinn_host::cli::Command::Dev(args) => jinn_host::dev::main(args),
         jinn_host::cli::Command::Completions(args) => jinn_host::manual::completions(args),
         jinn_host::cli::Command::Man => jinn_host::manual::man(),
     }
