@@ -1,4 +1,5 @@
-//! `jinn serve`'s configuration: a TOML file (or the embedded default),
+//! `jinn serve`'s configuration: a TOML file (`./jinn.toml`, `--config`, or
+//! the built-in demo's),
 //! parsed, checked and resolved into [`Config`].
 //!
 //! Relative paths (modules, `data_dir`) resolve against the directory of the
@@ -25,7 +26,7 @@ use jinn_core::{Manifest, ModuleLimits};
 pub use error::{ConfigError, ConfigErrors, Location, line_column};
 pub use validate::{AddrError, parse_addr};
 
-/// The default configuration, serving the example functions.
+/// The built-in demo's configuration (see [`crate::demo`]).
 pub const EMBEDDED: &str = include_str!("../default.toml");
 /// How the embedded default is named in errors.
 pub const EMBEDDED_NAME: &str = "<embedded default>";
