@@ -70,7 +70,7 @@ remove_stale_namespaces
 step "what the fast tier built (scripts/check.sh)"
 host_dir="${CARGO_TARGET_DIR:-target}"
 [[ "$host_dir" = /* ]] || host_dir="$root/$host_dir"
-for artefact in examples/wasm/{hello,echo,kv-counter,sensor-alert,fuel-burner,gojinn-compat,c-hello,sensor-alert-tiny}.wasm \
+for artefact in examples/wasm/{hello,echo,kv-counter,sensor-alert,fuel-burner,gojinn-compat,c-hello,hello-tiny,echo-tiny,kv-counter-tiny,sensor-alert-tiny}.wasm \
     "$host_dir/debug/jinn" "$host_dir/wasm32-wasip1/release/heap-probe.wasm"; do
     [[ -f "$artefact" ]] || die "$artefact is missing: run scripts/check.sh first (make test does)"
 done
@@ -110,7 +110,10 @@ step "emulated measurements (QEMU -icount)"
 cargo run --locked -q -p jinn-qemu --bin jinn-qemu -- measure --firmware "$qemu_firmware"
 
 step "footprint"
-cargo run --locked -q -p jinn-linux-tap --bin jinn-footprint -- \
+# Fails above the limits. Static RAM is held to the aim (48,000 B); flash to
+# what the images take today (NUCLEO 615,232 B, QEMU 610,180 B) plus 1 KB,
+# until they reach the aim of 600,000 B (jinn-footprint's default; issue 12).
+cargo run --locked -q -p jinn-linux-tap --bin jinn-footprint -- --max-flash 616300 \
     --probe "$host_dir/wasm32-wasip1/release/heap-probe.wasm" --gateway "$host_dir/debug/jinn" "$firmware" "$qemu_firmware"
 
 step "done"

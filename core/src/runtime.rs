@@ -4,7 +4,7 @@ use alloc::boxed::Box;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
-use wasmi::{CompilationMode, Config, Engine, ExternType, Linker, Module};
+use wasmi::{CompilationMode, Config, CustomFuelCosts, Engine, ExternType, Linker, Module};
 
 use crate::error::{LoadError, Oversize, bounded_display};
 use crate::imports::KvResult;
@@ -96,14 +96,30 @@ impl EngineLimits {
     }
 }
 
-/// The wasmi configuration of every jinn engine: fuel on, eager
-/// compilation, the stack `limits`. Public so that measurements of the
-/// engine alone (CoreMark) run exactly what calls run.
+/// What translating and validating wasm costs in fuel: nothing. wasmi
+/// charges a function's translation to the call that first runs it (7 fuel
+/// per byte by default) under lazy translation, so the first call of a
+/// function would cost more than the next ones. Free, a call's fuel is the
+/// same whichever call translated what (`core/tests/fuel.rs`). Copies keep
+/// wasmi's default (64 bytes per fuel).
+const FUEL_COSTS: CustomFuelCosts = CustomFuelCosts {
+    bytes_copied_per_fuel: 64,
+    fuel_per_bytes_translated: 0,
+    fuel_per_bytes_validated: 0,
+};
+
+/// The wasmi configuration of every jinn engine: fuel on, modules
+/// validated whole at load and each function translated when it is first
+/// called (lazy translation: a function never called takes no compiled
+/// code), translation free of fuel ([`FUEL_COSTS`]), the stack `limits`.
+/// Public so that measurements of the engine alone (CoreMark) run exactly
+/// what calls run.
 pub fn engine_config(limits: &EngineLimits) -> Config {
     let mut config = Config::default();
     config
         .consume_fuel(true)
-        .compilation_mode(CompilationMode::Eager)
+        .fuel_cost(FUEL_COSTS)
+        .compilation_mode(CompilationMode::LazyTranslation)
         .set_max_recursion_depth(limits.max_recursion_depth)
         .set_max_stack_height(limits.max_stack_bytes.max(limits.min_stack_bytes))
         .set_min_stack_height(limits.min_stack_bytes)
@@ -111,10 +127,11 @@ pub fn engine_config(limits: &EngineLimits) -> Config {
     config
 }
 
-/// A wasmi engine configured for jinn (fuel on, eager compilation so that
-/// fuel never depends on which call happened to translate a function first,
-/// NaNs canonicalised for bit-reproducible floats), the module limits, and
-/// the linker of the host ABI. Create one per target and share it.
+/// A wasmi engine configured for jinn (fuel on, lazy translation free of
+/// fuel so that fuel never depends on which call happened to translate a
+/// function first, NaNs canonicalised for bit-reproducible floats), the
+/// module limits, and the linker of the host ABI. Create one per target and
+/// share it.
 ///
 /// wasmi keeps compiled code for as long as its engine lives: a target that
 /// unloads modules and wants their memory back gives each module a runtime
@@ -196,9 +213,7 @@ pub fn validate(
     wasm: &[u8],
 ) -> Result<(), LoadError> {
     let prepared = prepared(limits, module_limits, wasm)?;
-    let mut config = engine_config(limits);
-    config.compilation_mode(CompilationMode::LazyTranslation);
-    checked(&Engine::new(&config), &prepared).map(drop)
+    checked(&Engine::new(&engine_config(limits)), &prepared).map(drop)
 }
 
 /// The size and function-count checks (before anything is parsed further),

@@ -50,6 +50,43 @@ fn same_input_same_fuel() {
     );
 }
 
+/// Functions are translated when first called (lazy translation), and that
+/// is free: the first call of a loaded function, which translates it, costs
+/// exactly what every later call costs — sliced or not. (With wasmi's
+/// default costs the first call pays 7 fuel per byte it translates.)
+#[test]
+fn the_first_call_costs_what_later_calls_cost() {
+    let wat = busy_guest(1_000);
+    let function = load(&wat);
+    let first = run(&function, manifest(10_000_000), b"{}").0;
+    assert!(first.result.is_ok());
+    for _ in 0..2 {
+        let later = run(&function, manifest(10_000_000), b"{}").0;
+        assert_eq!(later.fuel_used, first.fuel_used);
+        assert_eq!(later.stats, first.stats);
+    }
+    let fresh = load(&wat);
+    let mut call = fresh.invoke(
+        TestHost::default(),
+        Arc::new(manifest(10_000_000)),
+        b"{}".to_vec(),
+    );
+    while call.resume(7).is_running() {}
+    assert_eq!(
+        call.finish().0.fuel_used,
+        first.fuel_used,
+        "first call in slices of 7"
+    );
+    // At the limit: exactly the fuel a later call needs suffices for a first call.
+    let exact = load(&wat);
+    assert!(
+        run(&exact, manifest(first.fuel_used), b"{}")
+            .0
+            .result
+            .is_ok()
+    );
+}
+
 #[test]
 fn slicing_changes_nothing_but_the_number_of_resumes() {
     let wat = busy_guest(20_000);

@@ -1,6 +1,7 @@
 //! Functions and their compiled modules: the catalog read at boot, and the
 //! budget of modules kept in RAM (`Config::resident_modules`).
 
+use alloc::boxed::Box;
 use alloc::sync::Arc;
 use core::cell::{Cell, RefCell};
 
@@ -8,7 +9,7 @@ use embedded_storage::nor_flash::NorFlash;
 use jinn_core::{Function, InvokeError, Manifest, Runtime};
 
 use crate::catalog::{CatalogError, CatalogReader, ModuleAt, read_module};
-use crate::config::{Config, MAX_FUNCTIONS, MAX_TOPICS};
+use crate::config::{Config, MAX_FUNCTIONS};
 use crate::device::Jinn;
 use crate::flash::Region;
 use crate::host::DeviceHost;
@@ -20,7 +21,9 @@ use crate::signing::Signing;
 pub(crate) struct Loaded<F: NorFlash + 'static> {
     pub(crate) name: Name,
     pub(crate) route: Option<Route>,
-    pub(crate) topics: heapless::Vec<Topic, MAX_TOPICS>,
+    /// On the heap (like the manifest): in the table, the room for
+    /// `MAX_TOPICS` filters of every function would be ~4 KiB of static RAM.
+    pub(crate) topics: Box<[Topic]>,
     pub(crate) manifest: Arc<Manifest>,
     pub(crate) module: ModuleAt,
     pub(crate) sha256: [u8; 32],
@@ -180,7 +183,7 @@ pub(crate) fn load_catalog<F: NorFlash + 'static>(
                 let _ = functions.push(Loaded {
                     name: record.name,
                     route: record.route,
-                    topics: record.topics,
+                    topics: record.topics.into_iter().collect(),
                     manifest: Arc::new(manifest),
                     module: at,
                     sha256: record.wasm_sha256,

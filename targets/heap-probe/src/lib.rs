@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 static CURRENT: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
+static CAP: AtomicUsize = AtomicUsize::new(usize::MAX);
 
 /// The counting allocator.
 pub struct Counting;
@@ -23,6 +24,9 @@ fn grew(by: usize) {
 // arguments unchanged; the counters do not affect the memory handed out.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if current().saturating_add(layout.size()) > CAP.load(Ordering::Relaxed) {
+            return core::ptr::null_mut();
+        }
         // Safety: same contract as the caller's.
         let p = unsafe { System.alloc(layout) };
         if !p.is_null() {
@@ -36,6 +40,19 @@ unsafe impl GlobalAlloc for Counting {
         // Safety: same contract as the caller's.
         unsafe { System.dealloc(ptr, layout) }
     }
+}
+
+/// Refuses (returns null for) every allocation that would take the bytes in
+/// use above `bytes`, as a device's heap of that size would (less its
+/// fragmentation): the TAP runner's heap budget (`jinn-tap serve
+/// --heap-cap`). `usize::MAX`: no cap.
+pub fn set_cap(bytes: usize) {
+    CAP.store(bytes, Ordering::Relaxed);
+}
+
+/// The most in use since the program started (or [`reset_peak`]).
+pub fn peak() -> usize {
+    PEAK.load(Ordering::Relaxed)
 }
 
 /// Bytes in use now.

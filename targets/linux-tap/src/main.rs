@@ -9,15 +9,21 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use jinn_core::signature::{Policy, PublicKey};
+use jinn_heap_probe::Counting;
 use jinn_linux_tap::image::{self, Board};
 use jinn_linux_tap::serve::{self, ServeArgs};
 
 const USAGE: &str = "usage:
   jinn-tap image --spec SPEC.json --out FLASH.bin [--board host|nucleo-h743zi|mps2-an500]
   jinn-tap serve --flash FLASH.bin [--tap tap0] [--ip 10.42.0.2/24] [--gateway 10.42.0.1]
-                 [--http-port 80] [--slice-fuel 10000] [--resident-modules 0]
+                 [--http-port 80] [--slice-fuel 10000] [--resident-modules 0] [--heap-cap BYTES]
                  [--signature-policy off|audit|strict] [--trusted-key HEX]...
   jinn-tap measure [--requests 1000]";
+
+/// Counts the heap, so that `serve --heap-cap` holds the device's heap to a
+/// budget and reports its peak.
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
 
 fn usage(message: &str) -> ExitCode {
     eprintln!("jinn-tap: {message}\n{USAGE}");
@@ -90,6 +96,9 @@ fn serve_args(opts: &[(String, String)]) -> Result<ServeArgs, String> {
         http_port: parse(opts, "http-port", 80)?,
         slice_fuel: parse(opts, "slice-fuel", 10_000)?,
         resident_modules: parse(opts, "resident-modules", 0)?,
+        heap_cap: get(opts, "heap-cap")
+            .map(|c| c.parse().map_err(|_| format!("bad --heap-cap `{c}`")))
+            .transpose()?,
         signature_policy: get(opts, "signature-policy")
             .map(|p| Policy::parse(p).ok_or(format!("bad --signature-policy `{p}`")))
             .transpose()?

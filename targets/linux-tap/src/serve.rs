@@ -10,10 +10,11 @@ use embassy_executor::{Executor, Spawner};
 use embassy_net::{Ipv4Cidr, Stack, StackResources, StaticConfigV4};
 use embassy_net_tuntap::TunTapDevice;
 use embassy_time::{Duration, Instant};
+use jinn_core::Outcome;
 use jinn_core::signature::Policy;
 use jinn_embassy::http::{self, HttpBuffers};
 use jinn_embassy::mqtt::{self, MqttBuffers};
-use jinn_embassy::{Config, Jinn, Resources};
+use jinn_embassy::{CallObserver, Config, Jinn, Resources};
 use static_cell::StaticCell;
 
 use crate::image::{Board, HostFlash};
@@ -40,6 +41,13 @@ pub struct ServeArgs {
     pub slice_fuel: u64,
     /// Compiled modules kept in RAM (0: all).
     pub resident_modules: usize,
+    /// The most heap the device may take, counted from its boot (what the
+    /// runner held before — the flash file's copy, the TAP device — is not
+    /// the device's): an allocation beyond it fails as on a board whose
+    /// heap is that large, and after each call the heap's peak is logged
+    /// (`heap: …`). Needs `jinn-tap`'s counting allocator. `None`: no cap,
+    /// no log.
+    pub heap_cap: Option<usize>,
     /// The firmware's signature policy.
     pub signature_policy: Policy,
     /// The firmware's trusted keys.
@@ -47,6 +55,31 @@ pub struct ServeArgs {
 }
 
 type Device = Jinn<HostFlash>;
+
+/// Logs the device's heap after each call: `heap: call hello: 200, 51200 B
+/// in use, peak 143360 B of 173184 B` (counted from `base`, what the
+/// runner held at boot).
+struct HeapLog {
+    base: usize,
+    cap: usize,
+}
+
+impl CallObserver for HeapLog {
+    fn call_started(&self) {}
+
+    fn call_ended(&self, function: &str, outcome: &Outcome) {
+        let status = match &outcome.result {
+            Ok(response) => response.status.to_string(),
+            Err(e) => format!("{:?}", e.kind()),
+        };
+        info!(
+            "heap: call {function}: {status}, {} B in use, peak {} B of {} B",
+            jinn_heap_probe::current().saturating_sub(self.base),
+            jinn_heap_probe::peak().saturating_sub(self.base),
+            self.cap
+        );
+    }
+}
 
 #[embassy_executor::task]
 async fn net_task(mut runner: embassy_net::Runner<'static, TunTapDevice>) -> ! {
@@ -112,11 +145,22 @@ fn start(spawner: Spawner, args: ServeArgs) {
         ..Config::default()
     };
     let seed = random_seed();
-    let jinn = Jinn::start(RESOURCES.init(Resources::new()), flash, config, seed)
-        .unwrap_or_else(|e| fail(format!("boot: {e}")));
-
     let device =
         TunTapDevice::new(&args.tap).unwrap_or_else(|e| fail(format!("tap {}: {e}", args.tap)));
+    let base = jinn_heap_probe::reset_peak();
+    if let Some(cap) = args.heap_cap {
+        jinn_heap_probe::set_cap(base.saturating_add(cap));
+    }
+    let jinn = Jinn::start(RESOURCES.init(Resources::new()), flash, config, seed)
+        .unwrap_or_else(|e| fail(format!("boot: {e}")));
+    if let Some(cap) = args.heap_cap {
+        info!(
+            "heap: boot, {} B in use, peak {} B of {cap} B",
+            jinn_heap_probe::current().saturating_sub(base),
+            jinn_heap_probe::peak().saturating_sub(base)
+        );
+        jinn.observe_calls(Box::leak(Box::new(HeapLog { base, cap })));
+    }
     let o = args.address.octets();
     let net_config = embassy_net::Config::ipv4_static(StaticConfigV4 {
         address: Ipv4Cidr::new(

@@ -285,3 +285,105 @@ fn healthz_answers_while_a_guest_burns_fuel() {
         report.worst() * 1e3
     );
 }
+
+/// The 256 KiB profile (targets/README.md): a part with 256 KiB of RAM
+/// holds the firmware's statics (those of the board image
+/// `JINN_QEMU_FIRMWARE`, which targets/ci.sh builds and sets), a 40 KiB
+/// stack (the emulated board's high-water mark is 35.7 KB) and the heap,
+/// capped at the rest.
+const PROFILE_RAM: usize = 256 * 1024;
+const PROFILE_STACK: usize = 40 * 1024;
+
+/// Static RAM of the board firmware (`.data` + `.bss`).
+fn firmware_static_ram() -> usize {
+    let path = std::env::var("JINN_QEMU_FIRMWARE").unwrap_or_else(|_| {
+        panic!("JINN_QEMU_FIRMWARE is not set: the 256 KiB profile needs the board firmware (targets/ci.sh builds it)")
+    });
+    let elf = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let sections = jinn_linux_tap::elf::sections(&elf).unwrap_or_else(|e| panic!("{path}: {e}"));
+    jinn_linux_tap::elf::Footprint::of(&sections).static_ram as usize
+}
+
+/// The tiny guests serve HTTP, KV and MQTT on a device whose heap is capped
+/// at the 256 KiB profile's budget (`--heap-cap`: an allocation beyond it
+/// fails, which aborts the runner and fails the test) with one resident
+/// module, every call switching module; the peak the runner logs is within
+/// the budget. On a 64-bit host, so the engine's share is larger than on a
+/// Cortex-M.
+#[test]
+fn tiny_guests_run_in_a_256_kib_budget() {
+    require_tools();
+    let dir = TempDir::new("profile256");
+    let ns = Netns::create("p256");
+    let broker = Broker::start(&ns, dir.path());
+    let alerts = broker.observe("alerts-observer", "alerts/#");
+    let wasm = |name: &str| harness::files::examples_dir().join(format!("{name}.wasm"));
+    let spec = serde_json::json!({
+        "device": {
+            "broker": format!("{}:{}", harness::netns::HOST_IP, harness::broker::BROKER_PORT),
+            "client_id": "jinn-tap-256k",
+            "keep_alive_secs": 10
+        },
+        "functions": [
+            {"name": "hello", "wasm": wasm("hello-tiny"), "route": "/hello"},
+            {"name": "kv-counter", "wasm": wasm("kv-counter-tiny"), "route": "/count",
+             "manifest": {"permissions": {"kv_read": ["counter/*"], "kv_write": ["counter/*"]}}},
+            {"name": "sensor-alert", "wasm": wasm("sensor-alert-tiny"), "route": "/sensor",
+             "topics": ["sensors/+"],
+             "manifest": {"permissions": {"kv_write": ["sensor/*"], "publish": ["alerts/+"]}}}
+        ]
+    });
+    let flash = build_image(dir.path(), &spec);
+    let static_ram = firmware_static_ram();
+    let heap_cap = PROFILE_RAM - static_ram - PROFILE_STACK;
+    let cap = heap_cap.to_string();
+    let mut device = Device::start_with(
+        &ns,
+        bin(),
+        &flash,
+        &dir.path().join("device.log"),
+        &["--resident-modules", "1", "--heap-cap", &cap],
+    );
+    device.wait_health(Duration::from_secs(20), |h| h["mqtt"] == "up");
+    let t = Duration::from_secs(10);
+    let hello = |ns: &Netns| {
+        let reply = http(ns, "GET", "/hello", None, &[], t).expect("hello answers");
+        assert_eq!(reply.status, 200);
+        assert_eq!(reply.text(), "Hello from Jinn\n");
+    };
+    let count = |ns: &Netns| {
+        let reply = http(ns, "GET", "/count?name=door", None, &[], t).expect("kv-counter answers");
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        json(&reply.body)["count"].as_u64().expect("a count")
+    };
+
+    hello(&ns);
+    assert_eq!(count(&ns), 1);
+    broker.publish("sensors/t1", r#"{"sensor":"t1","value":42.5}"#);
+    let got = alerts.collect(1, Duration::from_secs(20));
+    assert_eq!(got.len(), 1, "no alert; device log:\n{}", device.log());
+    assert_eq!(got[0].0, "alerts/t1");
+    assert_eq!(json(got[0].1.as_bytes())["level"], "alert");
+    hello(&ns);
+    assert_eq!(count(&ns), 2);
+    let h = device.wait_health(Duration::from_secs(10), |h| h["calls"] == 5);
+    assert_eq!(h["failed"], 0);
+
+    let log = device.log();
+    for line in log.lines().filter(|l| l.contains("heap: ")) {
+        println!("{}", line.split("] ").nth(1).unwrap_or(line));
+    }
+    let peaks: Vec<usize> = log
+        .lines()
+        .filter(|l| l.contains("heap: call "))
+        .filter_map(|l| l.split("peak ").nth(1)?.split(' ').next()?.parse().ok())
+        .collect();
+    assert_eq!(peaks.len(), 5, "a heap line per call:\n{log}");
+    let peak = peaks.iter().copied().max().unwrap_or_default();
+    assert!(peak <= heap_cap, "{peak} > {heap_cap}");
+    println!(
+        "256 KiB profile: heap peak {peak} B of {heap_cap} B; static {static_ram} + heap {peak} \
+         + stack {PROFILE_STACK} = {} B of {PROFILE_RAM} B",
+        static_ram + peak + PROFILE_STACK
+    );
+}

@@ -157,12 +157,8 @@ fn qemu_version() -> String {
 pub fn footprint(firmware: &Path) -> Result<(u64, u64, u64), String> {
     let bytes = std::fs::read(firmware).map_err(|e| format!("{}: {e}", firmware.display()))?;
     let sections = elf::sections(&bytes).map_err(|e| e.to_string())?;
-    let size = |name| elf::size_of(&sections, name);
-    Ok((
-        size(".vector_table") + size(".text") + size(".rodata") + size(".data"),
-        size(".data") + size(".bss"),
-        size(".uninit") + size(".sram123"),
-    ))
+    let footprint = elf::Footprint::of(&sections);
+    Ok((footprint.flash, footprint.static_ram, footprint.heap))
 }
 
 /// Boots and waits for the first answer of `/healthz`: the time from

@@ -19,7 +19,11 @@ use jinn_mps2_an500::flash::DataFlash;
 use jinn_mps2_an500::{clock, ethernet, fatal, info, seed, uart, unwrap, warn};
 use static_cell::StaticCell;
 
-const HTTP_WORKERS: usize = 3;
+/// Two HTTP workers: guests run one at a time, so while one worker waits
+/// for a guest the other answers `/healthz` and the routes' errors; a third
+/// would only let a third client wait, for 7.1 KB of static RAM (its
+/// buffers and task).
+const HTTP_WORKERS: usize = 2;
 /// The heap blocks of the NUCLEO-H743ZI: what its AXI SRAM and D2 SRAM
 /// leave free (memory.x holds the regions to those sizes).
 const AXI_HEAP: usize = 440 * 1024;

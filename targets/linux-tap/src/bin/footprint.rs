@@ -1,9 +1,13 @@
-//! `jinn-footprint [--probe HEAP-PROBE.wasm --gateway JINN] [FIRMWARE.elf]...`:
-//! the footprint report.
+//! `jinn-footprint [--max-flash B] [--max-static-ram B] [--firmware-only]
+//! [--probe HEAP-PROBE.wasm --gateway JINN] [FIRMWARE.elf]...`: the
+//! footprint report.
 //!
 //! * For each firmware ELF: `.text`, `.rodata`, `.data`, `.bss` (and the
 //!   heap blocks in `.uninit` and `.sram123`), flash = vector table + text +
-//!   rodata + data, static RAM = data + bss.
+//!   rodata + data, static RAM = data + bss, then flash and static RAM by
+//!   crate from the symbol table. **Exits with status 1** when a firmware
+//!   takes more than 600,000 B of flash or 48,000 B of static RAM (the
+//!   limits of `--max-flash` and `--max-static-ram`).
 //! * For each example function: the heap it takes on the device path
 //!   (jinn-embassy, flash catalog, sliced call) — resident after loading
 //!   (engine and compiled module), the peak while loading, and the peak a
@@ -68,7 +72,10 @@ struct Example {
     envelope: &'static str,
 }
 
-const EXAMPLES: [Example; 7] = [
+/// The first seven are the std examples, the rest their tiny builds.
+const STD_EXAMPLES: usize = 7;
+
+const EXAMPLES: [Example; 11] = [
     Example {
         name: "hello",
         envelope: "{}",
@@ -97,6 +104,23 @@ const EXAMPLES: [Example; 7] = [
         name: "c-hello",
         envelope: "{}",
     },
+    // The tiny builds (examples/tiny, the no_std SDK).
+    Example {
+        name: "hello-tiny",
+        envelope: "{}",
+    },
+    Example {
+        name: "echo-tiny",
+        envelope: r#"{"method":"POST","uri":"/echo","headers":{"Content-Type":["text/plain"]},"body":"a hundred bytes of body text, more or less, to see the request and response buffers in the count."}"#,
+    },
+    Example {
+        name: "kv-counter-tiny",
+        envelope: r#"{"uri":"/count?name=door"}"#,
+    },
+    Example {
+        name: "sensor-alert-tiny",
+        envelope: r#"{"method":"POST","uri":"/sensor","body":"{\"sensor\":\"t1\",\"value\":42.5}"}"#,
+    },
 ];
 
 fn kib(bytes: usize) -> String {
@@ -106,9 +130,9 @@ fn kib(bytes: usize) -> String {
 fn heap_report() {
     println!("Heap per example (device path, one function loaded; KiB):");
     println!(
-        "| example | module | linear memory | resident after load | load peak | call peak (adds) | resident + call |"
+        "| example | module | linear memory | resident after load | load peak | first call adds | resident after it | next call adds | peak |"
     );
-    println!("|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|");
     let dir = TempDir::new("footprint");
     let mut all = Vec::new();
     for example in &EXAMPLES {
@@ -121,24 +145,36 @@ fn heap_report() {
         let resident = current().saturating_sub(before);
         let load_peak = peak_since(before);
 
+        // The first call translates the functions it runs (lazy
+        // translation); they stay compiled for the next calls.
         let base = reset_peak();
         let outcome = in_process::call(jinn, 0, example.envelope);
         let call_peak = peak_since(base);
         if let Err(e) = &outcome.result {
             panic!("{}: {e}", example.name);
         }
+        let after = current().saturating_sub(before);
+        let base = reset_peak();
+        let outcome = in_process::call(jinn, 0, example.envelope);
+        let next_peak = peak_since(base);
+        if let Err(e) = &outcome.result {
+            panic!("{}: {e}", example.name);
+        }
         println!(
-            "| {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             example.name,
             kib(wasm.len()),
             kib(initial_memory(&wasm) as usize),
             kib(resident),
             kib(load_peak),
             kib(call_peak),
-            kib(resident + call_peak),
+            kib(after),
+            kib(next_peak),
+            kib(load_peak.max(resident + call_peak).max(after + next_peak)),
         );
     }
-    let modules: Vec<&Path> = all.iter().map(|p| p.as_path()).collect();
+    // The std examples (at most MAX_FUNCTIONS in one catalog).
+    let modules: Vec<&Path> = all[..STD_EXAMPLES].iter().map(|p| p.as_path()).collect();
     let flash = in_process::flash_with(dir.path(), &modules);
     let before = reset_peak();
     let jinn = in_process::start(flash, Config::default());
@@ -160,7 +196,7 @@ fn heap_report() {
     let jinn = in_process::start(flash, one);
     let boot_peak = peak_since(before);
     let before = reset_peak();
-    for (index, example) in EXAMPLES.iter().enumerate() {
+    for (index, example) in EXAMPLES[..STD_EXAMPLES].iter().enumerate() {
         in_process::call(jinn, index, example.envelope)
             .result
             .unwrap_or_else(|e| panic!("{}: {e}", example.name));
@@ -234,47 +270,116 @@ fn probe_report(probe_wasm: &Path, gateway: &Path) {
     }
 }
 
-fn firmware_report(paths: &[String]) {
-    println!("Firmware sections (bytes):");
+/// The aims of issue 12 for a firmware with HTTP, MQTT, KV, outbox and
+/// the runtime: `jinn-footprint` fails above them (`--max-flash`,
+/// `--max-static-ram` change them, e.g. for a smaller profile).
+const MAX_FLASH: u64 = 600_000;
+const MAX_STATIC_RAM: u64 = 48_000;
+
+/// Crates listed one by one; the rest is summed.
+const TOP_CRATES: usize = 16;
+
+/// Prints each firmware's sections and its size by crate; the firmware
+/// over a limit, as `name: what` lines.
+fn firmware_report(paths: &[String], max_flash: u64, max_static_ram: u64) -> Vec<String> {
+    println!(
+        "Firmware sections (bytes; flash = vector table + text + rodata + data, static RAM = data + bss):"
+    );
     println!(
         "| firmware | .vector_table | .text | .rodata | .data | .bss | heap blocks | flash | static RAM |"
     );
     println!("|---|---|---|---|---|---|---|---|---|");
+    let mut over = Vec::new();
+    let mut breakdowns = Vec::new();
     for path in paths {
         let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"));
         let sections = elf::sections(&bytes).unwrap_or_else(|e| panic!("{path}: {e}"));
         let s = |name: &str| elf::size_of(&sections, name);
-        let flash = s(".vector_table") + s(".text") + s(".rodata") + s(".data");
+        let footprint = elf::Footprint::of(&sections);
         let name = Path::new(path)
             .file_name()
             .map_or(path.clone(), |n| n.to_string_lossy().into_owned());
         println!(
-            "| {name} | {} | {} | {} | {} | {} | {} | {flash} | {} |",
+            "| {name} | {} | {} | {} | {} | {} | {} | {} | {} |",
             s(".vector_table"),
             s(".text"),
             s(".rodata"),
             s(".data"),
             s(".bss"),
-            s(".uninit") + s(".sram123"),
-            s(".data") + s(".bss"),
+            footprint.heap,
+            footprint.flash,
+            footprint.static_ram,
         );
+        if footprint.flash > max_flash {
+            over.push(format!(
+                "{name}: flash {} B > {max_flash} B",
+                footprint.flash
+            ));
+        }
+        if footprint.static_ram > max_static_ram {
+            over.push(format!(
+                "{name}: static RAM {} B > {max_static_ram} B",
+                footprint.static_ram
+            ));
+        }
+        breakdowns.push((
+            name,
+            elf::by_crate(&bytes).unwrap_or_else(|e| panic!("{path}: {e}")),
+        ));
     }
+    for (name, crates) in breakdowns {
+        println!();
+        println!("{name} by crate (bytes, from the symbol table):");
+        println!("| crate | flash | static RAM |");
+        println!("|---|---|---|");
+        for (krate, size) in crates.iter().take(TOP_CRATES) {
+            println!("| {krate} | {} | {} |", size.flash, size.static_ram);
+        }
+        if crates.len() > TOP_CRATES {
+            let rest = &crates[TOP_CRATES..];
+            println!(
+                "| {} more crates | {} | {} |",
+                rest.len(),
+                rest.iter().map(|c| c.1.flash).sum::<u64>(),
+                rest.iter().map(|c| c.1.static_ram).sum::<u64>()
+            );
+        }
+    }
+    over
 }
 
 fn main() {
     let mut firmware = Vec::new();
     let (mut probe_wasm, mut gateway) = (None, None);
-    let mut args = std::env::args().skip(1);
+    let (mut max_flash, mut max_static_ram) = (MAX_FLASH, MAX_STATIC_RAM);
+    let (mut heap, mut args) = (true, std::env::args().skip(1));
+    let bytes = |v: Option<String>, flag: &str| -> u64 {
+        v.and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{flag} takes a number of bytes"))
+    };
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--probe" => probe_wasm = args.next(),
             "--gateway" => gateway = args.next(),
+            "--max-flash" => max_flash = bytes(args.next(), "--max-flash"),
+            "--max-static-ram" => max_static_ram = bytes(args.next(), "--max-static-ram"),
+            "--firmware-only" => heap = false,
             _ => firmware.push(arg),
         }
     }
+    let mut over = Vec::new();
     if !firmware.is_empty() {
-        firmware_report(&firmware);
+        over = firmware_report(&firmware, max_flash, max_static_ram);
         println!();
+    }
+    if !over.is_empty() {
+        for line in &over {
+            eprintln!("jinn-footprint: over the limit: {line}");
+        }
+        std::process::exit(1);
+    }
+    if !heap {
+        return;
     }
     heap_report();
     match (probe_wasm, gateway) {
