@@ -36,8 +36,9 @@ static mut AXI_BLOCK: [MaybeUninit<u8>; AXI_HEAP] = [MaybeUninit::uninit(); AXI_
 #[unsafe(link_section = ".sram123.heap")]
 static mut D2_BLOCK: [MaybeUninit<u8>; D2_HEAP] = [MaybeUninit::uninit(); D2_HEAP];
 
-/// TCP rx 1 KiB, tx 1 KiB, request 2 KiB per HTTP worker.
-type HttpBuf = HttpBuffers<1024, 1024, 2048>;
+/// Two 2 KiB slots per HTTP worker: TCP rx 1 KiB and tx 1 KiB in one, the
+/// request (up to 2 KiB) in the other.
+type HttpBuf = HttpBuffers<2048, 1024>;
 /// TCP rx 1 KiB, tx 1 KiB, MQTT packets up to 2 KiB.
 type MqttBuf = MqttBuffers<1024, 1024, 2048>;
 

@@ -7,7 +7,7 @@
 ///
 /// ```text
 /// jinn_embassy::board_tasks!(device: Ethernet, flash: Bank2, http_workers: 3,
-///                            http: HttpBuffers<1024, 1024, 2048>, mqtt: MqttBuffers<1024, 1024, 2048>);
+///                            http: HttpBuffers<2048, 1024>, mqtt: MqttBuffers<1024, 1024, 2048>);
 /// spawn_tasks(spawner, jinn, stack, runner)?;
 /// jinn_embassy::board::announce(jinn, stack).await;
 /// ```

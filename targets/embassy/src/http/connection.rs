@@ -7,8 +7,11 @@
 //! keep-alive response stalled between its headers and its body: the 43 ms
 //! per request measured before this wrapper. Here `flush` returns at once:
 //! the bytes are in the socket's send buffer and the stack sends them on
-//! its next poll, headers and body together. Closing still waits for every
-//! byte to be acknowledged (picoserve's own shutdown of the socket).
+//! its next poll, headers and body together.
+//!
+//! Closing is left to the worker ([`super::serve`]): picoserve's shutdown
+//! only closes the socket here, and the worker waits for the close while it
+//! listens for the next client.
 
 use embassy_net::tcp::{Error, TcpReader, TcpSocket, TcpWriter};
 use picoserve::io::{BaseWrite, ErrorType, Socket, Write};
@@ -16,7 +19,7 @@ use picoserve::mem::BorrowedCursor;
 use picoserve::{EmbassyRuntime, Timeouts, Timer};
 
 /// A connected socket for picoserve.
-pub(crate) struct Connection<'a>(pub(crate) TcpSocket<'a>);
+pub(crate) struct Connection<'s, 'a>(pub(crate) &'a mut TcpSocket<'s>);
 
 /// The write half: writes go to the send buffer, `flush` does not wait.
 pub(crate) struct Writer<'a>(TcpWriter<'a>);
@@ -44,16 +47,18 @@ impl Write for Writer<'_> {
     }
 }
 
-impl<'s> Socket<EmbassyRuntime> for Connection<'s> {
+impl<'s, 'c> Socket<EmbassyRuntime> for Connection<'s, 'c> {
     type Error = Error;
     type ReadHalf<'a>
         = TcpReader<'a>
     where
-        's: 'a;
+        's: 'a,
+        'c: 'a;
     type WriteHalf<'a>
         = Writer<'a>
     where
-        's: 'a;
+        's: 'a,
+        'c: 'a;
 
     fn split(&mut self) -> (Self::ReadHalf<'_>, Self::WriteHalf<'_>) {
         let (reader, writer) = self.0.split();
@@ -65,14 +70,22 @@ impl<'s> Socket<EmbassyRuntime> for Connection<'s> {
         timeouts: &Timeouts,
         timer: &T,
     ) -> Result<(), picoserve::Error<Error>> {
-        Socket::<EmbassyRuntime>::abort(self.0, timeouts, timer).await
+        self.0.abort();
+        timer
+            .run_with_timeout(timeouts.write, self.0.flush())
+            .await
+            .map_err(picoserve::Error::WriteTimeout)?
+            .map_err(picoserve::Error::Write)
     }
 
+    /// Closes the socket (its FIN follows the response); the worker waits
+    /// for the close to complete while it listens again.
     async fn shutdown<T: Timer<EmbassyRuntime>>(
         self,
-        timeouts: &Timeouts,
-        timer: &T,
+        _timeouts: &Timeouts,
+        _timer: &T,
     ) -> Result<(), picoserve::Error<Error>> {
-        Socket::<EmbassyRuntime>::shutdown(self.0, timeouts, timer).await
+        self.0.close();
+        Ok(())
     }
 }
