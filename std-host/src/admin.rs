@@ -1,6 +1,7 @@
 //! The admin listener: `GET /metrics` (Prometheus text), `/healthz` (the
 //! process answers) and `/readyz` (serving; `503` while starting or
-//! draining, and while the store fails to commit). With `admin.token` set, every endpoint wants
+//! draining, and while the store fails to commit), and the status page
+//! (`/status`, `/status.json`: [`crate::status`]). With `admin.token` set, every endpoint wants
 //! `Authorization: Bearer <token>`; the token is required when the admin
 //! listener is not on a loopback address.
 
@@ -19,6 +20,7 @@ use crate::auth;
 use crate::connections::ConnectionLimits;
 use crate::http::{Body, error};
 use crate::shared::Shared;
+use crate::status;
 
 /// The admin listener's connection caps. It runs on a thread and runtime of
 /// its own, so no flood of the data plane reaches it; idle sockets on it
@@ -45,6 +47,10 @@ pub async fn handle(
     shared: Arc<Shared>,
     req: Request<Incoming>,
 ) -> Result<Response<Body>, Infallible> {
+    // The status page's files hold no data: served without the token.
+    if let Some(r) = status::page::asset(&req) {
+        return Ok(r);
+    }
     if let Some(token) = &shared.startup.admin.token
         && !auth::bearer_matches(req.headers(), token)
     {
@@ -53,6 +59,9 @@ pub async fn handle(
             header::WWW_AUTHENTICATE,
             HeaderValue::from_static("Bearer realm=\"jinn-admin\""),
         );
+        return Ok(r);
+    }
+    if let Some(r) = status::page::serve(&shared, &req).await {
         return Ok(r);
     }
     if req.method() != Method::GET {

@@ -19,6 +19,7 @@ use crate::host::{GatewayHost, Seeds, StopWhen};
 use crate::loaded::Loaded;
 use crate::metrics::CallEnd;
 use crate::shared::Shared;
+use crate::status::CallRecord;
 use crate::txn::{self, CommitError};
 
 /// Times a call runs at most when other calls keep changing what it read
@@ -333,7 +334,7 @@ pub fn step(shared: &Shared, mut pending: Box<Pending>, cancel: &Arc<AtomicBool>
 }
 
 /// Ends a call (committed or failed): charges its quota, counts and logs it,
-/// writes a crash snapshot when asked.
+/// writes a crash snapshot when asked, and tells the status page.
 fn end(
     shared: &Shared,
     started: Started,
@@ -391,9 +392,22 @@ fn end(
     // A snapshot replays the guest: not for failures of the store or of concurrency.
     let guest_failed = failed_kind(&outcome)
         .is_some_and(|k| !matches!(k, ErrorKind::StorageUnavailable | ErrorKind::Conflict));
+    let mut written = None;
     if let (Err(e), true, false, true) = (&outcome.result, record, cancelled, guest_failed) {
-        snapshot(shared, loaded, trace_id, e, &outcome, &host, &stdin);
+        written = snapshot(shared, loaded, trace_id, e, &outcome, &host, &stdin);
     }
+    let message = outcome.result.as_ref().err().map(|e| e.to_string());
+    shared.status.call(
+        CallRecord {
+            function: &loaded.name,
+            trace_id,
+            end,
+            fuel: fuel_total,
+            message: message.as_deref().unwrap_or(""),
+            snapshot: written.as_deref(),
+        },
+        crate::status::now_ms(),
+    );
     CallResult {
         outcome: Box::new(outcome),
         cancelled,
@@ -441,7 +455,7 @@ fn snapshot(
     outcome: &Outcome,
     host: &GatewayHost,
     input: &[u8],
-) {
+) -> Option<std::path::PathBuf> {
     let seeds = host.seeds();
     let (kv_reads, kv_reads_complete) = crash::kv_record(host.kv_reads.as_ref());
     let manifest = &loaded.manifest;
@@ -482,12 +496,16 @@ fn snapshot(
                 path = %path.display(),
                 "crash snapshot written"
             );
+            Some(path)
         }
-        Err(e) => tracing::error!(
-            function = &*loaded.name,
-            trace_id,
-            "cannot write a crash snapshot: {e}"
-        ),
+        Err(e) => {
+            tracing::error!(
+                function = &*loaded.name,
+                trace_id,
+                "cannot write a crash snapshot: {e}"
+            );
+            None
+        }
     }
 }
 

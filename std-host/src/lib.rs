@@ -46,5 +46,6 @@ pub mod sandbox;
 pub mod serve;
 pub mod shared;
 pub mod signing;
+pub mod status;
 pub mod toolchain;
 pub mod txn;

@@ -327,6 +327,38 @@ impl Outbox {
             None => false,
         })
     }
+
+    /// When the oldest message was committed (ns since the epoch); `None`
+    /// when the outbox is empty or in memory.
+    ///
+    /// # Errors
+    ///
+    /// [`OutboxError`] when the database fails.
+    pub fn oldest_time_ns(&self) -> Result<Option<u64>, OutboxError> {
+        #[derive(Deserialize)]
+        struct Time {
+            time_ns: u64,
+        }
+        let Some(db) = &self.db else {
+            return Ok(None);
+        };
+        if self.is_empty() {
+            return Ok(None);
+        }
+        Ok(db.run(|db| -> Result<Option<u64>, redb::Error> {
+            let tx = db.begin_read()?;
+            let table = match tx.open_table(TABLE) {
+                Ok(t) => t,
+                Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+                Err(e) => return Err(e.into()),
+            };
+            Ok(table.first()?.and_then(|(_, v)| {
+                serde_json::from_slice::<Time>(v.value())
+                    .ok()
+                    .map(|t| t.time_ns)
+            }))
+        })?)
+    }
 }
 
 fn room(usage: &Usage, limits: &OutboxLimits, function: &str) -> Share {
@@ -439,5 +471,32 @@ mod tests {
             "bytes, not messages, filled it"
         );
         assert!(!publish(&kv, &outbox, "quiet", vec![msg(0)]));
+    }
+
+    #[test]
+    fn oldest_time_is_the_first_message_still_held() {
+        let dir = tempfile::tempdir().unwrap();
+        let kv = Kv::open_dir(dir.path()).unwrap();
+        let outbox = Outbox::open(&kv, OutboxLimits::default()).unwrap();
+        assert_eq!(outbox.oldest_time_ns().unwrap(), None);
+        let before = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as u64;
+        assert!(publish(&kv, &outbox, "f", vec![msg(1)]));
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        assert!(publish(&kv, &outbox, "f", vec![msg(1)]));
+        let first = outbox.oldest_time_ns().unwrap().unwrap();
+        assert!(first >= before, "{first} < {before}");
+        assert!(outbox.delete(0).unwrap());
+        let second = outbox.oldest_time_ns().unwrap().unwrap();
+        assert!(second > first + 4_000_000, "{second} vs {first}");
+        assert_eq!(
+            Outbox::open(&Kv::memory(), OutboxLimits::default())
+                .unwrap()
+                .oldest_time_ns()
+                .unwrap(),
+            None
+        );
     }
 }

@@ -39,11 +39,19 @@ pub async fn reload(shared: &Arc<Shared>, why: &str) -> bool {
             shared.swap(gateway);
             give_back_memory();
             shared.metrics.reload(true);
+            shared
+                .status
+                .reload(why, Ok(generation), crate::status::now_ms());
             tracing::info!(generation, functions, why, "configuration reloaded");
             true
         }
         Ok(Err(errors)) => {
             shared.metrics.reload(false);
+            let text = errors.to_string();
+            let first = text.lines().next().unwrap_or("refused");
+            shared
+                .status
+                .reload(why, Err(first), crate::status::now_ms());
             for line in errors.to_string().lines() {
                 tracing::error!(why, "reload refused: {line}");
             }
@@ -55,6 +63,9 @@ pub async fn reload(shared: &Arc<Shared>, why: &str) -> bool {
         }
         Err(e) => {
             shared.metrics.reload(false);
+            shared
+                .status
+                .reload(why, Err(&e.to_string()), crate::status::now_ms());
             tracing::error!(why, "reload failed: {e}");
             false
         }

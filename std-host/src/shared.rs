@@ -42,6 +42,8 @@ pub struct Shared {
     pub connections: Arc<Connections>,
     /// One reload at a time.
     pub reload_lock: tokio::sync::Mutex<()>,
+    /// What the status page remembers of recent calls and reloads.
+    pub status: crate::status::Board,
 }
 
 impl Shared {
@@ -85,6 +87,7 @@ impl Shared {
             ready: AtomicBool::new(false),
             connections,
             reload_lock: tokio::sync::Mutex::new(()),
+            status: crate::status::Board::default(),
         }
     }
 
@@ -112,6 +115,7 @@ impl Shared {
             .map(|f| f.name.as_str())
             .collect();
         self.metrics.retain(&names);
+        self.status.retain(&names);
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(gateway);
     }
 

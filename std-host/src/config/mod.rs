@@ -147,6 +147,9 @@ pub struct AdminSettings {
     pub listen: SocketAddr,
     /// Bearer token; required when `listen` is not a loopback address.
     pub token: Option<String>,
+    /// The status page's actions allowed (`admin.actions`; none by default,
+    /// and only with `token`).
+    pub actions: Vec<crate::status::Action>,
 }
 
 impl std::fmt::Debug for AdminSettings {
@@ -154,6 +157,7 @@ impl std::fmt::Debug for AdminSettings {
         f.debug_struct("AdminSettings")
             .field("listen", &self.listen)
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("actions", &self.actions)
             .finish()
     }
 }

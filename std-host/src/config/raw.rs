@@ -46,6 +46,7 @@ pub struct RawHttp {
 pub struct RawAdmin {
     pub listen: Option<Spanned<String>>,
     pub token: Option<Spanned<SecretSource>>,
+    pub actions: Option<Spanned<Vec<Spanned<String>>>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -231,3 +231,25 @@ fn module_limits_and_connection_caps_come_from_the_file() {
         "{e:?}"
     );
 }
+
+#[test]
+fn status_actions_need_the_admin_token_and_known_names() {
+    let e = errors(&format!("[admin]\nactions = [\"reload\", \"wipe\"]\n{OK}"));
+    assert_eq!(
+        e,
+        [
+            "t.toml:2:22: admin.actions[1]: unknown action \"wipe\" (known: reload)",
+            "t.toml:2:11: admin.actions: needs admin.token: the status page's actions are never open without it",
+        ]
+    );
+    let c = parse(
+        &src(&format!(
+            "[admin]\ntoken = \"s3cret\"\nactions = [\"reload\"]\n{OK}"
+        )),
+        &Overrides::default(),
+    )
+    .unwrap();
+    assert_eq!(c.admin.actions, [crate::status::Action::Reload]);
+    let c = parse(&src(OK), &Overrides::default()).unwrap();
+    assert!(c.admin.actions.is_empty(), "read-only by default");
+}

@@ -335,7 +335,35 @@ impl Validator<'_> {
                 "{listen} is not a loopback address: set admin.token (a bearer token) to expose /metrics there"
             )));
         }
-        AdminSettings { listen, token }
+        let mut actions = Vec::new();
+        if let Some(list) = &raw.admin.actions {
+            for (i, a) in list.get_ref().iter().enumerate() {
+                match crate::status::Action::parse(a.get_ref()) {
+                    Some(action) => actions.push(action),
+                    None => self.err(
+                        a.span(),
+                        format!("admin.actions[{i}]"),
+                        format!(
+                            "unknown action {:?} (known: {})",
+                            a.get_ref(),
+                            crate::status::Action::NAMES
+                        ),
+                    ),
+                }
+            }
+            if !list.get_ref().is_empty() && token.is_none() {
+                self.err(
+                    list.span(),
+                    "admin.actions",
+                    "needs admin.token: the status page's actions are never open without it",
+                );
+            }
+        }
+        AdminSettings {
+            listen,
+            token,
+            actions,
+        }
     }
 
     fn pool(&mut self, raw: &RawConfig) -> PoolSettings {
