@@ -271,3 +271,96 @@ fn actions_are_refused_unless_enabled_with_a_token() {
         "nothing was reloaded"
     );
 }
+
+#[test]
+fn a_failing_store_is_on_the_attention_list_until_it_commits_again() {
+    let config = format!(
+        "[http]\nlisten = [\"127.0.0.1:0\"]\n[admin]\nlisten = \"127.0.0.1:0\"\n[reload]\nwatch = false\n{}",
+        function(
+            "fill",
+            &support::guest("fill.wat"),
+            "/fill",
+            "[function.permissions]\nkv_write = [\"fill/*\"]\n",
+        )
+    );
+    let s = Server::start_file_limited(&config, 4 << 20);
+    let storage = |v: &serde_json::Value| -> Vec<String> {
+        v["attention"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["what"] == "storage")
+            .map(|a| a["level"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(storage(&status(&s, None)).is_empty());
+    let mut calls = 0;
+    while s.get("/fill").status == 200 {
+        calls += 1;
+        assert!(calls < 200, "4 MiB never filled");
+    }
+    let v = status(&s, None);
+    assert_eq!(storage(&v), ["error"], "{}", v["attention"]);
+    assert_eq!(v["gateway"]["storage_healthy"], false);
+    assert_eq!(v["failures"][0]["kind"], "storage_unavailable");
+
+    // Space returns: a warning about the recent failure while it is recent.
+    s.set_file_size_limit(libc::RLIM_INFINITY);
+    let start = std::time::Instant::now();
+    loop {
+        let v = status(&s, None);
+        if v["gateway"]["storage_healthy"] == true {
+            assert_eq!(storage(&v), ["warning"], "{}", v["attention"]);
+            break;
+        }
+        assert!(start.elapsed() < std::time::Duration::from_secs(15));
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn the_outbox_shows_its_depth_and_oldest_message() {
+    let config = format!(
+        "[http]\nlisten = [\"127.0.0.1:0\"]\n[admin]\nlisten = \"127.0.0.1:0\"\n[reload]\nwatch = false\n[outbox]\nmax_messages = 2\nfunction_messages = 2\n{}",
+        function(
+            "sensor",
+            &example("sensor-alert"),
+            "/sensor",
+            "permissions = { kv_read = [\"sensor/*\"], kv_write = [\"sensor/*\"], publish = [\"alerts/+\"] }",
+        )
+    );
+    let s = Server::start(&config);
+    let v = status(&s, None);
+    assert_eq!(
+        v["outbox"],
+        serde_json::json!({ "messages": 0, "max_messages": 2, "oldest_age_ms": null })
+    );
+    let alert = br#"{"sensor":"t1","value":42.5,"threshold":40}"#;
+    let r = request(s.http, "POST", "/sensor", &[], alert);
+    assert_eq!(r.text(), r#"{"alert":true,"published":true}"#);
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    let v = status(&s, None);
+    assert_eq!(v["outbox"]["messages"], 1);
+    assert!(
+        v["outbox"]["oldest_age_ms"].as_u64().unwrap() >= 50,
+        "{}",
+        v["outbox"]
+    );
+    assert_eq!(v["attention"], serde_json::json!([]));
+    // At 80 % of the outbox (and of the function's share): filling.
+    request(s.http, "POST", "/sensor", &[], alert);
+    let v = status(&s, None);
+    let filling: Vec<&serde_json::Value> = v["attention"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["what"] == "outbox_filling")
+        .map(|a| &a["function"])
+        .collect();
+    assert_eq!(
+        filling,
+        [&serde_json::Value::Null, &"sensor".into()],
+        "{}",
+        v["attention"]
+    );
+}
