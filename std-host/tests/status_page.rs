@@ -27,7 +27,7 @@ fn config(admin: &str) -> String {
             "burner",
             &example("fuel-burner"),
             "/burn",
-            "record_crashes = true\nlimits = { fuel = 2_000_000 }"
+            "record_crashes = true\nlimits = { fuel = 2_000_000 }\nenv = { MODE = \"edge\" }"
         ),
     )
 }
@@ -150,10 +150,21 @@ fn the_page_shows_the_gateways_calls_failures_and_what_needs_attention() {
     assert_eq!(failure["trace_id"], trace.as_str());
     assert_eq!(failure["function"], "burner");
     assert_eq!(failure["kind"], "fuel_exhausted");
+    // The function has env values: the command reads them from the configuration.
     let replay = failure["replay"].as_str().unwrap();
-    let file = replay.strip_prefix("jinn replay ").unwrap();
-    assert_eq!(Some(file), failure["snapshot"].as_str());
-    let (code, out, err) = jinn(&["replay", file]);
+    let args: Vec<&str> = replay.split(' ').collect();
+    let config_path = s.config.display().to_string();
+    assert_eq!(
+        args,
+        [
+            "jinn",
+            "replay",
+            failure["snapshot"].as_str().unwrap(),
+            "--config",
+            config_path.as_str()
+        ]
+    );
+    let (code, out, err) = jinn(&args[1..]);
     assert_eq!(
         code, 0,
         "the copied command reproduces the failure: {out}{err}"

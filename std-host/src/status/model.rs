@@ -195,13 +195,20 @@ pub fn shell_quote(value: &str) -> String {
     }
 }
 
-/// The `jinn replay` command of a snapshot.
-pub fn replay_command(snapshot: &Path) -> String {
-    let path = std::path::absolute(snapshot).unwrap_or_else(|_| snapshot.to_path_buf());
-    format!("jinn replay {}", shell_quote(&path.to_string_lossy()))
+/// The `jinn replay` command of a snapshot; with `config` when the
+/// function has env values (masked in the snapshot, read from there).
+pub fn replay_command(snapshot: &Path, config: Option<&Path>) -> String {
+    let quoted = |p: &Path| {
+        let path = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+        shell_quote(&path.to_string_lossy())
+    };
+    match config {
+        Some(c) => format!("jinn replay {} --config {}", quoted(snapshot), quoted(c)),
+        None => format!("jinn replay {}", quoted(snapshot)),
+    }
 }
 
-fn failure_view(f: &Failure) -> FailureView {
+fn failure_view<'a>(f: &Failure, config_for: impl Fn(&str) -> Option<&'a Path>) -> FailureView {
     FailureView {
         at_ms: f.at_ms,
         function: f.function.clone(),
@@ -209,7 +216,10 @@ fn failure_view(f: &Failure) -> FailureView {
         kind: f.kind,
         message: f.message.clone(),
         snapshot: f.snapshot.as_ref().map(|p| p.display().to_string()),
-        replay: f.snapshot.as_deref().map(replay_command),
+        replay: f
+            .snapshot
+            .as_deref()
+            .map(|s| replay_command(s, config_for(&f.function))),
     }
 }
 
@@ -453,7 +463,19 @@ pub fn build(shared: &Shared, board: BoardView, outbox_oldest_ms: Option<u64>) -
             oldest_age_ms: outbox_oldest_ms.map(|t| now.saturating_sub(t)),
         },
         broker: None,
-        failures: board.failures.iter().map(failure_view).collect(),
+        failures: board
+            .failures
+            .iter()
+            .map(|f| {
+                failure_view(f, |name| {
+                    let has_env = gateway
+                        .functions
+                        .iter()
+                        .any(|l| *l.name == *name && !l.manifest.env.is_empty());
+                    shared.config_path.as_deref().filter(|_| has_env)
+                })
+            })
+            .collect(),
         reloads: board.reloads.iter().map(reload_view).collect(),
         attention,
         actions: shared
@@ -568,8 +590,12 @@ mod tests {
         assert_eq!(shell_quote("it's"), "'it'\\''s'");
         assert_eq!(shell_quote(""), "''");
         assert_eq!(
-            replay_command(Path::new("/d/crashes/1-f-ab.json")),
+            replay_command(Path::new("/d/crashes/1-f-ab.json"), None),
             "jinn replay /d/crashes/1-f-ab.json"
+        );
+        assert_eq!(
+            replay_command(Path::new("/d/c.json"), Some(Path::new("/e t/jinn.toml"))),
+            "jinn replay /d/c.json --config '/e t/jinn.toml'"
         );
     }
 }

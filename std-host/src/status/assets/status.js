@@ -216,6 +216,9 @@
     try {
       const r = await fetch('/status.json', { headers: headers(), cache: 'no-store' });
       if (r.status === 401) {
+        // Nothing to poll for until a token is given.
+        clearInterval(timer);
+        timer = null;
         $('main').hidden = true;
         $('login').hidden = false;
         $('summary').textContent = 'admin token required';
