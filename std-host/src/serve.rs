@@ -155,15 +155,6 @@ async fn run(
         Ok(handle) => handle,
         Err(e) => return fail(format!("cannot start the admin listener: {e}")),
     };
-    tracing::info!(
-        http = http_addrs.join(","),
-        admin = admin_addr,
-        functions = shared.current().functions.len(),
-        workers = shared.pool.workers(),
-        data_dir = %settings.data_dir.display(),
-        "listening"
-    );
-
     let options = listener::Options {
         plane: Plane::Data,
         header_read_timeout: settings.http.header_read_timeout,
@@ -188,6 +179,14 @@ async fn run(
         .watch
         .then(|| tokio::spawn(reload::watch(shared.clone())));
     shared.ready.store(true, Ordering::Relaxed);
+    tracing::info!(
+        http = http_addrs.join(","),
+        admin = admin_addr,
+        functions = shared.current().functions.len(),
+        workers = shared.pool.workers(),
+        data_dir = %settings.data_dir.display(),
+        "listening"
+    );
 
     let signal = tokio::select! {
         _ = signals.term.recv() => "SIGTERM",
