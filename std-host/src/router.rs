@@ -130,6 +130,7 @@ mod tests {
             signature: Default::default(),
             mounts: Vec::new(),
             mounts_at: Vec::new(),
+            mqtt: Vec::new(),
         }
     }
 

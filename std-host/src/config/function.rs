@@ -46,11 +46,11 @@ impl Validator<'_> {
         let module_at = self.loc(f.module.span(), key("module"));
 
         let mut routes = Vec::new();
-        if f.routes.is_empty() {
+        if f.routes.is_empty() && f.mqtt.is_empty() {
             self.err(
                 fspan.clone(),
                 key("routes"),
-                format!("function {name:?} has no routes"),
+                format!("function {name:?} has no routes and no mqtt triggers"),
             );
         }
         for (r, route) in f.routes.iter().enumerate() {
@@ -199,6 +199,7 @@ impl Validator<'_> {
 
             mounts,
             mounts_at,
+            mqtt: Vec::new(),
         })
     }
 

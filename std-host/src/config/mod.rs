@@ -8,6 +8,9 @@
 
 mod error;
 mod function;
+pub mod mqtt;
+#[cfg(test)]
+mod mqtt_tests;
 mod raw;
 mod security;
 #[cfg(test)]
@@ -272,6 +275,8 @@ pub struct FunctionSpec {
     pub mounts: Vec<MountSpec>,
     /// Where each mount was written (errors opening it point there).
     pub mounts_at: Vec<Location>,
+    /// MQTT subscriptions that call it.
+    pub mqtt: Vec<mqtt::MqttTrigger>,
 }
 
 /// How a module file's signature is checked before it is loaded
@@ -319,6 +324,8 @@ pub struct Config {
     pub guest_stderr_lines: usize,
     /// Functions.
     pub functions: Vec<FunctionSpec>,
+    /// MQTT broker connections and output routes.
+    pub mqtt: mqtt::MqttSettings,
 }
 
 /// Parses and checks a config.

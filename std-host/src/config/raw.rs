@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::mqtt::{RawConnection, RawRoute as RawMqttRoute, RawTrigger};
 use super::values::{Dur, KeySource, SecretSource, Size};
 
 /// The whole file.
@@ -24,6 +25,8 @@ pub struct RawConfig {
     pub crashes: RawCrashes,
     pub log: RawLog,
     pub security: RawSecurity,
+    pub mqtt: BTreeMap<Spanned<String>, Spanned<RawConnection>>,
+    pub mqtt_route: Vec<Spanned<RawMqttRoute>>,
     #[serde(rename = "function")]
     pub functions: Vec<Spanned<RawFunction>>,
 }
@@ -136,6 +139,8 @@ pub struct RawFunction {
     pub security: RawSecurity,
     #[serde(default)]
     pub mounts: Vec<Spanned<RawMount>>,
+    #[serde(default)]
+    pub mqtt: Vec<Spanned<RawTrigger>>,
 }
 
 #[derive(Debug, Deserialize)]

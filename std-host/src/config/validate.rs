@@ -205,9 +205,14 @@ impl Validator<'_> {
 
         let watch_interval = raw.reload.interval.map_or(Duration::from_secs(1), |d| d.0);
         let security = self.security(&raw.security);
+        let mqtt = self.mqtt(&raw.mqtt, &raw.mqtt_route);
+        let connections: BTreeSet<String> =
+            mqtt.connections.iter().map(|c| c.name.clone()).collect();
         let mut functions = Vec::new();
         for (i, f) in raw.functions.iter().enumerate() {
-            if let Some(spec) = self.function(i, f, &security) {
+            let triggers = self.triggers(i, &f.get_ref().mqtt, &connections);
+            if let Some(mut spec) = self.function(i, f, &security) {
+                spec.mqtt = triggers;
                 functions.push(spec);
             }
         }
@@ -246,6 +251,7 @@ impl Validator<'_> {
             guest_stderr_bytes: raw.log.guest_stderr_bytes.map_or(4096, |s| s.0 as usize),
             guest_stderr_lines: raw.log.guest_stderr_lines.unwrap_or(32) as usize,
             functions,
+            mqtt,
         }
     }
 

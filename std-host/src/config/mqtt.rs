@@ -1,0 +1,503 @@
+//! The MQTT part of the configuration: named broker connections
+//! (`[mqtt.<name>]`), the triggers of a function (`mqtt = [...]` in a
+//! `[[function]]`) and the routes of published messages (`[[mqtt_route]]`).
+//!
+//! ```toml
+//! [mqtt.local]
+//! url = "mqtt://127.0.0.1:1883"
+//! client_id = "gateway-1"
+//! username = { from_env = "MQTT_USER" }
+//! password = { from_env = "MQTT_PASSWORD" }
+//! keep_alive = "30s"
+//!
+//! [[function]]
+//! name = "sensor-alert"
+//! mqtt = [{ connection = "local", filter = "sensors/+/reading", qos = 1 }]
+//!
+//! [[mqtt_route]]
+//! filter = "alerts/#"
+//! connection = "local"
+//! ```
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::time::Duration;
+
+use jinn_core::permissions::check_topic_filter;
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::validate::{Validator, valid_name};
+use super::values::{Dur, SecretSource};
+use super::{ConfigError, Location};
+
+/// `[mqtt.<name>]` as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConnection {
+    pub url: Spanned<String>,
+    pub client_id: Spanned<String>,
+    pub username: Option<Spanned<SecretSource>>,
+    pub password: Option<Spanned<SecretSource>>,
+    pub keep_alive: Option<Spanned<Dur>>,
+    pub clean_start: Option<bool>,
+    pub session_expiry: Option<Spanned<Dur>>,
+    pub max_inflight: Option<Spanned<u16>>,
+    pub reconnect_max: Option<Spanned<Dur>>,
+}
+
+/// One trigger of a function as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTrigger {
+    pub connection: Spanned<String>,
+    pub filter: Spanned<String>,
+    #[serde(default = "one")]
+    pub qos: Spanned<u8>,
+}
+
+fn one() -> Spanned<u8> {
+    Spanned::new(0..0, 1)
+}
+
+/// One `[[mqtt_route]]` as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRoute {
+    pub filter: Spanned<String>,
+    pub connection: Spanned<String>,
+}
+
+/// A broker connection, resolved. Its `Debug` never shows the credentials.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MqttConnection {
+    /// Its name (`local`, `uplink`): the key of `[mqtt.<name>]`.
+    pub name: String,
+    /// Broker host.
+    pub host: String,
+    /// Broker port (1883 when the URL names none).
+    pub port: u16,
+    /// MQTT client identifier (the broker keeps the session under it).
+    pub client_id: String,
+    /// User name and password, read when the configuration is loaded.
+    pub credentials: Option<(String, String)>,
+    /// Keep-alive interval.
+    pub keep_alive: Duration,
+    /// Start a new session at each connect (`false`: the broker keeps the
+    /// session, its subscriptions and the QoS 1 messages not yet
+    /// acknowledged, while the gateway is away).
+    pub clean_start: bool,
+    /// How long the broker keeps the session after a disconnect.
+    pub session_expiry: Duration,
+    /// QoS 1 messages sent and not yet acknowledged, at most.
+    pub max_inflight: u16,
+    /// The longest wait between two connection attempts.
+    pub reconnect_max: Duration,
+}
+
+impl fmt::Debug for MqttConnection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MqttConnection")
+            .field("name", &self.name)
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("client_id", &self.client_id)
+            .field(
+                "credentials",
+                &self.credentials.as_ref().map(|_| "<redacted>"),
+            )
+            .field("keep_alive", &self.keep_alive)
+            .field("clean_start", &self.clean_start)
+            .field("session_expiry", &self.session_expiry)
+            .field("max_inflight", &self.max_inflight)
+            .field("reconnect_max", &self.reconnect_max)
+            .finish()
+    }
+}
+
+/// A function's subscription.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MqttTrigger {
+    /// The connection it subscribes on.
+    pub connection: String,
+    /// The filter as subscribed (`$share/<group>/<filter>` included).
+    pub subscription: String,
+    /// The filter messages are matched with (without `$share/<group>/`).
+    pub filter: String,
+    /// QoS 0 or 1.
+    pub qos: u8,
+}
+
+/// Which connection a published topic goes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MqttRoute {
+    /// Topic filter.
+    pub filter: String,
+    /// Connection name.
+    pub connection: String,
+}
+
+/// Connections and routes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MqttSettings {
+    /// Broker connections, by name order.
+    pub connections: Vec<MqttConnection>,
+    /// Output routes, in file order: the first that matches a topic wins.
+    pub routes: Vec<MqttRoute>,
+}
+
+impl MqttSettings {
+    /// The connection a message published to `topic` goes to.
+    pub fn route(&self, topic: &str) -> Option<&str> {
+        self.routes
+            .iter()
+            .find(|r| jinn_core::permissions::topic_matches(&r.filter, topic))
+            .map(|r| r.connection.as_str())
+    }
+}
+
+/// A subscription filter is not one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FilterError {
+    /// A wildcard is misplaced, or the filter is empty.
+    #[error("{0}")]
+    Pattern(jinn_core::permissions::PatternError),
+    /// `$share/<group>/<filter>` with an empty or invalid group or filter.
+    #[error("a shared subscription is $share/<group>/<filter>, the group without `/`, `+` or `#`")]
+    Share,
+    /// A filter starting with `$` other than `$share/`.
+    #[error("topics starting with `$` are the broker's; only $share/<group>/<filter> is allowed")]
+    Dollar,
+}
+
+/// Splits `$share/<group>/<filter>` into the filter messages are matched
+/// with; checks either form.
+///
+/// # Errors
+///
+/// [`FilterError`].
+pub fn matching_filter(subscription: &str) -> Result<&str, FilterError> {
+    let filter = match subscription.strip_prefix("$share/") {
+        Some(rest) => {
+            let (group, filter) = rest.split_once('/').ok_or(FilterError::Share)?;
+            if group.is_empty() || group.contains(['+', '#']) || filter.is_empty() {
+                return Err(FilterError::Share);
+            }
+            filter
+        }
+        None if subscription.starts_with('$') => return Err(FilterError::Dollar),
+        None => subscription,
+    };
+    check_topic_filter(filter).map_err(FilterError::Pattern)?;
+    Ok(filter)
+}
+
+/// The default keep-alive.
+pub const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(30);
+/// The default session expiry: a day.
+pub const DEFAULT_SESSION_EXPIRY: Duration = Duration::from_secs(86_400);
+/// The default in-flight window.
+pub const DEFAULT_MAX_INFLIGHT: u16 = 64;
+/// The default longest wait between connection attempts.
+pub const DEFAULT_RECONNECT_MAX: Duration = Duration::from_secs(5);
+
+impl Validator<'_> {
+    pub(super) fn mqtt(
+        &mut self,
+        raw: &std::collections::BTreeMap<Spanned<String>, Spanned<RawConnection>>,
+        routes: &[Spanned<RawRoute>],
+    ) -> MqttSettings {
+        let mut connections = Vec::new();
+        for (name, c) in raw {
+            let key = |k: &str| format!("mqtt.{}.{k}", name.get_ref());
+            if !valid_name(name.get_ref()) {
+                self.err(
+                    name.span(),
+                    format!("mqtt.{}", name.get_ref()),
+                    "a connection name is 1 to 64 letters, digits, `-` or `_`",
+                );
+            }
+            let c = c.get_ref();
+            let (host, port) = match parse_url(c.url.get_ref()) {
+                Ok(hp) => hp,
+                Err(m) => {
+                    self.err(c.url.span(), key("url"), m);
+                    (String::new(), 0)
+                }
+            };
+            let client_id = c.client_id.get_ref().clone();
+            if client_id.is_empty() || client_id.len() > 256 || client_id.contains('\0') {
+                self.err(
+                    c.client_id.span(),
+                    key("client_id"),
+                    "a client id is 1 to 256 bytes without NUL",
+                );
+            }
+            let username = c
+                .username
+                .as_ref()
+                .and_then(|u| self.secret(u, &key("username")));
+            let password = match &c.password {
+                Some(p) if matches!(p.get_ref(), SecretSource::Literal(_)) => {
+                    self.err(
+                        p.span(),
+                        key("password"),
+                        "write the password as { from_env = \"VARIABLE\" }, not in the file",
+                    );
+                    None
+                }
+                Some(p) => self.secret(p, &key("password")),
+                None => None,
+            };
+            let credentials = match (username, password, &c.password) {
+                (Some(u), Some(p), _) => Some((u, p)),
+                (Some(u), None, None) => Some((u, String::new())),
+                (None, Some(_), _) => {
+                    let span = c.password.as_ref().map_or(0..0, Spanned::span);
+                    self.err(span, key("password"), "a password needs a username");
+                    None
+                }
+                _ => None,
+            };
+            let keep_alive = match &c.keep_alive {
+                Some(k) if k.get_ref().0 < Duration::from_secs(1) && !k.get_ref().0.is_zero() => {
+                    self.err(
+                        k.span(),
+                        key("keep_alive"),
+                        "at least 1s (or 0s: no keep-alive)",
+                    );
+                    DEFAULT_KEEP_ALIVE
+                }
+                Some(k) if k.get_ref().0 > Duration::from_secs(65_535) => {
+                    self.err(k.span(), key("keep_alive"), "at most 65535s");
+                    DEFAULT_KEEP_ALIVE
+                }
+                Some(k) => k.get_ref().0,
+                None => DEFAULT_KEEP_ALIVE,
+            };
+            let session_expiry = match &c.session_expiry {
+                Some(s) if s.get_ref().0.as_secs() > u64::from(u32::MAX) => {
+                    self.err(s.span(), key("session_expiry"), "at most 4294967295s");
+                    DEFAULT_SESSION_EXPIRY
+                }
+                Some(s) => s.get_ref().0,
+                None => DEFAULT_SESSION_EXPIRY,
+            };
+            let max_inflight = match &c.max_inflight {
+                Some(m) if *m.get_ref() == 0 => {
+                    self.err(m.span(), key("max_inflight"), "must be at least 1");
+                    DEFAULT_MAX_INFLIGHT
+                }
+                Some(m) => *m.get_ref(),
+                None => DEFAULT_MAX_INFLIGHT,
+            };
+            let reconnect_max = match &c.reconnect_max {
+                Some(r) if r.get_ref().0 < Duration::from_millis(100) => {
+                    self.err(r.span(), key("reconnect_max"), "at least 100ms");
+                    DEFAULT_RECONNECT_MAX
+                }
+                Some(r) => r.get_ref().0,
+                None => DEFAULT_RECONNECT_MAX,
+            };
+            connections.push(MqttConnection {
+                name: name.get_ref().clone(),
+                host,
+                port,
+                client_id,
+                credentials,
+                keep_alive,
+                clean_start: c.clean_start.unwrap_or(false),
+                session_expiry,
+                max_inflight,
+                reconnect_max,
+            });
+        }
+        let names: BTreeSet<&str> = raw.keys().map(|k| k.get_ref().as_str()).collect();
+        let mut resolved = Vec::new();
+        for (i, r) in routes.iter().enumerate() {
+            let r = r.get_ref();
+            let key = |k: &str| format!("mqtt_route[{i}].{k}");
+            if let Err(e) = check_topic_filter(r.filter.get_ref()) {
+                self.err(
+                    r.filter.span(),
+                    key("filter"),
+                    format!("{:?}: {e}", r.filter.get_ref()),
+                );
+            }
+            if let Some(e) = self.unknown_connection(&names, &r.connection, key("connection")) {
+                self.errors.push(e);
+            }
+            resolved.push(MqttRoute {
+                filter: r.filter.get_ref().clone(),
+                connection: r.connection.get_ref().clone(),
+            });
+        }
+        MqttSettings {
+            connections,
+            routes: resolved,
+        }
+    }
+
+    /// A function's triggers; `names`: the configured connections.
+    pub(super) fn triggers(
+        &mut self,
+        i: usize,
+        raw: &[Spanned<RawTrigger>],
+        names: &BTreeSet<String>,
+    ) -> Vec<MqttTrigger> {
+        let names: BTreeSet<&str> = names.iter().map(String::as_str).collect();
+        let mut out = Vec::new();
+        for (t, trigger) in raw.iter().enumerate() {
+            let key = |k: &str| format!("function[{i}].mqtt[{t}].{k}");
+            let trigger = trigger.get_ref();
+            if let Some(e) = self.unknown_connection(&names, &trigger.connection, key("connection"))
+            {
+                self.errors.push(e);
+            }
+            let qos = *trigger.qos.get_ref();
+            if qos > 1 {
+                self.err(
+                    trigger.qos.span(),
+                    key("qos"),
+                    "QoS 0 or 1 (QoS 2 is not supported)",
+                );
+            }
+            let subscription = trigger.filter.get_ref();
+            let filter = match matching_filter(subscription) {
+                Ok(f) => f.to_string(),
+                Err(e) => {
+                    self.err(
+                        trigger.filter.span(),
+                        key("filter"),
+                        format!("{subscription:?}: {e}"),
+                    );
+                    continue;
+                }
+            };
+            out.push(MqttTrigger {
+                connection: trigger.connection.get_ref().clone(),
+                subscription: subscription.clone(),
+                filter,
+                qos,
+            });
+        }
+        out
+    }
+
+    fn unknown_connection(
+        &self,
+        names: &BTreeSet<&str>,
+        name: &Spanned<String>,
+        key: String,
+    ) -> Option<ConfigError> {
+        if names.contains(name.get_ref().as_str()) {
+            return None;
+        }
+        let at: Location = self.loc(name.span(), key);
+        let known = if names.is_empty() {
+            "none is configured".to_string()
+        } else {
+            format!(
+                "configured: {}",
+                names.iter().copied().collect::<Vec<_>>().join(", ")
+            )
+        };
+        Some(at.error(format!("no [mqtt.{}] connection ({known})", name.get_ref())))
+    }
+}
+
+/// `mqtt://host[:port]` → host and port.
+fn parse_url(url: &str) -> Result<(String, u16), String> {
+    let Some(rest) = url.strip_prefix("mqtt://") else {
+        return Err(if url.starts_with("mqtts://") {
+            format!("{url:?}: mqtts:// (TLS) is not supported yet; use mqtt://host:port")
+        } else {
+            format!("{url:?} is not a broker URL such as \"mqtt://127.0.0.1:1883\"")
+        });
+    };
+    let rest = rest.strip_suffix('/').unwrap_or(rest);
+    let bad = || format!("{url:?} is not a broker URL such as \"mqtt://127.0.0.1:1883\"");
+    if rest.is_empty() || rest.contains(['/', '?', '#', '@', ' ']) {
+        return Err(bad());
+    }
+    let (host, port) = if let Some(v6) = rest.strip_prefix('[') {
+        let (host, after) = v6.split_once(']').ok_or_else(bad)?;
+        (host.to_string(), after.strip_prefix(':'))
+    } else {
+        match rest.rsplit_once(':') {
+            Some((h, p)) => (h.to_string(), Some(p)),
+            None => (rest.to_string(), None),
+        }
+    };
+    if host.is_empty() {
+        return Err(bad());
+    }
+    let port = match port {
+        Some(p) => p.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(bad)?,
+        None => 1883,
+    };
+    Ok((host, port))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broker_urls() {
+        assert_eq!(
+            parse_url("mqtt://127.0.0.1:1884"),
+            Ok(("127.0.0.1".into(), 1884))
+        );
+        assert_eq!(
+            parse_url("mqtt://broker.lan"),
+            Ok(("broker.lan".into(), 1883))
+        );
+        assert_eq!(parse_url("mqtt://[::1]:99"), Ok(("::1".into(), 99)));
+        for bad in [
+            "tcp://x:1",
+            "mqtt://",
+            "mqtt://x:0",
+            "mqtt://x:99999",
+            "mqtt://u@x",
+            "mqtt://x/y",
+        ] {
+            assert!(parse_url(bad).is_err(), "{bad}");
+        }
+        assert!(parse_url("mqtts://x:8883").unwrap_err().contains("TLS"));
+    }
+
+    #[test]
+    fn shared_subscriptions_match_on_their_filter() {
+        assert_eq!(matching_filter("sensors/+/t"), Ok("sensors/+/t"));
+        assert_eq!(matching_filter("$share/g1/sensors/#"), Ok("sensors/#"));
+        assert_eq!(matching_filter("$share//x"), Err(FilterError::Share));
+        assert_eq!(matching_filter("$share/g"), Err(FilterError::Share));
+        assert_eq!(matching_filter("$share/g+/x"), Err(FilterError::Share));
+        assert_eq!(matching_filter("$SYS/#"), Err(FilterError::Dollar));
+        assert!(matches!(
+            matching_filter("a/#/b"),
+            Err(FilterError::Pattern(_))
+        ));
+    }
+
+    #[test]
+    fn the_first_matching_route_wins() {
+        let settings = MqttSettings {
+            connections: Vec::new(),
+            routes: vec![
+                MqttRoute {
+                    filter: "alerts/local/#".into(),
+                    connection: "local".into(),
+                },
+                MqttRoute {
+                    filter: "alerts/#".into(),
+                    connection: "uplink".into(),
+                },
+            ],
+        };
+        assert_eq!(settings.route("alerts/local/t1"), Some("local"));
+        assert_eq!(settings.route("alerts/t1"), Some("uplink"));
+        assert_eq!(settings.route("other"), None);
+    }
+}

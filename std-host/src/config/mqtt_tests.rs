@@ -1,0 +1,128 @@
+//! Tests of the MQTT configuration: connections, triggers, routes.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::validate::parse;
+use super::{Overrides, Source};
+
+fn src(text: &str) -> Source {
+    Source {
+        name: "t.toml".into(),
+        path: None,
+        text: text.into(),
+        base: PathBuf::from("/base"),
+    }
+}
+
+fn errors(text: &str) -> Vec<String> {
+    match parse(&src(text), &Overrides::default()) {
+        Ok(_) => Vec::new(),
+        Err(e) => e.0.iter().map(ToString::to_string).collect(),
+    }
+}
+
+const OK: &str = r#"
+[mqtt.local]
+url = "mqtt://127.0.0.1:1884"
+client_id = "gw-1"
+
+[mqtt.uplink]
+url = "mqtt://broker.example"
+client_id = "gw-1-up"
+keep_alive = "10s"
+clean_start = true
+max_inflight = 8
+
+[[mqtt_route]]
+filter = "alerts/#"
+connection = "uplink"
+
+[[function]]
+name = "a"
+module = "a.wasm"
+mqtt = [{ connection = "local", filter = "sensors/+/t" }, { connection = "local", filter = "$share/g/x/#", qos = 0 }]
+"#;
+
+#[test]
+fn connections_triggers_and_routes_resolve() {
+    let c = parse(&src(OK), &Overrides::default()).unwrap();
+    let names: Vec<&str> = c.mqtt.connections.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["local", "uplink"]);
+    let local = &c.mqtt.connections[0];
+    assert_eq!((local.host.as_str(), local.port), ("127.0.0.1", 1884));
+    assert!(!local.clean_start, "persistent sessions by default");
+    assert_eq!(local.keep_alive, Duration::from_secs(30));
+    let up = &c.mqtt.connections[1];
+    assert_eq!((up.port, up.clean_start, up.max_inflight), (1883, true, 8));
+    assert_eq!(c.mqtt.route("alerts/t1"), Some("uplink"));
+    let t = &c.functions[0].mqtt;
+    assert_eq!(t.len(), 2);
+    assert_eq!((t[0].filter.as_str(), t[0].qos), ("sensors/+/t", 1));
+    assert_eq!(t[1].subscription, "$share/g/x/#");
+    assert_eq!((t[1].filter.as_str(), t[1].qos), ("x/#", 0));
+    assert!(c.functions[0].routes.is_empty());
+}
+
+#[test]
+fn bad_mqtt_settings_name_line_column_and_key() {
+    let text = r#"
+[mqtt.local]
+url = "tcp://x:1"
+client_id = ""
+password = "hunter2"
+
+[[mqtt_route]]
+filter = "a/#/b"
+connection = "nowhere"
+
+[[function]]
+name = "a"
+module = "a.wasm"
+mqtt = [{ connection = "locl", filter = "$share//x", qos = 2 }]
+"#;
+    let e = errors(text).join("\n");
+    for needle in [
+        "t.toml:3:7: mqtt.local.url: \"tcp://x:1\" is not a broker URL",
+        "t.toml:4:13: mqtt.local.client_id:",
+        "t.toml:5:12: mqtt.local.password: write the password as { from_env",
+        "t.toml:8:10: mqtt_route[0].filter:",
+        "t.toml:9:14: mqtt_route[0].connection: no [mqtt.nowhere] connection (configured: local)",
+        "t.toml:14:24: function[0].mqtt[0].connection: no [mqtt.locl] connection",
+        "function[0].mqtt[0].filter: \"$share//x\": a shared subscription is",
+        "t.toml:14:60: function[0].mqtt[0].qos: QoS 0 or 1",
+    ] {
+        assert!(e.contains(needle), "missing {needle:?} in\n{e}");
+    }
+    assert!(!e.contains("hunter2"), "a secret in an error:\n{e}");
+}
+
+#[test]
+fn credentials_come_from_the_environment_and_are_never_shown() {
+    let text = OK.replace(
+        "client_id = \"gw-1\"\n",
+        "client_id = \"gw-1\"\nusername = \"jinn\"\npassword = { from_env = \"JINN_TEST_MQTT_PASSWORD_UNSET\" }\n",
+    );
+    let e = errors(&text).join("\n");
+    assert!(
+        e.contains(
+            "mqtt.local.password: environment variable JINN_TEST_MQTT_PASSWORD_UNSET is not set"
+        ),
+        "{e}"
+    );
+    let text = OK.replace(
+        "client_id = \"gw-1\"\n",
+        "client_id = \"gw-1\"\nusername = \"jinn\"\npassword = { from_env = \"PATH\" }\n",
+    );
+    let c = parse(&src(&text), &Overrides::default()).unwrap();
+    let local = &c.mqtt.connections[0];
+    let path = std::env::var("PATH").unwrap();
+    assert_eq!(local.credentials, Some(("jinn".into(), path.clone())));
+    assert!(!format!("{:?}", c.mqtt).contains(&path));
+}
+
+#[test]
+fn a_function_needs_routes_or_triggers() {
+    let e = errors("[[function]]\nname = \"a\"\nmodule = \"a.wasm\"\n").join("\n");
+    assert!(e.contains("has no routes and no mqtt triggers"), "{e}");
+}
