@@ -32,6 +32,7 @@ pub mod manual;
 pub mod metrics;
 pub mod module_file;
 pub mod modules;
+pub mod mqtt;
 pub mod new;
 pub mod outbox;
 pub mod pool;

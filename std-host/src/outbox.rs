@@ -17,6 +17,11 @@
 //! the total holds every function's share (the gateway warns at start when
 //! it does not). Entries leave through [`Outbox::delete`], which gives their
 //! share back.
+//!
+//! Sequence numbers only grow, also after the outbox was emptied: the next
+//! one is kept in table `outbox_next`, so a reader that has seen `seq`
+//! finds every later message after it ([`Outbox::read_after`]). Each append
+//! wakes [`Outbox::appended_signal`].
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -33,6 +38,8 @@ use crate::kv::Kv;
 use jinn_core::Message;
 
 const TABLE: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
+/// `"next"`: the sequence number of the next message.
+const NEXT: TableDefinition<&str, u64> = TableDefinition::new("outbox_next");
 
 /// How much the outbox holds, in total and per function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,6 +134,45 @@ pub struct Outbox {
     limits: OutboxLimits,
     usage: Mutex<Usage>,
     len: AtomicU64,
+    appended: tokio::sync::Notify,
+}
+
+/// A stored message, as the MQTT bridge sends it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// Its sequence number (the order of the outbox).
+    pub seq: u64,
+    /// When it was committed, ns since the Unix epoch.
+    pub time_ns: u64,
+    /// The function that published it.
+    pub function: String,
+    /// The trace id of the call.
+    pub trace_id: String,
+    /// Topic.
+    pub topic: String,
+    /// QoS the guest asked for.
+    pub qos: u8,
+    /// Payload.
+    pub payload: Vec<u8>,
+}
+
+/// A stored record that does not decode (written by something else, or damaged).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Undecodable {
+    /// Its sequence number.
+    pub seq: u64,
+}
+
+#[derive(Deserialize)]
+struct Stored {
+    #[serde(default)]
+    time_ns: u64,
+    function: String,
+    #[serde(default)]
+    trace_id: String,
+    topic: String,
+    qos: u8,
+    payload: String,
 }
 
 #[derive(Serialize)]
@@ -211,7 +257,114 @@ impl Outbox {
             limits,
             len: AtomicU64::new(usage.total.messages),
             usage: Mutex::new(usage),
+            appended: tokio::sync::Notify::new(),
         })
+    }
+
+    /// Woken (one waiter, or the next to wait) after each commit that appended messages.
+    pub fn appended_signal(&self) -> &tokio::sync::Notify {
+        &self.appended
+    }
+
+    /// Up to `max` messages with sequence numbers above `after` (all from
+    /// the start when `None`), in order; records that do not decode come
+    /// back apart.
+    ///
+    /// # Errors
+    ///
+    /// [`OutboxError`] when the database fails.
+    pub fn read_after(
+        &self,
+        after: Option<u64>,
+        max: usize,
+    ) -> Result<(Vec<Entry>, Vec<Undecodable>), OutboxError> {
+        let Some(db) = &self.db else {
+            return Ok((Vec::new(), Vec::new()));
+        };
+        let start = after.map_or(Some(0), |a| a.checked_add(1));
+        let Some(start) = start else {
+            return Ok((Vec::new(), Vec::new()));
+        };
+        let read = db.run(
+            |db| -> Result<(Vec<Entry>, Vec<Undecodable>), redb::Error> {
+                let mut entries = Vec::new();
+                let mut bad = Vec::new();
+                let tx = db.begin_read()?;
+                let table = match tx.open_table(TABLE) {
+                    Ok(t) => t,
+                    Err(redb::TableError::TableDoesNotExist(_)) => return Ok((entries, bad)),
+                    Err(e) => return Err(e.into()),
+                };
+                for item in table.range(start..)?.take(max) {
+                    let (key, value) = item?;
+                    let seq = key.value();
+                    let decoded = serde_json::from_slice::<Stored>(value.value())
+                        .ok()
+                        .and_then(|r| {
+                            let payload = BASE64.decode(r.payload.as_bytes()).ok()?;
+                            Some(Entry {
+                                seq,
+                                time_ns: r.time_ns,
+                                function: r.function,
+                                trace_id: r.trace_id,
+                                topic: r.topic,
+                                qos: r.qos,
+                                payload,
+                            })
+                        });
+                    match decoded {
+                        Some(entry) => entries.push(entry),
+                        None => bad.push(Undecodable { seq }),
+                    }
+                }
+                Ok((entries, bad))
+            },
+        )?;
+        Ok(read)
+    }
+
+    /// Removes the messages `seqs` (the bridge sent them) in one
+    /// transaction and gives their shares back; how many there were.
+    ///
+    /// # Errors
+    ///
+    /// [`OutboxError`] when the database fails: nothing was removed.
+    pub fn delete_many(&self, seqs: &[u64]) -> Result<usize, OutboxError> {
+        let Some(db) = &self.db else {
+            return Ok(0);
+        };
+        if seqs.is_empty() {
+            return Ok(0);
+        }
+        let mut usage = self.usage();
+        let removed = db.run(|db| -> Result<Vec<(String, Share)>, redb::Error> {
+            let tx = crate::db::begin_write(db)?;
+            let mut removed = Vec::new();
+            {
+                let mut table = tx.open_table(TABLE)?;
+                for seq in seqs {
+                    if let Some(v) = table.remove(*seq)? {
+                        removed.push(Accounted::parse(v.value()).unwrap_or_else(|| {
+                            (
+                                String::new(),
+                                Share {
+                                    messages: 1,
+                                    bytes: 0,
+                                },
+                            )
+                        }));
+                    }
+                }
+            }
+            tx.commit()?;
+            Ok(removed)
+        })?;
+        db.mark_healthy();
+        for (function, share) in &removed {
+            usage.sub(function, *share);
+        }
+        self.len.fetch_sub(removed.len() as u64, Ordering::Relaxed);
+        Ok(removed.len())
     }
 
     /// Messages stored.
@@ -263,7 +416,11 @@ impl Outbox {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as u64);
         let mut table = tx.open_table(TABLE)?;
-        let first = table.last()?.map_or(0, |(k, _)| k.value() + 1);
+        let mut next = tx.open_table(NEXT)?;
+        let after_last = table.last()?.map_or(0, |(k, _)| k.value() + 1);
+        let kept = next.get("next")?.map_or(0, |v| v.value());
+        let first = after_last.max(kept);
+        next.insert("next", first + messages.len() as u64)?;
         for (key, m) in (first..).zip(messages) {
             let record = Record {
                 time_ns,
@@ -284,6 +441,9 @@ impl Outbox {
     pub(crate) fn appended(&self, usage: &mut Usage, function: &str, messages: &[Message]) {
         usage.add(function, Share::of(messages));
         self.len.fetch_add(messages.len() as u64, Ordering::Relaxed);
+        if !messages.is_empty() {
+            self.appended.notify_one();
+        }
     }
 
     /// Removes message `seq` (the bridge sent it) and gives its function's
@@ -432,6 +592,35 @@ mod tests {
                 bytes: 11
             }
         );
+    }
+
+    #[test]
+    fn sequence_numbers_only_grow_and_read_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let limits = OutboxLimits::default();
+        {
+            let kv = Kv::open_dir(dir.path()).unwrap();
+            let outbox = Outbox::open(&kv, limits).unwrap();
+            assert!(publish(&kv, &outbox, "f", vec![msg(1), msg(2)]));
+            let (entries, bad) = outbox.read_after(None, 10).unwrap();
+            assert!(bad.is_empty());
+            let seqs: Vec<u64> = entries.iter().map(|e| e.seq).collect();
+            assert_eq!(seqs, [0, 1]);
+            assert_eq!(entries[1].payload, vec![7; 2]);
+            assert_eq!(entries[1].topic, "alerts/t1");
+            assert_eq!(entries[1].function, "f");
+            assert_eq!(outbox.delete_many(&[0, 1, 5]).unwrap(), 2);
+            assert!(outbox.is_empty());
+            assert_eq!(outbox.room("f").messages, limits.function_messages);
+        }
+        // Emptied, reopened: the next message still comes after the last one.
+        let kv = Kv::open_dir(dir.path()).unwrap();
+        let outbox = Outbox::open(&kv, limits).unwrap();
+        assert!(publish(&kv, &outbox, "f", vec![msg(3)]));
+        let (entries, _) = outbox.read_after(Some(1), 10).unwrap();
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].seq, 2);
+        assert!(outbox.read_after(Some(2), 10).unwrap().0.is_empty());
     }
 
     #[test]

@@ -178,6 +178,7 @@ async fn run(
     let watcher = settings
         .watch
         .then(|| tokio::spawn(reload::watch(shared.clone())));
+    let bridge = crate::mqtt::start(&shared);
     shared.ready.store(true, Ordering::Relaxed);
     tracing::info!(
         http = http_addrs.join(","),
@@ -203,6 +204,9 @@ async fn run(
     }
     hup.abort();
     storage.abort();
+    if let Some(bridge) = bridge {
+        bridge.stop();
+    }
     if let Some(w) = watcher {
         w.abort();
     }

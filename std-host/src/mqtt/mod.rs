@@ -1,0 +1,136 @@
+//! The MQTT bridge of `jinn serve`: functions triggered by MQTT messages,
+//! and the outbox drained to the brokers, through outages of any length.
+//!
+//! * [`connection`]: one task per `[mqtt.<name>]`, connecting with MQTT 5
+//!   (`rumqttc::v5`), persistent sessions and a doubling reconnect backoff.
+//! * [`trigger`]: a message → the MQTT envelope → a call through the HTTP
+//!   calls' dispatch path → commit → only then the QoS 1 acknowledgement.
+//! * [`drain`] and [`window`]: the outbox read in order, each message routed
+//!   by `[[mqtt_route]]` to one connection and removed once its broker
+//!   acknowledged it; unacknowledged messages are sent again after a
+//!   reconnect.
+//!
+//! The bridge starts with the gateway when at least one connection is
+//! configured; its configuration is the one at start (a reload does not
+//! change connections, triggers or routes).
+
+pub mod connection;
+pub mod drain;
+pub mod trigger;
+pub mod window;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::shared::Shared;
+use connection::Link;
+use drain::{DrainStats, OutboxRef, QueueGauge};
+use trigger::TriggerStats;
+
+/// Messages that arrived and wait for the trigger path, per connection.
+const ARRIVED_QUEUE: usize = 1024;
+
+/// One connection's state, for `/metrics`.
+pub struct ConnectionState {
+    /// Its name.
+    pub name: String,
+    /// Connected or not.
+    pub link: Arc<Link>,
+    /// Its outbox queue.
+    pub queue: Arc<QueueGauge>,
+    /// Its trigger path.
+    pub triggers: Arc<TriggerStats>,
+}
+
+/// The running bridge.
+pub struct Bridge {
+    tasks: Vec<JoinHandle<()>>,
+    /// Per connection, in configuration order.
+    pub connections: Vec<ConnectionState>,
+    /// Unrouted and undecodable messages.
+    pub drain: Arc<DrainStats>,
+}
+
+impl Bridge {
+    /// Stops every task: messages not acknowledged yet are sent again by
+    /// the broker, and the outbox keeps what was not sent.
+    pub fn stop(self) {
+        for task in self.tasks {
+            task.abort();
+        }
+    }
+}
+
+/// Starts the bridge when MQTT connections are configured.
+pub fn start(shared: &Arc<Shared>) -> Option<Bridge> {
+    let settings = shared.startup.mqtt.clone();
+    if settings.connections.is_empty() {
+        return None;
+    }
+    let triggers: Vec<_> = shared
+        .startup
+        .functions
+        .iter()
+        .flat_map(|f| f.mqtt.iter().cloned())
+        .collect();
+    let (deleted_tx, deleted_rx) = mpsc::unbounded_channel();
+    let outbox = Arc::new(OutboxRef(shared.clone()));
+    let mut tasks = Vec::new();
+    let mut drainers = HashMap::new();
+    let mut connections = Vec::new();
+    for spec in &settings.connections {
+        let link = Arc::new(Link::default());
+        let queue = Arc::new(QueueGauge::default());
+        let stats = Arc::new(TriggerStats::default());
+        let (entries_tx, entries_rx) = mpsc::unbounded_channel();
+        let (events_tx, events_rx) = mpsc::unbounded_channel();
+        let (arrived_tx, arrived_rx) = mpsc::channel(ARRIVED_QUEUE);
+        drainers.insert(spec.name.clone(), entries_tx);
+        let filters = connection::subscriptions(&spec.name, &triggers);
+        tasks.push(tokio::spawn(connection::run(
+            spec.clone(),
+            filters,
+            link.clone(),
+            events_tx,
+            arrived_tx,
+        )));
+        tasks.push(tokio::spawn(drain::drain(
+            spec.name.clone(),
+            spec.max_inflight,
+            entries_rx,
+            events_rx,
+            deleted_tx.clone(),
+            queue.clone(),
+        )));
+        tasks.push(tokio::spawn(trigger::run(
+            shared.clone(),
+            spec.name.clone(),
+            link.clone(),
+            arrived_rx,
+            stats.clone(),
+        )));
+        connections.push(ConnectionState {
+            name: spec.name.clone(),
+            link,
+            queue,
+            triggers: stats,
+        });
+    }
+    let drain_stats = Arc::new(DrainStats::default());
+    tasks.push(tokio::spawn(drain::read(
+        outbox.clone(),
+        settings,
+        drainers,
+        deleted_tx,
+        drain_stats.clone(),
+    )));
+    tasks.push(tokio::spawn(drain::delete(outbox, deleted_rx)));
+    Some(Bridge {
+        tasks,
+        connections,
+        drain: drain_stats,
+    })
+}

@@ -1,0 +1,275 @@
+//! MQTT-triggered calls: message → envelope → call → commit → acknowledge.
+//!
+//! The messages of one connection are handled one at a time, in the order
+//! they arrived, so that what the functions publish keeps that order. A
+//! message calls every function with a trigger on its connection whose
+//! filter matches its topic, in configuration order, through the same
+//! dispatch path as HTTP ([`crate::dispatch`]: the worker pool, fuel,
+//! limits, deadline, quota). A QoS 1 message is acknowledged only after
+//! those calls ended and what they staged was committed (KV writes and
+//! publishes, one transaction: [`crate::txn`]).
+//!
+//! * A full pool or a spent quota: the call waits (`pool.retry_after`, or
+//!   until the quota refills) and is made again.
+//! * `storage_unavailable` or `conflict` (nothing was kept): made again
+//!   after a doubling pause, up to 5 s, for as long as it takes.
+//! * Any other failure (a trap, fuel, a deadline…) is the function's: it is
+//!   logged and counted like an HTTP call's, and the message acknowledged.
+//! * A QoS 1 message that arrived on a connection that has dropped since is
+//!   not handled: the broker sends it again on the resumed session.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use jinn_core::contract::envelope::MqttMessage;
+use jinn_core::{ErrorKind, Qos, Request};
+use rumqttc::v5::mqttbytes::QoS;
+use rumqttc::v5::mqttbytes::v5::Publish;
+use tokio::sync::mpsc;
+
+use super::connection::{Arrived, Link};
+use crate::call::CallResult;
+use crate::dispatch::{self, Cancel};
+use crate::loaded::Loaded;
+use crate::metrics::Rejection;
+use crate::shared::Shared;
+
+/// Counters of the trigger path of one connection.
+#[derive(Default)]
+pub struct TriggerStats {
+    /// Messages that arrived.
+    pub received: AtomicU64,
+    /// Messages acknowledged after their calls committed (QoS 1).
+    pub acknowledged: AtomicU64,
+    /// Messages no trigger's filter matches.
+    pub unmatched: AtomicU64,
+    /// Messages left for the broker to send again (their connection dropped).
+    pub left_for_redelivery: AtomicU64,
+}
+
+/// Handles the messages of connection `name`, one at a time.
+///
+/// Acknowledgements never wait for the client: one that does not fit its
+/// queue now is kept here and handed over later, so that this path always
+/// goes on taking messages (the connection task may be waiting for it to
+/// take one while the client waits for its event loop to be polled).
+pub async fn run(
+    shared: Arc<Shared>,
+    name: String,
+    link: Arc<Link>,
+    mut arrived: mpsc::Receiver<Arrived>,
+    stats: Arc<TriggerStats>,
+) {
+    let mut acks: VecDeque<(u64, Publish)> = VecDeque::new();
+    loop {
+        flush_acks(&link, &mut acks, &stats);
+        let next = tokio::select! {
+            next = arrived.recv() => next,
+            () = tokio::time::sleep(ACK_RETRY), if !acks.is_empty() => continue,
+        };
+        let Some(Arrived { epoch, publish }) = next else {
+            return;
+        };
+        stats.received.fetch_add(1, Ordering::Relaxed);
+        let qos1 = publish.qos != QoS::AtMostOnce;
+        if qos1 && link.client_of(epoch).is_none() {
+            stats.left_for_redelivery.fetch_add(1, Ordering::Relaxed);
+            continue;
+        }
+        if !handle(&shared, &name, &publish, &stats).await {
+            // Shutting down: not acknowledged, the broker sends it again.
+            return;
+        }
+        if qos1 {
+            // Only what the acknowledgement needs: the packet id and QoS.
+            let mut ack = Publish::new("", publish.qos, Vec::new(), None);
+            ack.pkid = publish.pkid;
+            acks.push_back((epoch, ack));
+        }
+    }
+}
+
+/// How soon acknowledgements that did not fit the client's queue are tried again.
+const ACK_RETRY: Duration = Duration::from_millis(20);
+
+/// Hands the kept acknowledgements to the client, in order, while it takes
+/// them; those of a connection that dropped are left to the broker's
+/// redelivery.
+fn flush_acks(link: &Link, acks: &mut VecDeque<(u64, Publish)>, stats: &TriggerStats) {
+    while let Some((epoch, publish)) = acks.front() {
+        let Some(client) = link.client_of(*epoch) else {
+            stats.left_for_redelivery.fetch_add(1, Ordering::Relaxed);
+            acks.pop_front();
+            continue;
+        };
+        if client.try_ack(publish).is_err() {
+            return;
+        }
+        stats.acknowledged.fetch_add(1, Ordering::Relaxed);
+        acks.pop_front();
+    }
+}
+
+/// Calls the functions `publish` triggers; false when the gateway is
+/// shutting down before they ended.
+async fn handle(
+    shared: &Arc<Shared>,
+    connection: &str,
+    publish: &Publish,
+    stats: &TriggerStats,
+) -> bool {
+    let Ok(topic) = std::str::from_utf8(&publish.topic) else {
+        tracing::warn!(connection, "mqtt: a message's topic is not UTF-8: ignored");
+        return true;
+    };
+    let gateway = shared.current();
+    let targets: Vec<Arc<Loaded>> = gateway
+        .functions
+        .iter()
+        .filter(|f| {
+            f.spec.mqtt.iter().any(|t| {
+                t.connection == connection
+                    && jinn_core::permissions::topic_matches(&t.filter, topic)
+            })
+        })
+        .cloned()
+        .collect();
+    if targets.is_empty() {
+        stats.unmatched.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(connection, topic, "mqtt: no trigger matches the message");
+        return true;
+    }
+    let request = envelope(topic, publish);
+    for loaded in targets {
+        if !call(shared, &loaded, &request).await {
+            return false;
+        }
+    }
+    true
+}
+
+/// The envelope of `publish` ([`MqttMessage`], defined once for every target).
+pub fn envelope(topic: &str, publish: &Publish) -> Request {
+    let qos = match publish.qos {
+        QoS::AtMostOnce => Qos::AtMostOnce,
+        QoS::AtLeastOnce => Qos::AtLeastOnce,
+        QoS::ExactlyOnce => Qos::ExactlyOnce,
+    };
+    let props = publish.properties.as_ref();
+    let user: Vec<(&str, &str)> = props
+        .map(|p| {
+            p.user_properties
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let message = MqttMessage {
+        topic,
+        payload: &publish.payload,
+        qos,
+        retain: publish.retain,
+        packet_id: (qos != Qos::AtMostOnce).then_some(publish.pkid),
+        content_type: props.and_then(|p| p.content_type.as_deref()),
+        response_topic: props.and_then(|p| p.response_topic.as_deref()),
+        correlation_data: props.and_then(|p| p.correlation_data.as_deref()),
+        user_properties: &user,
+    };
+    message.envelope(|bytes| {
+        let _ = getrandom::fill(bytes);
+    })
+}
+
+/// One call of `loaded` on `request`, made again until it ended in a way
+/// that is the function's (committed, or failed by itself); false when
+/// the gateway shut down first.
+async fn call(shared: &Arc<Shared>, loaded: &Arc<Loaded>, request: &Request) -> bool {
+    let trace_id = request.trace_id.clone().unwrap_or_default();
+    let mut pause = Duration::from_millis(50);
+    loop {
+        if let Err(wait) = shared.quotas.admit(&loaded.name) {
+            loaded.metrics.reject(Rejection::QuotaExceeded);
+            tokio::time::sleep(wait).await;
+            continue;
+        }
+        let cancel = Arc::new(Cancel::default());
+        let submitted = dispatch::submit(
+            shared,
+            loaded.clone(),
+            request.clone(),
+            trace_id.clone(),
+            cancel,
+        );
+        let Ok((rx, _ticket)) = submitted else {
+            loaded.metrics.reject(Rejection::Overloaded);
+            tokio::time::sleep(shared.startup.pool.retry_after).await;
+            continue;
+        };
+        let Ok(CallResult { outcome, .. }) = rx.await else {
+            return false;
+        };
+        match outcome.result {
+            Ok(_) => return true,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    ErrorKind::StorageUnavailable | ErrorKind::Conflict
+                ) =>
+            {
+                tracing::warn!(
+                    function = &*loaded.name,
+                    trace_id,
+                    kind = e.kind().as_str(),
+                    "mqtt: nothing of the call was kept; calling again"
+                );
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(5));
+            }
+            Err(e) => {
+                tracing::warn!(
+                    function = &*loaded.name,
+                    trace_id,
+                    kind = e.kind().as_str(),
+                    "mqtt: the call failed; the message is acknowledged"
+                );
+                return true;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rumqttc::v5::mqttbytes::v5::PublishProperties;
+
+    #[test]
+    fn the_envelope_carries_the_message_and_its_properties() {
+        let mut p = Publish::new("sensors/t1", QoS::AtLeastOnce, "21.5", None);
+        p.pkid = 7;
+        p.properties = Some(PublishProperties {
+            content_type: Some("text/plain".into()),
+            response_topic: Some("replies/1".into()),
+            correlation_data: Some(bytes::Bytes::from_static(&[1, 2])),
+            user_properties: vec![("site".into(), "north".into())],
+            ..Default::default()
+        });
+        let r = envelope("sensors/t1", &p);
+        assert_eq!((r.method.as_str(), r.uri.as_str()), ("MQTT", "sensors/t1"));
+        assert_eq!(r.body, b"21.5");
+        assert_eq!(r.headers["X-Mqtt-Qos"], ["1"]);
+        assert_eq!(r.headers["Content-Type"], ["text/plain"]);
+        assert_eq!(r.headers["X-Mqtt-Response-Topic"], ["replies/1"]);
+        assert_eq!(r.headers["X-Mqtt-Correlation-Data"], ["AQI="]);
+        assert_eq!(r.headers["X-Mqtt-User-site"], ["north"]);
+        // A redelivery (same packet id, dup flag set) has the same message id.
+        let mut again = p.clone();
+        again.dup = true;
+        let id = |r: &Request| r.headers["X-Mqtt-Message-Id"][0].clone();
+        assert_eq!(id(&r), id(&envelope("sensors/t1", &again)));
+        again.pkid = 8;
+        assert_ne!(id(&r), id(&envelope("sensors/t1", &again)));
+    }
+}

@@ -1,0 +1,232 @@
+//! `jinn serve` with MQTT, against real mosquitto brokers started here on
+//! free loopback ports (the tests fail when mosquitto is missing):
+//! a message on the local broker triggers `sensor-alert`, whose alert goes
+//! to the uplink broker its topic is routed to; through an uplink outage
+//! and `kill -9` of the gateway, nothing is lost.
+//!
+//! Throughput is printed (`--nocapture`), never asserted.
+
+#[path = "support/broker.rs"]
+mod broker;
+mod support;
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use broker::Broker;
+use support::{BASE, Server, example};
+
+const INVOCATIONS_OK: &str = "jinn_invocations_total{function=\"sensor-alert\",outcome=\"ok\"}";
+
+/// A gateway config: `sensor-alert` triggered by `sensors/+/reading` on
+/// `local`, its alerts routed to `uplink`.
+fn config(data: &std::path::Path, local: &Broker, uplink: &Broker, id: &str) -> String {
+    format!(
+        "data_dir = \"{data}\"\n{BASE}\
+         [outbox]\nmax_messages = 100000\nmax_bytes = \"256MiB\"\nfunction_messages = 100000\nfunction_bytes = \"256MiB\"\n\
+         [mqtt.local]\nurl = \"{local}\"\nclient_id = \"{id}-local\"\nkeep_alive = \"5s\"\nreconnect_max = \"500ms\"\n\
+         [mqtt.uplink]\nurl = \"{uplink}\"\nclient_id = \"{id}-uplink\"\nkeep_alive = \"5s\"\nreconnect_max = \"500ms\"\n\
+         [[mqtt_route]]\nfilter = \"alerts/#\"\nconnection = \"uplink\"\n\
+         [[function]]\nname = \"sensor-alert\"\nmodule = \"{module}\"\n\
+         mqtt = [{{ connection = \"local\", filter = \"sensors/+/reading\", qos = 1 }}]\n\
+         limits = {{ fuel = 20_000_000, memory = \"8MiB\", timeout = \"5s\" }}\n\
+         permissions = {{ kv_read = [\"sensor/*\"], kv_write = [\"sensor/*\"], publish = [\"alerts/+\"] }}\n",
+        data = data.display(),
+        local = local.url(),
+        uplink = uplink.url(),
+        module = example("sensor-alert"),
+    )
+}
+
+/// `n` readings of sensor `t1`, each above its threshold: values 0..n.
+fn readings(n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| format!("{{\"sensor\":\"t1\",\"value\":{i},\"threshold\":-1}}"))
+        .collect()
+}
+
+/// The values of the alerts a subscriber printed (`alerts/t1 {json}`), in arrival order.
+fn alert_values(lines: &[String]) -> Vec<u64> {
+    lines
+        .iter()
+        .filter_map(|l| l.strip_prefix("alerts/t1 "))
+        .map(|json| {
+            let v: serde_json::Value = serde_json::from_str(json).unwrap();
+            assert_eq!(v["level"], "alert", "{json}");
+            v["value"].as_f64().unwrap() as u64
+        })
+        .collect()
+}
+
+fn distinct(values: &[u64]) -> usize {
+    values.iter().collect::<HashSet<_>>().len()
+}
+
+/// Waits until the gateway has made `n` successful calls.
+#[track_caller]
+fn wait_calls(server: &Server, n: f64, limit: Duration) {
+    let start = Instant::now();
+    loop {
+        let done = server.metric(INVOCATIONS_OK);
+        if done >= n {
+            return;
+        }
+        assert!(
+            start.elapsed() < limit,
+            "{done} of {n} calls after {limit:?}\n{}",
+            server.log_text()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_local_message_triggers_a_function_whose_alert_reaches_the_uplink() {
+    let local = Broker::start();
+    let uplink = Broker::start();
+    let sub = uplink.subscribe("a-sub", "alerts/#");
+    let data = broker::data_dir();
+    let server = Server::start(&config(data.path(), &local, &uplink, "a"));
+    assert!(
+        server.wait_log("mqtt: subscribed", Duration::from_secs(10)),
+        "{}",
+        server.log_text()
+    );
+    // Its session on the local broker is there once connected: publish until it is subscribed.
+    let start = Instant::now();
+    let mut sent = 0;
+    while sub.lines().is_empty() && start.elapsed() < Duration::from_secs(20) {
+        local.publish(
+            "sensors/t1/reading",
+            "{\"sensor\":\"t1\",\"value\":42.5,\"threshold\":40}",
+            &[],
+        );
+        sent += 1;
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let lines = sub.wait(Duration::from_secs(5), |l| l.len() >= sent);
+    assert!(!lines.is_empty(), "no alert arrived\n{}", server.log_text());
+    assert_eq!(
+        lines[0],
+        "alerts/t1 {\"sensor\":\"t1\",\"value\":42.5,\"threshold\":40.0,\"level\":\"alert\"}",
+        "{lines:?}"
+    );
+    // A reading below the threshold publishes nothing; the KV write is committed.
+    local.publish(
+        "sensors/t2/reading",
+        "{\"sensor\":\"t2\",\"value\":1,\"threshold\":40}",
+        &[],
+    );
+    wait_calls(&server, (sent + 1) as f64, Duration::from_secs(10));
+    assert_eq!(server.metric("jinn_outbox_messages"), 0.0);
+    assert!(sub.lines().iter().all(|l| l.starts_with("alerts/t1 ")));
+}
+
+#[test]
+fn messages_processed_while_the_uplink_is_down_all_arrive_in_order_when_it_returns() {
+    const N: usize = 2_000;
+    let local = Broker::start();
+    let mut uplink = Broker::start();
+    uplink.register("b-sub", "alerts/#");
+    uplink.stop();
+    let data = broker::data_dir();
+    let server = Server::start(&config(data.path(), &local, &uplink, "b"));
+    assert!(
+        server.wait_log("mqtt: subscribed", Duration::from_secs(10)),
+        "{}",
+        server.log_text()
+    );
+    // The gateway's session on the local broker exists from its first connect on.
+    let start = Instant::now();
+    local.publish_lines("sensors/t1/reading", &readings(N));
+    wait_calls(&server, N as f64, Duration::from_secs(60));
+    let processed = start.elapsed();
+    assert_eq!(server.metric("jinn_outbox_messages"), N as f64);
+
+    let start = Instant::now();
+    uplink.restart();
+    let sub = uplink.resume("b-sub", "alerts/#");
+    let lines = sub.wait(Duration::from_secs(60), |l| distinct(&alert_values(l)) >= N);
+    let drained = start.elapsed();
+    let values = alert_values(&lines);
+    let missing: Vec<u64> = (0..N as u64).filter(|v| !values.contains(v)).collect();
+    assert!(
+        missing.is_empty(),
+        "{} of {N} lost, from {:?} to {:?}; {} lines\n{}",
+        missing.len(),
+        missing.first(),
+        missing.last(),
+        lines.len(),
+        server.log_text()
+    );
+    assert_eq!(values, (0..N as u64).collect::<Vec<_>>(), "in order, once");
+    let start = Instant::now();
+    while server.metric("jinn_outbox_messages") > 0.0 && start.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(
+        server.metric("jinn_outbox_messages"),
+        0.0,
+        "sent messages are removed"
+    );
+    eprintln!(
+        "uplink down: {N} messages processed in {:.2} s ({:.0} msg/s, local broker → sensor-alert → outbox); \
+         drained to the returned uplink in {:.2} s ({:.0} msg/s)",
+        processed.as_secs_f64(),
+        N as f64 / processed.as_secs_f64(),
+        drained.as_secs_f64(),
+        N as f64 / drained.as_secs_f64()
+    );
+}
+
+#[test]
+fn kill_9_mid_stream_loses_nothing() {
+    const N: usize = 1_500;
+    let local = Broker::start();
+    let uplink = Broker::start();
+    let sub = uplink.subscribe("c-sub", "alerts/#");
+    let data = broker::data_dir();
+    let cfg = config(data.path(), &local, &uplink, "c");
+    let mut server = Server::start(&cfg);
+    assert!(
+        server.wait_log("mqtt: subscribed", Duration::from_secs(10)),
+        "{}",
+        server.log_text()
+    );
+    let start = Instant::now();
+    local.publish_lines("sensors/t1/reading", &readings(N));
+    let mut kills = 0;
+    for fraction in [3.0, 1.5] {
+        // Killed once a part of the messages arrived at the uplink.
+        let target = (N as f64 / fraction) as usize;
+        let seen = sub.wait(Duration::from_secs(60), |l| {
+            distinct(&alert_values(l)) >= target
+        });
+        assert!(
+            distinct(&alert_values(&seen)) >= target,
+            "stalled before the kill\n{}",
+            server.log_text()
+        );
+        server.signal(libc::SIGKILL);
+        let _ = server.wait_exit(Duration::from_secs(5));
+        kills += 1;
+        server = Server::start(&cfg);
+    }
+    let lines = sub.wait(Duration::from_secs(60), |l| distinct(&alert_values(l)) >= N);
+    let elapsed = start.elapsed();
+    let values = alert_values(&lines);
+    let missing: Vec<u64> = (0..N as u64)
+        .filter(|v| !values.contains(v))
+        .take(10)
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "lost after {kills} kills, e.g. {missing:?}\n{}",
+        server.log_text()
+    );
+    let duplicates = values.len() - distinct(&values);
+    eprintln!(
+        "kill -9 ×{kills}: {N} messages, 0 lost, {duplicates} duplicates, {:.2} s in all",
+        elapsed.as_secs_f64()
+    );
+}

@@ -1,0 +1,245 @@
+//! A real mosquitto broker on a free loopback port, and its command-line
+//! clients: tests fail (never skip) when mosquitto is missing.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The path of a mosquitto program (`/usr/sbin` is not always on `PATH`).
+#[track_caller]
+pub fn program(name: &str) -> PathBuf {
+    let on_path = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .chain(["/usr/sbin".into(), "/usr/bin".into()])
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file());
+    on_path.unwrap_or_else(|| {
+        panic!("{name} is missing: install mosquitto and mosquitto-clients (scripts/setup.sh does)")
+    })
+}
+
+/// A free loopback port.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A mosquitto broker; stopped when dropped.
+pub struct Broker {
+    pub port: u16,
+    dir: tempfile::TempDir,
+    child: Option<Child>,
+}
+
+impl Broker {
+    /// Starts a broker that keeps its sessions across restarts (persistence)
+    /// and queues messages for absent persistent sessions without a cap.
+    #[track_caller]
+    pub fn start() -> Self {
+        let mut broker = Self {
+            port: free_port(),
+            dir: tempfile::tempdir().unwrap(),
+            child: None,
+        };
+        broker.restart();
+        broker
+    }
+
+    /// Starts it again on the same port with the sessions it saved.
+    #[track_caller]
+    pub fn restart(&mut self) {
+        assert!(self.child.is_none(), "the broker is running");
+        let conf = self.dir.path().join("mosquitto.conf");
+        let data = self.dir.path().join("data");
+        std::fs::create_dir_all(&data).unwrap();
+        // Run as root, mosquitto switches to its own user, which could not
+        // save the sessions in this directory: it stays root here.
+        // SAFETY: geteuid has no preconditions.
+        let stay = if unsafe { libc::geteuid() } == 0 {
+            "user root\n"
+        } else {
+            ""
+        };
+        std::fs::write(
+            &conf,
+            format!(
+                "listener {} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location {}/\n\
+                 max_queued_messages 0\nlog_dest stderr\nlog_type error\n{stay}",
+                self.port,
+                data.display()
+            ),
+        )
+        .unwrap();
+        let child = Command::new(program("mosquitto"))
+            .arg("-c")
+            .arg(&conf)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("mosquitto starts");
+        self.child = Some(child);
+        let start = Instant::now();
+        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "mosquitto does not listen on {}",
+                self.port
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Stops it (SIGTERM: it saves its sessions) and waits for it to exit.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            // SAFETY: a signal to our own child.
+            unsafe {
+                libc::kill(child.id() as i32, libc::SIGTERM);
+            }
+            let _ = child.wait();
+            let saved = self.dir.path().join("data/mosquitto.db");
+            assert!(saved.exists(), "mosquitto did not save its sessions");
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("mqtt://127.0.0.1:{}", self.port)
+    }
+
+    /// Publishes each line as a message to `topic` (QoS 1), and waits.
+    #[track_caller]
+    pub fn publish_lines(&self, topic: &str, lines: &[String]) {
+        let mut child = Command::new(program("mosquitto_pub"))
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
+            .args(["-V", "mqttv5", "-q", "1", "-t", topic, "-l"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("mosquitto_pub starts");
+        let mut stdin = child.stdin.take().unwrap();
+        for line in lines {
+            writeln!(stdin, "{line}").unwrap();
+        }
+        drop(stdin);
+        assert!(child.wait().unwrap().success(), "mosquitto_pub failed");
+    }
+
+    /// Publishes one message with MQTT 5 properties given as mosquitto_pub
+    /// arguments (`-D publish response-topic x` …).
+    #[track_caller]
+    pub fn publish(&self, topic: &str, payload: &str, extra: &[&str]) {
+        let status = Command::new(program("mosquitto_pub"))
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
+            .args(["-V", "mqttv5", "-q", "1", "-t", topic, "-m", payload])
+            .args(extra)
+            .status()
+            .expect("mosquitto_pub starts");
+        assert!(status.success(), "mosquitto_pub failed");
+    }
+
+    /// A persistent subscriber `id` on `filter` (QoS 1): its session is
+    /// made first, so that nothing published from now on is missed.
+    #[track_caller]
+    pub fn subscribe(&self, id: &str, filter: &str) -> Sub {
+        self.register(id, filter);
+        self.resume(id, filter)
+    }
+
+    /// Makes the persistent session of subscriber `id` and leaves.
+    #[track_caller]
+    pub fn register(&self, id: &str, filter: &str) {
+        let status = Command::new(program("mosquitto_sub"))
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
+            .args(["-V", "mqttv5", "-q", "1", "-c", "-x", "3600", "-i", id])
+            .args(["-t", filter, "-E"])
+            .status()
+            .expect("mosquitto_sub starts");
+        assert!(status.success(), "mosquitto_sub -E failed");
+    }
+
+    /// Resumes the session of subscriber `id` (made with [`Broker::register`]).
+    pub fn resume(&self, id: &str, filter: &str) -> Sub {
+        let mut cmd = Command::new(program("mosquitto_sub"));
+        cmd.args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
+            .args(["-V", "mqttv5", "-q", "1", "-c", "-x", "3600", "-i", id])
+            .args(["-t", filter, "-F", "%t %p"]);
+        Sub::spawn(cmd)
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// A running mosquitto_sub: the `topic payload` lines it printed.
+pub struct Sub {
+    child: Child,
+    pub lines: Arc<Mutex<Vec<String>>>,
+}
+
+impl Sub {
+    fn spawn(mut cmd: Command) -> Self {
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("mosquitto_sub starts");
+        let out = child.stdout.take().unwrap();
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let sink = lines.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines() {
+                let Ok(line) = line else { break };
+                sink.lock().unwrap().push(line);
+            }
+        });
+        Self { child, lines }
+    }
+
+    pub fn lines(&self) -> Vec<String> {
+        self.lines.lock().unwrap().clone()
+    }
+
+    /// Waits until `done` holds for the lines, at most `limit`; the lines.
+    pub fn wait(&self, limit: Duration, done: impl Fn(&[String]) -> bool) -> Vec<String> {
+        let start = Instant::now();
+        loop {
+            let lines = self.lines();
+            if done(&lines) || start.elapsed() > limit {
+                return lines;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Sub {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A directory of data kept across restarts of a gateway.
+pub fn data_dir() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+pub fn path_text(p: &Path) -> String {
+    p.display().to_string()
+}
