@@ -72,11 +72,17 @@ pub async fn handle(
         ));
     }
     Ok(match req.uri().path() {
-        "/metrics" => text(
-            StatusCode::OK,
-            shared.metrics.encode(&shared.gauges()),
-            "text/plain; version=0.0.4; charset=utf-8",
-        ),
+        "/metrics" => {
+            let mut body = shared.metrics.encode(&shared.gauges());
+            if let Some(mqtt) = shared.mqtt.get() {
+                body.push_str(&crate::mqtt::metrics::encode(mqtt));
+            }
+            text(
+                StatusCode::OK,
+                body,
+                "text/plain; version=0.0.4; charset=utf-8",
+            )
+        }
         "/healthz" => text(StatusCode::OK, "ok\n".into(), "text/plain; charset=utf-8"),
         "/readyz" if shared.is_ready() => text(
             StatusCode::OK,

@@ -92,6 +92,10 @@ fn warn_fixed_settings(shared: &Shared, new: &Gateway) {
         ("pool", old.pool != new.pool),
         ("modules", old.modules != new.modules),
         (
+            "mqtt, mqtt_route or a function's mqtt triggers",
+            old.mqtt != new.mqtt || triggers(old) != triggers(new),
+        ),
+        (
             "reload, shutdown, outbox, crashes or log",
             (old.watch, old.watch_interval, old.drain_timeout, old.outbox)
                 != (new.watch, new.watch_interval, new.drain_timeout, new.outbox)
@@ -114,6 +118,15 @@ fn warn_fixed_settings(shared: &Shared, new: &Gateway) {
             );
         }
     }
+}
+
+/// Each function's MQTT triggers (subscribed at start only).
+fn triggers(config: &crate::config::Config) -> Vec<(&str, &[crate::config::mqtt::MqttTrigger])> {
+    config
+        .functions
+        .iter()
+        .map(|f| (f.name.as_str(), f.mqtt.as_slice()))
+        .collect()
 }
 
 type Stamp = Vec<(PathBuf, Option<(SystemTime, u64, u64)>)>;

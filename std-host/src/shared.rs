@@ -44,6 +44,8 @@ pub struct Shared {
     pub reload_lock: tokio::sync::Mutex<()>,
     /// What the status page remembers of recent calls and reloads.
     pub status: crate::status::Board,
+    /// The MQTT bridge's state, once it started (see [`crate::mqtt`]).
+    pub mqtt: std::sync::OnceLock<Arc<crate::mqtt::BridgeState>>,
 }
 
 impl Shared {
@@ -88,6 +90,7 @@ impl Shared {
             connections,
             reload_lock: tokio::sync::Mutex::new(()),
             status: crate::status::Board::default(),
+            mqtt: std::sync::OnceLock::new(),
         }
     }
 
@@ -119,9 +122,15 @@ impl Shared {
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(gateway);
     }
 
-    /// Ready: started, not draining, and the store commits.
+    /// Ready: started, not draining, the store commits, and the MQTT
+    /// connections marked `required` are up.
     pub fn is_ready(&self) -> bool {
-        self.ready.load(Ordering::Relaxed) && self.kv.healthy()
+        self.ready.load(Ordering::Relaxed)
+            && self.kv.healthy()
+            && self
+                .mqtt
+                .get()
+                .is_none_or(|m| crate::mqtt::metrics::required_up(m))
     }
 
     /// The gauges of `/metrics`.

@@ -14,7 +14,7 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use broker::Broker;
-use support::{BASE, Server, example};
+use support::{BASE, Server, example, request};
 
 const INVOCATIONS_OK: &str = "jinn_invocations_total{function=\"sensor-alert\",outcome=\"ok\"}";
 
@@ -25,7 +25,7 @@ fn config(data: &std::path::Path, local: &Broker, uplink: &Broker, id: &str) -> 
         "data_dir = \"{data}\"\n{BASE}\
          [outbox]\nmax_messages = 100000\nmax_bytes = \"256MiB\"\nfunction_messages = 100000\nfunction_bytes = \"256MiB\"\n\
          [mqtt.local]\nurl = \"{local}\"\nclient_id = \"{id}-local\"\nkeep_alive = \"5s\"\nreconnect_max = \"500ms\"\n\
-         [mqtt.uplink]\nurl = \"{uplink}\"\nclient_id = \"{id}-uplink\"\nkeep_alive = \"5s\"\nreconnect_max = \"500ms\"\n\
+         [mqtt.uplink]\nurl = \"{uplink}\"\nclient_id = \"{id}-uplink\"\nkeep_alive = \"5s\"\nreconnect_max = \"500ms\"\nrequired = true\n\
          [[mqtt_route]]\nfilter = \"alerts/#\"\nconnection = \"uplink\"\n\
          [[function]]\nname = \"sensor-alert\"\nmodule = \"{module}\"\n\
          mqtt = [{{ connection = \"local\", filter = \"sensors/+/reading\", qos = 1 }}]\n\
@@ -36,6 +36,20 @@ fn config(data: &std::path::Path, local: &Broker, uplink: &Broker, id: &str) -> 
         uplink = uplink.url(),
         module = example("sensor-alert"),
     )
+}
+
+/// Waits (5 s at most) until `series` reads `value`.
+#[track_caller]
+fn wait_metric(server: &Server, series: &str, value: f64) {
+    let start = Instant::now();
+    while server.metric(series) != value && start.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(server.metric(series), value, "{series}");
+}
+
+fn readyz(server: &Server) -> u16 {
+    request(server.admin, "GET", "/readyz", &[], b"").status
 }
 
 /// `n` readings of sensor `t1`, each above its threshold: values 0..n.
@@ -142,6 +156,28 @@ fn messages_processed_while_the_uplink_is_down_all_arrive_in_order_when_it_retur
     wait_calls(&server, N as f64, Duration::from_secs(60));
     let processed = start.elapsed();
     assert_eq!(server.metric("jinn_outbox_messages"), N as f64);
+    // The uplink is down, and required: not ready; its queue holds everything.
+    assert_eq!(
+        server.metric("jinn_mqtt_connected{connection=\"uplink\"}"),
+        0.0
+    );
+    assert_eq!(
+        server.metric("jinn_mqtt_connected{connection=\"local\"}"),
+        1.0
+    );
+    assert_eq!(readyz(&server), 503);
+    wait_metric(
+        &server,
+        "jinn_mqtt_outbox_messages{connection=\"uplink\"}",
+        N as f64,
+    );
+    assert!(server.metric("jinn_mqtt_outbox_oldest_age_seconds{connection=\"uplink\"}") > 0.0);
+    // Every trigger message acknowledged once committed.
+    wait_metric(
+        &server,
+        "jinn_mqtt_acknowledged_total{connection=\"local\"}",
+        N as f64,
+    );
 
     let start = Instant::now();
     uplink.restart();
@@ -160,15 +196,24 @@ fn messages_processed_while_the_uplink_is_down_all_arrive_in_order_when_it_retur
         server.log_text()
     );
     assert_eq!(values, (0..N as u64).collect::<Vec<_>>(), "in order, once");
-    let start = Instant::now();
-    while server.metric("jinn_outbox_messages") > 0.0 && start.elapsed() < Duration::from_secs(10) {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    assert_eq!(
-        server.metric("jinn_outbox_messages"),
+    // Sent messages are removed; the uplink is up again: ready.
+    wait_metric(&server, "jinn_outbox_messages", 0.0);
+    wait_metric(
+        &server,
+        "jinn_mqtt_outbox_messages{connection=\"uplink\"}",
         0.0,
-        "sent messages are removed"
     );
+    wait_metric(
+        &server,
+        "jinn_mqtt_outbox_oldest_age_seconds{connection=\"uplink\"}",
+        0.0,
+    );
+    wait_metric(
+        &server,
+        "jinn_mqtt_sent_total{connection=\"uplink\"}",
+        N as f64,
+    );
+    assert_eq!(readyz(&server), 200);
     eprintln!(
         "uplink down: {N} messages processed in {:.2} s ({:.0} msg/s, local broker → sensor-alert → outbox); \
          drained to the returned uplink in {:.2} s ({:.0} msg/s)",

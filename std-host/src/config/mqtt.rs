@@ -9,6 +9,7 @@
 //! username = { from_env = "MQTT_USER" }
 //! password = { from_env = "MQTT_PASSWORD" }
 //! keep_alive = "30s"
+//! required = true            # /readyz is 503 while it is down
 //!
 //! [[function]]
 //! name = "sensor-alert"
@@ -44,6 +45,7 @@ pub struct RawConnection {
     pub session_expiry: Option<Spanned<Dur>>,
     pub max_inflight: Option<Spanned<u16>>,
     pub reconnect_max: Option<Spanned<Dur>>,
+    pub required: Option<bool>,
 }
 
 /// One trigger of a function as written.
@@ -93,6 +95,8 @@ pub struct MqttConnection {
     pub max_inflight: u16,
     /// The longest wait between two connection attempts.
     pub reconnect_max: Duration,
+    /// `/readyz` answers `503` while this connection is down.
+    pub required: bool,
 }
 
 impl fmt::Debug for MqttConnection {
@@ -111,6 +115,7 @@ impl fmt::Debug for MqttConnection {
             .field("session_expiry", &self.session_expiry)
             .field("max_inflight", &self.max_inflight)
             .field("reconnect_max", &self.reconnect_max)
+            .field("required", &self.required)
             .finish()
     }
 }
@@ -310,6 +315,7 @@ impl Validator<'_> {
                 session_expiry,
                 max_inflight,
                 reconnect_max,
+                required: c.required.unwrap_or(false),
             });
         }
         let names: BTreeSet<&str> = raw.keys().map(|k| k.get_ref().as_str()).collect();

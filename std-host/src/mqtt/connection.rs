@@ -299,6 +299,7 @@ mod tests {
             session_expiry: Duration::from_secs(3600),
             max_inflight: 16,
             reconnect_max: Duration::from_secs(5),
+            required: false,
         };
         let o = options(&spec);
         assert!(!o.clean_start());

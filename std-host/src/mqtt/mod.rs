@@ -16,6 +16,7 @@
 
 pub mod connection;
 pub mod drain;
+pub mod metrics;
 pub mod trigger;
 pub mod window;
 
@@ -37,6 +38,8 @@ const ARRIVED_QUEUE: usize = 1024;
 pub struct ConnectionState {
     /// Its name.
     pub name: String,
+    /// `/readyz` needs it up.
+    pub required: bool,
     /// Connected or not.
     pub link: Arc<Link>,
     /// Its outbox queue.
@@ -45,13 +48,17 @@ pub struct ConnectionState {
     pub triggers: Arc<TriggerStats>,
 }
 
-/// The running bridge.
-pub struct Bridge {
-    tasks: Vec<JoinHandle<()>>,
+/// What the bridge shows of itself (`/metrics`, `/readyz`).
+pub struct BridgeState {
     /// Per connection, in configuration order.
     pub connections: Vec<ConnectionState>,
     /// Unrouted and undecodable messages.
     pub drain: Arc<DrainStats>,
+}
+
+/// The running bridge.
+pub struct Bridge {
+    tasks: Vec<JoinHandle<()>>,
 }
 
 impl Bridge {
@@ -64,7 +71,8 @@ impl Bridge {
     }
 }
 
-/// Starts the bridge when MQTT connections are configured.
+/// Starts the bridge when MQTT connections are configured, and gives its
+/// state to `shared` ([`Shared::mqtt`]).
 pub fn start(shared: &Arc<Shared>) -> Option<Bridge> {
     let settings = shared.startup.mqtt.clone();
     if settings.connections.is_empty() {
@@ -114,6 +122,7 @@ pub fn start(shared: &Arc<Shared>) -> Option<Bridge> {
         )));
         connections.push(ConnectionState {
             name: spec.name.clone(),
+            required: spec.required,
             link,
             queue,
             triggers: stats,
@@ -128,9 +137,9 @@ pub fn start(shared: &Arc<Shared>) -> Option<Bridge> {
         drain_stats.clone(),
     )));
     tasks.push(tokio::spawn(drain::delete(outbox, deleted_rx)));
-    Some(Bridge {
-        tasks,
+    let _ = shared.mqtt.set(Arc::new(BridgeState {
         connections,
         drain: drain_stats,
-    })
+    }));
+    Some(Bridge { tasks })
 }

@@ -124,17 +124,33 @@ async fn handle(
         tracing::warn!(connection, "mqtt: a message's topic is not UTF-8: ignored");
         return true;
     };
+    // The triggers of the start (their subscriptions are), the functions in force.
     let gateway = shared.current();
-    let targets: Vec<Arc<Loaded>> = gateway
+    let targets: Vec<Arc<Loaded>> = shared
+        .startup
         .functions
         .iter()
         .filter(|f| {
-            f.spec.mqtt.iter().any(|t| {
+            f.mqtt.iter().any(|t| {
                 t.connection == connection
                     && jinn_core::permissions::topic_matches(&t.filter, topic)
             })
         })
-        .cloned()
+        .filter_map(|f| {
+            let loaded = gateway
+                .functions
+                .iter()
+                .find(|l| *l.name == *f.name)
+                .cloned();
+            if loaded.is_none() {
+                tracing::warn!(
+                    connection,
+                    function = &*f.name,
+                    "mqtt: the function is no longer configured: the message does not call it"
+                );
+            }
+            loaded
+        })
         .collect();
     if targets.is_empty() {
         stats.unmatched.fetch_add(1, Ordering::Relaxed);
