@@ -21,6 +21,17 @@ const INVOCATIONS_OK: &str = "jinn_invocations_total{function=\"sensor-alert\",o
 /// A gateway config: `sensor-alert` triggered by `sensors/+/reading` on
 /// `local`, its alerts routed to `uplink`.
 fn config(data: &std::path::Path, local: &Broker, uplink: &Broker, id: &str) -> String {
+    config_with(data, local, uplink, id, "sensors/+/reading")
+}
+
+/// As [`config`], with the trigger's subscription `filter`.
+fn config_with(
+    data: &std::path::Path,
+    local: &Broker,
+    uplink: &Broker,
+    id: &str,
+    filter: &str,
+) -> String {
     format!(
         "data_dir = \"{data}\"\n{BASE}\
          [outbox]\nmax_messages = 100000\nmax_bytes = \"256MiB\"\nfunction_messages = 100000\nfunction_bytes = \"256MiB\"\n\
@@ -28,7 +39,7 @@ fn config(data: &std::path::Path, local: &Broker, uplink: &Broker, id: &str) -> 
          [mqtt.uplink]\nurl = \"{uplink}\"\nclient_id = \"{id}-uplink\"\nkeep_alive = \"5s\"\nreconnect_max = \"500ms\"\nrequired = true\n\
          [[mqtt_route]]\nfilter = \"alerts/#\"\nconnection = \"uplink\"\n\
          [[function]]\nname = \"sensor-alert\"\nmodule = \"{module}\"\n\
-         mqtt = [{{ connection = \"local\", filter = \"sensors/+/reading\", qos = 1 }}]\n\
+         mqtt = [{{ connection = \"local\", filter = \"{filter}\", qos = 1 }}]\n\
          limits = {{ fuel = 20_000_000, memory = \"8MiB\", timeout = \"5s\" }}\n\
          permissions = {{ kv_read = [\"sensor/*\"], kv_write = [\"sensor/*\"], publish = [\"alerts/+\"] }}\n",
         data = data.display(),
@@ -273,5 +284,131 @@ fn kill_9_mid_stream_loses_nothing() {
     eprintln!(
         "kill -9 ×{kills}: {N} messages, 0 lost, {duplicates} duplicates, {:.2} s in all",
         elapsed.as_secs_f64()
+    );
+}
+
+/// The values in the order they first arrived.
+fn first_arrivals(values: &[u64]) -> Vec<u64> {
+    let mut seen = HashSet::new();
+    values.iter().copied().filter(|v| seen.insert(*v)).collect()
+}
+
+#[test]
+fn an_uplink_lost_mid_drain_gets_its_unacknowledged_messages_again_in_order() {
+    const N: usize = 2_000;
+    let local = Broker::start();
+    let mut uplink = Broker::start();
+    uplink.register("e-sub", "alerts/#");
+    uplink.stop();
+    let data = broker::data_dir();
+    let server = Server::start(&config(data.path(), &local, &uplink, "e"));
+    assert!(
+        server.wait_log("mqtt: subscribed", Duration::from_secs(10)),
+        "{}",
+        server.log_text()
+    );
+    local.publish_lines("sensors/t1/reading", &readings(N));
+    wait_calls(&server, N as f64, Duration::from_secs(60));
+
+    // The spooled messages start to drain; the broker goes away at once.
+    uplink.restart();
+    let first = uplink.resume("e-sub", "alerts/#");
+    let early = first.wait(Duration::from_secs(20), |l| !l.is_empty());
+    assert!(!early.is_empty(), "nothing drained\n{}", server.log_text());
+    uplink.stop();
+    let mut values = alert_values(&first.lines());
+    drop(first);
+    let cut = values.len();
+    std::thread::sleep(Duration::from_millis(500));
+    uplink.restart();
+    let second = uplink.resume("e-sub", "alerts/#");
+    let lines = second.wait(Duration::from_secs(60), |l| {
+        let mut all = values.clone();
+        all.extend(alert_values(l));
+        distinct(&all) >= N
+    });
+    values.extend(alert_values(&lines));
+    let missing: Vec<u64> = (0..N as u64).filter(|v| !values.contains(v)).collect();
+    assert!(
+        missing.is_empty(),
+        "{} of {N} lost, from {:?} to {:?}\n{}",
+        missing.len(),
+        missing.first(),
+        missing.last(),
+        server.log_text()
+    );
+    assert_eq!(
+        first_arrivals(&values),
+        (0..N as u64).collect::<Vec<_>>(),
+        "order kept"
+    );
+    eprintln!(
+        "uplink lost mid-drain after {cut} of {N}: 0 lost, order kept, {} duplicates, {} sent again by the gateway",
+        values.len() - N,
+        server.metric("jinn_mqtt_resent_total{connection=\"uplink\"}")
+    );
+}
+
+#[test]
+fn two_gateways_share_a_subscription_and_one_killed_loses_nothing() {
+    const N: usize = 600;
+    let local = Broker::start();
+    let uplink = Broker::start();
+    let sub = uplink.subscribe("d-sub", "alerts/#");
+    let filter = "$share/gateways/sensors/+/reading";
+    let (data_a, data_b) = (broker::data_dir(), broker::data_dir());
+    let a = Server::start(&config_with(data_a.path(), &local, &uplink, "d-a", filter));
+    let cfg_b = config_with(data_b.path(), &local, &uplink, "d-b", filter);
+    let mut b = Server::start(&cfg_b);
+    for s in [&a, &b] {
+        assert!(
+            s.wait_log("mqtt: subscribed", Duration::from_secs(10)),
+            "{}",
+            s.log_text()
+        );
+    }
+    let all = readings(N);
+    local.publish_lines("sensors/t1/reading", &all[..N / 2]);
+    let seen = sub.wait(Duration::from_secs(60), |l| {
+        distinct(&alert_values(l)) >= N / 4
+    });
+    assert!(distinct(&alert_values(&seen)) >= N / 4, "{}", a.log_text());
+    let (by_a, by_b) = (a.metric(INVOCATIONS_OK), b.metric(INVOCATIONS_OK));
+    assert!(
+        by_a > 0.0 && by_b > 0.0,
+        "the load is split: {by_a} and {by_b}"
+    );
+    // One gateway dies; the other keeps serving the subscription.
+    b.signal(libc::SIGKILL);
+    let _ = b.wait_exit(Duration::from_secs(5));
+    local.publish_lines("sensors/t1/reading", &all[N / 2..]);
+    let before = a.metric(INVOCATIONS_OK);
+    let start = Instant::now();
+    while a.metric(INVOCATIONS_OK) < before + (N / 4) as f64
+        && start.elapsed() < Duration::from_secs(30)
+    {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        a.metric(INVOCATIONS_OK) >= before + (N / 4) as f64,
+        "the survivor stopped serving\n{}",
+        a.log_text()
+    );
+    // The dead one comes back for what its session held.
+    b = Server::start(&cfg_b);
+    let lines = sub.wait(Duration::from_secs(60), |l| distinct(&alert_values(l)) >= N);
+    let values = alert_values(&lines);
+    let missing: Vec<u64> = (0..N as u64).filter(|v| !values.contains(v)).collect();
+    assert!(
+        missing.is_empty(),
+        "{} of {N} lost, e.g. {:?}\n{}",
+        missing.len(),
+        &missing[..missing.len().min(10)],
+        b.log_text()
+    );
+    eprintln!(
+        "$share: {N} messages over two gateways ({by_a} and {by_b} before the kill), one killed and restarted: \
+         0 lost, {} duplicates",
+        values.len() - N
     );
 }
