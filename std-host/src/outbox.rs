@@ -154,6 +154,8 @@ pub struct Entry {
     pub qos: u8,
     /// Payload.
     pub payload: Vec<u8>,
+    /// Set for an MQTT 5 response.
+    pub reply: Option<ReplyTo>,
 }
 
 /// A stored record that does not decode (written by something else, or damaged).
@@ -173,6 +175,14 @@ struct Stored {
     topic: String,
     qos: u8,
     payload: String,
+    #[serde(default)]
+    connection: Option<String>,
+    #[serde(default)]
+    correlation_data: Option<String>,
+    #[serde(default)]
+    content_type: Option<String>,
+    #[serde(default)]
+    user_properties: Vec<(String, String)>,
 }
 
 #[derive(Serialize)]
@@ -183,6 +193,25 @@ struct Record<'a> {
     topic: &'a str,
     qos: u8,
     payload: String,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    reply: Option<&'a ReplyTo>,
+}
+
+/// How an MQTT 5 response is sent (see [`Outbox::append_reply`]): on the
+/// connection the request came on, with its correlation data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplyTo {
+    /// The connection (not routed by topic).
+    pub connection: String,
+    /// Correlation data of the request, base64.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub correlation_data: Option<String>,
+    /// MQTT 5 content type.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub content_type: Option<String>,
+    /// MQTT 5 user properties (`status`, then the response's headers).
+    #[serde(default)]
+    pub user_properties: Vec<(String, String)>,
 }
 
 /// The fields of a stored record that its quota needs.
@@ -302,6 +331,12 @@ impl Outbox {
                         .ok()
                         .and_then(|r| {
                             let payload = BASE64.decode(r.payload.as_bytes()).ok()?;
+                            let reply = r.connection.map(|connection| ReplyTo {
+                                connection,
+                                correlation_data: r.correlation_data,
+                                content_type: r.content_type,
+                                user_properties: r.user_properties,
+                            });
                             Some(Entry {
                                 seq,
                                 time_ns: r.time_ns,
@@ -310,6 +345,7 @@ impl Outbox {
                                 topic: r.topic,
                                 qos: r.qos,
                                 payload,
+                                reply,
                             })
                         });
                     match decoded {
@@ -409,31 +445,37 @@ impl Outbox {
         trace_id: &str,
         messages: &[Message],
     ) -> Result<(), redb::Error> {
-        if messages.is_empty() {
+        append_records(tx, function, trace_id, messages, None)
+    }
+
+    /// Appends an MQTT 5 response of `function` (topic, QoS and payload in
+    /// `message`), sent on the connection `reply` names, in a transaction of
+    /// its own. It is counted in `function`'s share but not refused when
+    /// the share is full: the request it answers was already handled.
+    ///
+    /// # Errors
+    ///
+    /// [`OutboxError`] when the database fails: nothing was appended.
+    pub fn append_reply(
+        &self,
+        function: &str,
+        trace_id: &str,
+        message: &Message,
+        reply: &ReplyTo,
+    ) -> Result<(), OutboxError> {
+        let Some(db) = &self.db else {
             return Ok(());
-        }
-        let time_ns = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64);
-        let mut table = tx.open_table(TABLE)?;
-        let mut next = tx.open_table(NEXT)?;
-        let after_last = table.last()?.map_or(0, |(k, _)| k.value() + 1);
-        let kept = next.get("next")?.map_or(0, |v| v.value());
-        let first = after_last.max(kept);
-        next.insert("next", first + messages.len() as u64)?;
-        for (key, m) in (first..).zip(messages) {
-            let record = Record {
-                time_ns,
-                function,
-                trace_id,
-                topic: &m.topic,
-                qos: m.qos as u8,
-                payload: BASE64.encode(&m.payload),
-            };
-            let bytes =
-                serde_json::to_vec(&record).map_err(|e| redb::Error::Corrupted(e.to_string()))?;
-            table.insert(key, bytes.as_slice())?;
-        }
+        };
+        let mut usage = self.usage();
+        let messages = std::slice::from_ref(message);
+        db.run(|db| -> Result<(), redb::Error> {
+            let tx = crate::db::begin_write(db)?;
+            append_records(&tx, function, trace_id, messages, Some(reply))?;
+            tx.commit()?;
+            Ok(())
+        })?;
+        db.mark_healthy();
+        self.appended(&mut usage, function, messages);
         Ok(())
     }
 
@@ -519,6 +561,43 @@ impl Outbox {
             }))
         })?)
     }
+}
+
+/// Appends `messages` under the next sequence numbers, inside `tx`.
+fn append_records(
+    tx: &WriteTransaction,
+    function: &str,
+    trace_id: &str,
+    messages: &[Message],
+    reply: Option<&ReplyTo>,
+) -> Result<(), redb::Error> {
+    if messages.is_empty() {
+        return Ok(());
+    }
+    let time_ns = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    let mut table = tx.open_table(TABLE)?;
+    let mut next = tx.open_table(NEXT)?;
+    let after_last = table.last()?.map_or(0, |(k, _)| k.value() + 1);
+    let kept = next.get("next")?.map_or(0, |v| v.value());
+    let first = after_last.max(kept);
+    next.insert("next", first + messages.len() as u64)?;
+    for (key, m) in (first..).zip(messages) {
+        let record = Record {
+            time_ns,
+            function,
+            trace_id,
+            topic: &m.topic,
+            qos: m.qos as u8,
+            payload: BASE64.encode(&m.payload),
+            reply,
+        };
+        let bytes =
+            serde_json::to_vec(&record).map_err(|e| redb::Error::Corrupted(e.to_string()))?;
+        table.insert(key, bytes.as_slice())?;
+    }
+    Ok(())
 }
 
 fn room(usage: &Usage, limits: &OutboxLimits, function: &str) -> Share {
@@ -621,6 +700,28 @@ mod tests {
         assert_eq!(entries.len(), 1);
         assert_eq!(entries[0].seq, 2);
         assert!(outbox.read_after(Some(2), 10).unwrap().0.is_empty());
+    }
+
+    #[test]
+    fn a_reply_keeps_its_connection_and_properties() {
+        let dir = tempfile::tempdir().unwrap();
+        let kv = Kv::open_dir(dir.path()).unwrap();
+        let outbox = Outbox::open(&kv, OutboxLimits::default()).unwrap();
+        assert!(publish(&kv, &outbox, "f", vec![msg(1)]));
+        let reply = ReplyTo {
+            connection: "local".into(),
+            correlation_data: Some("AQI=".into()),
+            content_type: Some("text/plain".into()),
+            user_properties: vec![("status".into(), "200".into())],
+        };
+        outbox.append_reply("f", "t", &msg(2), &reply).unwrap();
+        let (entries, bad) = outbox.read_after(None, 10).unwrap();
+        assert!(bad.is_empty());
+        assert_eq!(entries.len(), 2);
+        assert_eq!(entries[0].reply, None);
+        assert_eq!(entries[1].reply.as_ref(), Some(&reply));
+        assert_eq!(entries[1].payload, vec![7; 2]);
+        assert_eq!(outbox.usage().of("f").messages, 2);
     }
 
     #[test]

@@ -412,3 +412,59 @@ fn two_gateways_share_a_subscription_and_one_killed_loses_nothing() {
         values.len() - N
     );
 }
+
+#[test]
+fn an_mqtt5_request_gets_the_function_response_on_its_response_topic() {
+    let local = Broker::start();
+    let uplink = Broker::start();
+    local.register("g-sub", "replies/#");
+    let replies = local.resume_format("g-sub", "replies/#", "%t|%C|%D|%P|%p");
+    let data = broker::data_dir();
+    let config = format!(
+        "{}[[function]]\nname = \"echo\"\nmodule = \"{}\"\n\
+         mqtt = [{{ connection = \"local\", filter = \"requests/echo\" }}]\n",
+        config(data.path(), &local, &uplink, "g"),
+        example("echo")
+    );
+    let server = Server::start(&config);
+    assert!(
+        server.wait_log("mqtt: subscribed", Duration::from_secs(10)),
+        "{}",
+        server.log_text()
+    );
+    let request = [
+        "-D",
+        "publish",
+        "response-topic",
+        "replies/42",
+        "-D",
+        "publish",
+        "correlation-data",
+        "req-42",
+        "-D",
+        "publish",
+        "content-type",
+        "text/plain",
+    ];
+    local.publish("requests/echo", "ping", &request);
+    let lines = replies.wait(Duration::from_secs(20), |l| !l.is_empty());
+    assert!(!lines.is_empty(), "no response\n{}", server.log_text());
+    let parts: Vec<&str> = lines[0].splitn(5, '|').collect();
+    assert_eq!(
+        parts[..3],
+        ["replies/42", "text/plain", "req-42"],
+        "{}",
+        lines[0]
+    );
+    assert!(parts[3].starts_with("status:200 "), "{}", lines[0]);
+    assert!(parts[3].contains("X-Echo-Method:MQTT"), "{}", lines[0]);
+    assert!(
+        parts[3].contains("X-Echo-Uri:requests/echo"),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(parts[4], "ping");
+    // The response went through the outbox, on the request's connection, and left it.
+    wait_metric(&server, "jinn_mqtt_sent_total{connection=\"local\"}", 1.0);
+    assert_eq!(server.metric("jinn_mqtt_unrouted_total"), 0.0);
+}

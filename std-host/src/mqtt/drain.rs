@@ -4,6 +4,9 @@
 //! through its connection's [`Window`]; a deleter removes from the outbox,
 //! in batches, what the brokers acknowledged.
 //!
+//! An MQTT 5 response ([`crate::outbox::ReplyTo`]) goes to the connection
+//! its request came on, whatever the routes.
+//!
 //! A message no route matches cannot be sent anywhere: it is removed with
 //! a warning and counted (`jinn_mqtt_unrouted_total`), never kept silently
 //! nor dropped silently. A stored record that does not decode is removed the
@@ -21,7 +24,10 @@ use tokio::sync::mpsc;
 use super::connection::LinkEvent;
 use super::window::Window;
 use crate::config::mqtt::MqttSettings;
-use crate::outbox::{Entry, Outbox};
+use crate::outbox::{Entry, Outbox, ReplyTo};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use rumqttc::v5::mqttbytes::v5::PublishProperties;
 
 /// Messages read from the outbox at once.
 const READ_BATCH: usize = 1024;
@@ -87,10 +93,12 @@ pub async fn read(
         }
         for entry in entries {
             after = after.max(Some(entry.seq));
-            match settings
-                .route(&entry.topic)
-                .and_then(|name| drainers.get(name))
-            {
+            // A response goes back on the connection of its request; the rest by route.
+            let connection = match &entry.reply {
+                Some(reply) => Some(reply.connection.as_str()),
+                None => settings.route(&entry.topic),
+            };
+            match connection.and_then(|name| drainers.get(name)) {
                 Some(drainer) => {
                     let _ = drainer.send(entry);
                 }
@@ -226,7 +234,17 @@ pub async fn drain(
                 } else {
                     QoS::AtLeastOnce
                 };
-                match c.try_publish(entry.topic.clone(), qos, false, entry.payload.clone()) {
+                let sent = match &entry.reply {
+                    None => c.try_publish(entry.topic.clone(), qos, false, entry.payload.clone()),
+                    Some(reply) => c.try_publish_with_properties(
+                        entry.topic.clone(),
+                        qos,
+                        false,
+                        entry.payload.clone(),
+                        reply_properties(reply),
+                    ),
+                };
+                match sent {
                     Ok(()) => window.handed(),
                     Err(_) => break,
                 }
@@ -237,6 +255,20 @@ pub async fn drain(
             times.first_key_value().map_or(0, |(_, t)| *t),
             Ordering::Relaxed,
         );
+    }
+}
+
+/// The MQTT 5 properties of a response.
+fn reply_properties(reply: &ReplyTo) -> PublishProperties {
+    PublishProperties {
+        correlation_data: reply
+            .correlation_data
+            .as_ref()
+            .and_then(|d| BASE64.decode(d).ok())
+            .map(Into::into),
+        content_type: reply.content_type.clone(),
+        user_properties: reply.user_properties.clone(),
+        ..PublishProperties::default()
     }
 }
 

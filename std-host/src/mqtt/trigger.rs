@@ -15,6 +15,12 @@
 //!   after a doubling pause, up to 5 s, for as long as it takes.
 //! * Any other failure (a trap, fuel, a deadline…) is the function's: it is
 //!   logged and counted like an HTTP call's, and the message acknowledged.
+//! * MQTT 5 request/response: when the message names a response topic, each
+//!   call's response (its body; `status` and its headers as user
+//!   properties; its content type) or error (`{"error","trace_id"}`) is
+//!   stored in the outbox, to be published there on the same connection
+//!   with the request's correlation data and QoS, before the request is
+//!   acknowledged.
 //! * A QoS 1 message that arrived on a connection that has dropped since is
 //!   not handled: the broker sends it again on the resumed session.
 
@@ -23,8 +29,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use jinn_core::contract::envelope::MqttMessage;
-use jinn_core::{ErrorKind, Qos, Request};
+use jinn_core::contract::headers;
+use jinn_core::{ErrorKind, Message, Qos, Request};
 use rumqttc::v5::mqttbytes::QoS;
 use rumqttc::v5::mqttbytes::v5::Publish;
 use tokio::sync::mpsc;
@@ -34,6 +43,7 @@ use crate::call::CallResult;
 use crate::dispatch::{self, Cancel};
 use crate::loaded::Loaded;
 use crate::metrics::Rejection;
+use crate::outbox::ReplyTo;
 use crate::shared::Shared;
 
 /// Counters of the trigger path of one connection.
@@ -158,12 +168,113 @@ async fn handle(
         return true;
     }
     let request = envelope(topic, publish);
+    let reply_to = publish
+        .properties
+        .as_ref()
+        .and_then(|p| p.response_topic.as_deref())
+        .filter(|t| jinn_core::permissions::valid_topic(t));
     for loaded in targets {
-        if !call(shared, &loaded, &request).await {
+        let Some(result) = call(shared, &loaded, &request).await else {
             return false;
+        };
+        if let Some(reply_topic) = reply_to {
+            let message = reply(connection, reply_topic, publish, &request, result);
+            store_reply(shared, &loaded.name, &request, message).await;
         }
     }
     true
+}
+
+/// The MQTT 5 response to `publish`: the function's response (its body,
+/// `status` and its headers as user properties, its content type), or its
+/// error as JSON, with the request's correlation data and QoS.
+fn reply(
+    connection: &str,
+    topic: &str,
+    publish: &Publish,
+    request: &Request,
+    result: Result<jinn_core::Response, jinn_core::InvokeError>,
+) -> (Message, ReplyTo) {
+    let qos = if publish.qos == QoS::AtMostOnce {
+        Qos::AtMostOnce
+    } else {
+        Qos::AtLeastOnce
+    };
+    let correlation_data = publish
+        .properties
+        .as_ref()
+        .and_then(|p| p.correlation_data.as_ref())
+        .map(|d| BASE64.encode(d));
+    let (payload, content_type, mut user_properties) = match result {
+        Ok(response) => {
+            let content_type = headers::first(&response.headers, "content-type").map(String::from);
+            let properties: Vec<(String, String)> = headers::forwarded(&response.headers)
+                .filter(|(name, _)| !name.eq_ignore_ascii_case("content-type"))
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect();
+            let status = vec![("status".to_string(), response.status.to_string())];
+            (response.body, content_type, [status, properties].concat())
+        }
+        Err(e) => {
+            let body = serde_json::json!({
+                "error": e.kind().as_str(),
+                "trace_id": request.trace_id.as_deref().unwrap_or(""),
+            });
+            (
+                body.to_string().into_bytes(),
+                Some("application/json".to_string()),
+                vec![("status".to_string(), e.http_status().to_string())],
+            )
+        }
+    };
+    user_properties.truncate(64);
+    (
+        Message {
+            topic: topic.to_string(),
+            payload,
+            qos,
+        },
+        ReplyTo {
+            connection: connection.to_string(),
+            correlation_data,
+            content_type,
+            user_properties,
+        },
+    )
+}
+
+/// Stores a response in the outbox before the request is acknowledged,
+/// trying again while the store fails.
+async fn store_reply(
+    shared: &Arc<Shared>,
+    function: &str,
+    request: &Request,
+    reply: (Message, ReplyTo),
+) {
+    let trace_id = request.trace_id.clone().unwrap_or_default();
+    let reply = Arc::new(reply);
+    let mut pause = Duration::from_millis(50);
+    loop {
+        let (s, r, f, t) = (
+            shared.clone(),
+            reply.clone(),
+            function.to_string(),
+            trace_id.clone(),
+        );
+        let stored =
+            tokio::task::spawn_blocking(move || s.outbox.append_reply(&f, &t, &r.0, &r.1)).await;
+        match stored {
+            Ok(Ok(())) => return,
+            Ok(Err(e)) => tracing::warn!(
+                function,
+                trace_id,
+                "mqtt: cannot store the response, trying again: {e}"
+            ),
+            Err(e) => tracing::error!(function, trace_id, "mqtt: storing the response failed: {e}"),
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_secs(5));
+    }
 }
 
 /// The envelope of `publish` ([`MqttMessage`], defined once for every target).
@@ -199,9 +310,13 @@ pub fn envelope(topic: &str, publish: &Publish) -> Request {
 }
 
 /// One call of `loaded` on `request`, made again until it ended in a way
-/// that is the function's (committed, or failed by itself); false when
-/// the gateway shut down first.
-async fn call(shared: &Arc<Shared>, loaded: &Arc<Loaded>, request: &Request) -> bool {
+/// that is the function's (committed, or failed by itself): its result;
+/// `None` when the gateway shut down first.
+async fn call(
+    shared: &Arc<Shared>,
+    loaded: &Arc<Loaded>,
+    request: &Request,
+) -> Option<Result<jinn_core::Response, jinn_core::InvokeError>> {
     let trace_id = request.trace_id.clone().unwrap_or_default();
     let mut pause = Duration::from_millis(50);
     loop {
@@ -224,10 +339,10 @@ async fn call(shared: &Arc<Shared>, loaded: &Arc<Loaded>, request: &Request) -> 
             continue;
         };
         let Ok(CallResult { outcome, .. }) = rx.await else {
-            return false;
+            return None;
         };
         match outcome.result {
-            Ok(_) => return true,
+            Ok(response) => return Some(Ok(response)),
             Err(e)
                 if matches!(
                     e.kind(),
@@ -250,7 +365,7 @@ async fn call(shared: &Arc<Shared>, loaded: &Arc<Loaded>, request: &Request) -> 
                     kind = e.kind().as_str(),
                     "mqtt: the call failed; the message is acknowledged"
                 );
-                return true;
+                return Some(Err(e));
             }
         }
     }
@@ -287,5 +402,36 @@ mod tests {
         assert_eq!(id(&r), id(&envelope("sensors/t1", &again)));
         again.pkid = 8;
         assert_ne!(id(&r), id(&envelope("sensors/t1", &again)));
+    }
+
+    #[test]
+    fn a_failed_call_answers_its_error_with_the_correlation_data() {
+        let mut p = Publish::new("requests/x", QoS::AtLeastOnce, "x", None);
+        p.properties = Some(PublishProperties {
+            response_topic: Some("replies/x".into()),
+            correlation_data: Some(bytes::Bytes::from_static(&[1, 2])),
+            ..Default::default()
+        });
+        let mut request = envelope("requests/x", &p);
+        request.trace_id = Some("t-1".into());
+        let (message, to) = reply(
+            "local",
+            "replies/x",
+            &p,
+            &request,
+            Err(jinn_core::InvokeError::Interrupted),
+        );
+        assert_eq!(message.topic, "replies/x");
+        assert_eq!(message.qos, Qos::AtLeastOnce);
+        assert_eq!(
+            String::from_utf8(message.payload).unwrap(),
+            r#"{"error":"timeout","trace_id":"t-1"}"#
+        );
+        assert_eq!(to.connection, "local");
+        assert_eq!(to.correlation_data.as_deref(), Some("AQI="));
+        assert_eq!(
+            to.user_properties,
+            [("status".to_string(), "504".to_string())]
+        );
     }
 }

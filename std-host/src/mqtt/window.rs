@@ -126,6 +126,7 @@ mod tests {
             topic: "t".into(),
             qos,
             payload: Vec::new(),
+            reply: None,
         }
     }
 

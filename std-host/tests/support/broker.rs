@@ -168,10 +168,15 @@ impl Broker {
 
     /// Resumes the session of subscriber `id` (made with [`Broker::register`]).
     pub fn resume(&self, id: &str, filter: &str) -> Sub {
+        self.resume_format(id, filter, "%t %p")
+    }
+
+    /// As [`Broker::resume`], printing each message in mosquitto_sub's `format`.
+    pub fn resume_format(&self, id: &str, filter: &str, format: &str) -> Sub {
         let mut cmd = Command::new(program("mosquitto_sub"));
         cmd.args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
             .args(["-V", "mqttv5", "-q", "1", "-c", "-x", "3600", "-i", id])
-            .args(["-t", filter, "-F", "%t %p"]);
+            .args(["-t", filter, "-F", format]);
         Sub::spawn(cmd)
     }
 }
