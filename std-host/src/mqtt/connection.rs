@@ -15,7 +15,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rumqttc::v5::mqttbytes::QoS;
-use rumqttc::v5::mqttbytes::v5::{Filter, Packet, Publish, RetainForwardRule, SubscribeReasonCode};
+use rumqttc::v5::mqttbytes::v5::{
+    Filter, Packet, PubAckReason, Publish, RetainForwardRule, SubscribeReasonCode,
+};
 use rumqttc::v5::{AsyncClient, Event, EventLoop, MqttOptions};
 use tokio::sync::mpsc;
 
@@ -218,6 +220,17 @@ async fn serve(
                 let _ = events.send(LinkEvent::Written(epoch, pkid));
             }
             Ok(Event::Incoming(Packet::PubAck(ack))) => {
+                if !matches!(
+                    ack.reason,
+                    PubAckReason::Success | PubAckReason::NoMatchingSubscribers
+                ) {
+                    // The broker answered for good: the message is not sent again.
+                    tracing::warn!(
+                        connection = name,
+                        "mqtt: the broker refused a message: {:?}",
+                        ack.reason
+                    );
+                }
                 let _ = events.send(LinkEvent::Acknowledged(epoch, ack.pkid));
             }
             Ok(Event::Incoming(Packet::Publish(publish))) => {
