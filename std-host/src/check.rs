@@ -42,8 +42,18 @@ pub fn main(args: CheckArgs) -> ExitCode {
             let routes: usize = g.config.functions.iter().map(|f| f.routes.len()).sum();
             let plural =
                 |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+            let triggers: usize = g.config.functions.iter().map(|f| f.mqtt.len()).sum();
+            let mqtt = if g.config.mqtt.connections.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ", {}, {}",
+                    plural(g.config.mqtt.connections.len(), "mqtt connection"),
+                    plural(triggers, "mqtt trigger")
+                )
+            };
             println!(
-                "ok: {}: {}, {}",
+                "ok: {}: {}, {}{mqtt}",
                 source.name,
                 plural(g.functions.len(), "function"),
                 plural(routes, "route")

@@ -2,7 +2,7 @@
 //!
 //! Jinn on Linux gateways: binds [`jinn_core`] to the operating system — the
 //! system clock and entropy, a durable KV store ([redb]) and the `jinn`
-//! command line: `jinn run` (one call), `jinn serve` (HTTP gateway),
+//! command line: `jinn run` (one call), `jinn serve` (HTTP and MQTT gateway),
 //! `jinn check` (validate a configuration), `jinn replay` (re-run a crash
 //! snapshot), `jinn keygen`/`sign`/`verify` (signed modules) and
 //! `jinn new`/`build`/`doctor` (functions from templates, built and checked).

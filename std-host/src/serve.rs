@@ -1,4 +1,5 @@
-//! `jinn serve`: HTTP-triggered functions.
+//! `jinn serve`: HTTP- and MQTT-triggered functions (the MQTT bridge:
+//! [`crate::mqtt`]).
 //!
 //! Exit codes: 0 after a clean shutdown (SIGTERM or Ctrl-C), 1 when the
 //! configuration or a module is refused or a listener cannot be bound.
