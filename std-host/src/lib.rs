@@ -48,5 +48,6 @@ pub mod serve;
 pub mod shared;
 pub mod signing;
 pub mod status;
+pub mod tls;
 pub mod toolchain;
 pub mod txn;

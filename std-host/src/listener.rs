@@ -67,7 +67,10 @@ const REFUSAL_LINGER: Duration = Duration::from_secs(1);
 const REFUSAL: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\nconnection: close\r\ncontent-length: 32\r\n\r\n{\"error\":\"too_many_connections\"}";
 
 /// Accepts on `listener` until `stop` turns true, serving each admitted
-/// connection with `handler`, which is given `state` and a request.
+/// connection with `handler`, which is given `state` and a request. With
+/// `tls`, each connection first completes a TLS handshake with the server
+/// configuration in force in `state` (within the header read timeout), and
+/// refused connections are closed without an answer.
 #[allow(clippy::too_many_arguments)]
 pub async fn accept<S, H, F>(
     listener: TcpListener,
@@ -77,6 +80,7 @@ pub async fn accept<S, H, F>(
     handler: H,
     options: Options,
     mut stop: watch::Receiver<bool>,
+    tls: Option<crate::tls::Current<S>>,
 ) where
     S: Send + Sync + 'static,
     H: Fn(Arc<S>, Request<Incoming>) -> F + Copy + Send + Sync + 'static,
@@ -107,13 +111,29 @@ pub async fn accept<S, H, F>(
                         metrics,
                         options,
                     };
-                    conn.serve(stream, state, handler, stop).await;
+                    match tls {
+                        None => conn.serve(stream, state, handler, stop).await,
+                        Some(current) => {
+                            let Some(config) = current(&state) else {
+                                return;
+                            };
+                            let limit = options.header_read_timeout;
+                            if let Some(stream) =
+                                crate::tls::handshake(stream, config, limit, peer).await
+                            {
+                                conn.serve(stream, state, handler, stop).await;
+                            }
+                        }
+                    }
                     drop(admitted);
                 });
             }
             Err(why) => {
                 metrics.connection_refused(options.plane, why);
                 tracing::debug!(%peer, listener = plane, reason = why.as_str(), "connection refused");
+                if tls.is_some() {
+                    continue;
+                }
                 if let Ok(permit) = refusing.clone().try_acquire_owned() {
                     tokio::spawn(async move {
                         let _ = tokio::time::timeout(REFUSAL_LINGER, refuse(stream)).await;
@@ -303,6 +323,7 @@ mod tests {
             panicky,
             options,
             stop,
+            None,
         ));
         let thread = std::thread::spawn(runtime_thread(runtime, server));
         let mut conn = std::net::TcpStream::connect(addr).unwrap();

@@ -62,6 +62,9 @@ pub struct Gateway {
     pub functions: Vec<Arc<Loaded>>,
     /// The routing table (indices into `functions`).
     pub router: Router,
+    /// The TLS configuration of the HTTPS listeners, from `[https]` (or
+    /// the previous generation's when a reload removed the section).
+    pub tls: Option<Arc<rustls::ServerConfig>>,
     /// Holds its modules there while it exists.
     modules: Arc<Modules>,
 }
@@ -146,6 +149,12 @@ impl Gateway {
                 modules: modules.clone(),
             }));
         }
+        let tls = match &config.https {
+            Some(https) => crate::tls::server_config(https)
+                .map_err(|e| errors.extend(e.0))
+                .ok(),
+            None => previous.and_then(|p| p.tls.clone()),
+        };
         if !errors.is_empty() {
             // Forget what this failed build added (what others hold stays).
             modules.forget_unheld(&wanted.iter().map(|(d, _)| *d).collect());
@@ -157,6 +166,7 @@ impl Gateway {
             config,
             functions,
             router,
+            tls,
             modules: modules.clone(),
         };
         modules.hold(&gateway.digests());
@@ -168,13 +178,15 @@ impl Gateway {
         self.functions.iter().map(|f| f.sha256).collect()
     }
 
-    /// The files a change of which triggers a reload: the config file and the modules.
+    /// The files a change of which triggers a reload: the config file, the
+    /// modules and the TLS files.
     pub fn watched_files(&self) -> Vec<std::path::PathBuf> {
         self.config
             .file
             .iter()
             .cloned()
             .chain(self.functions.iter().map(|f| f.spec.module.clone()))
+            .chain(self.config.https.iter().flat_map(|h| h.files().cloned()))
             .collect()
     }
 }

@@ -87,6 +87,10 @@ fn warn_fixed_settings(shared: &Shared, new: &Gateway) {
     let (old, new) = (&shared.startup, &new.config);
     let changed = [
         ("http", old.http != new.http),
+        (
+            "https.listen",
+            old.https.as_ref().map(|h| &h.listen) != new.https.as_ref().map(|h| &h.listen),
+        ),
         ("admin", old.admin != new.admin),
         ("data_dir", old.data_dir != new.data_dir),
         ("pool", old.pool != new.pool),

@@ -25,7 +25,7 @@ use crate::modules::Modules;
 use crate::outbox::Outbox;
 use crate::pool::Pool;
 use crate::shared::Shared;
-use crate::{admin, demo, http, reload};
+use crate::{admin, demo, http, reload, tls};
 
 fn fail(message: impl std::fmt::Display) -> ExitCode {
     eprintln!("jinn serve: {message}");
@@ -109,6 +109,13 @@ async fn run(
             Err(e) => return fail(format!("cannot listen on {addr}: {e}")),
         }
     }
+    let mut https_listeners = Vec::new();
+    for addr in gateway.config.https.iter().flat_map(|h| &h.listen) {
+        match bind(*addr) {
+            Ok(l) => https_listeners.push(l),
+            Err(e) => return fail(format!("cannot listen on {addr} (https): {e}")),
+        }
+    }
     // Bound here, served by the admin thread's own runtime.
     let admin_listener = match bind(gateway.config.admin.listen).and_then(TcpListener::into_std) {
         Ok(l) => l,
@@ -146,6 +153,11 @@ async fn run(
         .filter_map(|l| l.local_addr().ok())
         .map(|a| a.to_string())
         .collect();
+    let https_addrs: Vec<String> = https_listeners
+        .iter()
+        .filter_map(|l| l.local_addr().ok())
+        .map(|a| a.to_string())
+        .collect();
     let admin_addr = admin_listener
         .local_addr()
         .map_or_else(|_| "?".into(), |a| a.to_string());
@@ -163,7 +175,9 @@ async fn run(
         idle_timeout: settings.http.idle_timeout,
     };
     let mut accept_tasks = Vec::new();
-    for l in listeners {
+    let tls: tls::Current<Shared> = |s| s.current().tls.clone();
+    let plain = listeners.into_iter().map(|l| (l, None));
+    for (l, tls) in plain.chain(https_listeners.into_iter().map(|l| (l, Some(tls)))) {
         accept_tasks.push(tokio::spawn(listener::accept(
             l,
             shared.connections.clone(),
@@ -172,6 +186,7 @@ async fn run(
             http::handle,
             options,
             stop_rx.clone(),
+            tls,
         )));
     }
     let hup = tokio::spawn(reload::on_sighup(shared.clone(), signals.hup));
@@ -183,6 +198,7 @@ async fn run(
     shared.ready.store(true, Ordering::Relaxed);
     tracing::info!(
         http = http_addrs.join(","),
+        https = (!https_addrs.is_empty()).then(|| https_addrs.join(",")),
         admin = admin_addr,
         functions = shared.current().functions.len(),
         workers = shared.pool.workers(),
@@ -328,6 +344,7 @@ fn spawn_admin(
                     admin::handle,
                     options,
                     stop,
+                    None,
                 )
                 .await;
                 let _ = tokio::time::timeout(Duration::from_millis(200), connections.all_closed())

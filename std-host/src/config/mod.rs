@@ -8,6 +8,7 @@
 
 mod error;
 mod function;
+mod https;
 pub mod mqtt;
 #[cfg(test)]
 mod mqtt_tests;
@@ -27,6 +28,7 @@ use jinn_core::signature::{Policy, PublicKey};
 use jinn_core::{Manifest, ModuleLimits};
 
 pub use error::{ConfigError, ConfigErrors, Location, line_column};
+pub use https::{ClientAuth, DEFAULT_HTTPS_LISTEN, HttpsSettings, TlsFile};
 pub use validate::{AddrError, parse_addr};
 
 /// The built-in demo's configuration (see [`crate::demo`]).
@@ -300,6 +302,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// HTTP listeners.
     pub http: HttpSettings,
+    /// HTTPS listeners (`[https]`), with the same limits as the HTTP ones.
+    pub https: Option<HttpsSettings>,
     /// Admin listener.
     pub admin: AdminSettings,
     /// Worker pool.

@@ -15,6 +15,7 @@ use super::values::{Dur, KeySource, SecretSource, Size};
 pub struct RawConfig {
     pub data_dir: Option<Spanned<String>>,
     pub http: RawHttp,
+    pub https: Option<super::https::RawHttps>,
     pub admin: RawAdmin,
     pub pool: RawPool,
     pub modules: RawModules,

@@ -198,6 +198,7 @@ impl Validator<'_> {
         };
 
         let http = self.http(&raw, ov);
+        let https = self.https(&raw);
         let admin = self.admin(&raw, ov);
         let pool = self.pool(&raw);
         let modules = self.modules(&raw);
@@ -227,6 +228,7 @@ impl Validator<'_> {
             file: self.source.path.clone(),
             data_dir,
             http,
+            https,
             admin,
             pool,
             modules,
