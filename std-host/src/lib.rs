@@ -48,6 +48,7 @@ pub mod serve;
 pub mod shared;
 pub mod signing;
 pub mod status;
+pub mod systemd;
 pub mod tls;
 pub mod toolchain;
 pub mod txn;

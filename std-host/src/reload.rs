@@ -152,10 +152,13 @@ fn stamp(files: &[PathBuf]) -> Stamp {
         .collect()
 }
 
-/// Reloads on each SIGHUP `hup` receives, until the process ends.
+/// Reloads on each SIGHUP `hup` receives, until the process ends, telling
+/// systemd when each reload starts and ends (`systemctl reload`).
 pub async fn on_sighup(shared: Arc<Shared>, mut hup: tokio::signal::unix::Signal) {
     while hup.recv().await.is_some() {
+        crate::systemd::reloading();
         reload(&shared, "SIGHUP").await;
+        crate::systemd::ready_serving(&shared);
     }
 }
 

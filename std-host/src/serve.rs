@@ -25,7 +25,7 @@ use crate::modules::Modules;
 use crate::outbox::Outbox;
 use crate::pool::Pool;
 use crate::shared::Shared;
-use crate::{admin, demo, http, reload, tls};
+use crate::{admin, demo, http, reload, systemd, tls};
 
 fn fail(message: impl std::fmt::Display) -> ExitCode {
     eprintln!("jinn serve: {message}");
@@ -205,6 +205,8 @@ async fn run(
         data_dir = %settings.data_dir.display(),
         "listening"
     );
+    systemd::ready_serving(&shared);
+    let watchdog = systemd::watchdog_interval().map(|every| tokio::spawn(systemd::watchdog(every)));
 
     let signal = tokio::select! {
         _ = signals.term.recv() => "SIGTERM",
@@ -215,6 +217,7 @@ async fn run(
         "shutting down: no new connections, draining calls in flight"
     );
     shared.ready.store(false, Ordering::Relaxed);
+    systemd::stopping();
     let _ = stop_tx.send(true);
     for task in accept_tasks {
         let _ = task.await;
@@ -241,6 +244,9 @@ async fn run(
     }
     let _ = admin_stop_tx.send(true);
     let _ = tokio::task::spawn_blocking(move || admin.join()).await;
+    if let Some(w) = watchdog {
+        w.abort();
+    }
     shared.pool.close();
     ExitCode::SUCCESS
 }
