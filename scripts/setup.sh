@@ -22,7 +22,8 @@ done
 # mosquitto, iproute2, curl, wrk: network tests and load measurements.
 # python3-venv, nodejs, npm: the Go, Zig and AssemblyScript toolchains below.
 # chromium: the status page's browser test (driven by playwright-core, below).
-packages=(clang lld wasi-libc libclang-rt-14-dev-wasm32 wabt mosquitto mosquitto-clients iproute2 curl wrk python3-venv nodejs chromium)
+# systemd, binutils, passwd: the Debian package's test (systemd-analyze, readelf, useradd).
+packages=(clang lld wasi-libc libclang-rt-14-dev-wasm32 wabt mosquitto mosquitto-clients iproute2 curl wrk python3-venv nodejs chromium systemd binutils passwd)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -2,8 +2,9 @@
 # The test command (`make test`, what CI runs): everything, each step once.
 #   1. scripts/check.sh — the fast tier: setup, guests, format, lints,
 #      unit and host tests (no root);
-#   2. no_std builds of jinn-core and jinn-contract;
-#   3. targets/ci.sh — the microcontroller tier: jinn-embassy for the thumb
+#   2. the Debian package: built, installed into a throwaway root (root);
+#   3. no_std builds of jinn-core and jinn-contract;
+#   4. targets/ci.sh — the microcontroller tier: jinn-embassy for the thumb
 #      targets, the board firmware, the TAP tests (root: network
 #      namespaces, mosquitto), the latency and footprint reports.
 set -euo pipefail
@@ -18,6 +19,9 @@ started=$SECONDS
 step() { printf '\n== %s (%ds)\n' "$*" "$((SECONDS - started))"; }
 
 bash scripts/check.sh
+
+step "Debian package (built, installed in a throwaway root, unit verified)"
+bash scripts/deb-test.sh
 
 step "no_std builds of jinn-core and jinn-contract"
 for target in thumbv7em-none-eabihf thumbv8m.main-none-eabihf riscv32imac-unknown-none-elf; do
