@@ -225,3 +225,31 @@ fn unusable_files_are_named_with_their_place_in_the_config() {
     let (code, out, err) = jinn(&["check", "--config", path]);
     assert_eq!(code, 0, "{out}{err}");
 }
+
+#[test]
+fn a_client_that_never_finishes_its_handshake_is_closed_after_the_header_timeout() {
+    use std::io::Read;
+
+    let dir = tempfile::tempdir().unwrap();
+    let ca = Ca::new(dir.path(), "ca");
+    let pair = ca.server(dir.path(), "server");
+    let config = config(dir.path(), &pair, "")
+        .replace("[http]\n", "[http]\nheader_read_timeout = \"300ms\"\n");
+    let server = Server::start_with(&config, dir, &[]);
+    let https = https_addr(&server);
+    let mut silent = std::net::TcpStream::connect(https).unwrap();
+    silent
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let start = std::time::Instant::now();
+    let mut buf = [0u8; 64];
+    let n = silent.read(&mut buf).unwrap_or(0);
+    let waited = start.elapsed();
+    assert_eq!(n, 0, "closed without an answer");
+    assert!(
+        waited >= Duration::from_millis(250) && waited < Duration::from_secs(8),
+        "closed after {waited:?}"
+    );
+    let r = curl_trusting(&ca.cert, &url(https), &[]);
+    assert_eq!((r.code, r.body.as_str()), (0, BODY), "{r:?}");
+}
