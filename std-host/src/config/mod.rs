@@ -2,7 +2,7 @@
 //! the built-in demo's),
 //! parsed, checked and resolved into [`Config`].
 //!
-//! Relative paths (modules, `data_dir`) resolve against the directory of the
+//! Relative paths (modules, `data_dir`, TLS files) resolve against the directory of the
 //! config file; for the embedded default, against the working directory.
 //! Every error names the file, line, column and key ([`ConfigError`]).
 
