@@ -112,7 +112,7 @@ fn ready_reloading_watchdog_and_stopping_are_told_when_they_happen() {
         ready.as_deref(),
         Some("READY=1\nSTATUS=serving 2 functions\n")
     );
-    assert!(server.log_text().contains("reload refused"));
+    assert!(server.wait_log("reload refused", Duration::from_secs(5)));
 
     server.signal(libc::SIGTERM);
     let (stopping, _) = notifications.next_state(Duration::from_secs(10));
