@@ -495,39 +495,7 @@ impl Outbox {
     ///
     /// [`OutboxError`] when the database fails.
     pub fn delete(&self, seq: u64) -> Result<bool, OutboxError> {
-        let Some(db) = &self.db else {
-            return Ok(false);
-        };
-        let mut usage = self.usage();
-        let removed = db.run(|db| -> Result<Option<(String, Share)>, redb::Error> {
-            let tx = crate::db::begin_write(db)?;
-            let removed = {
-                let mut table = tx.open_table(TABLE)?;
-                let value = table.remove(seq)?;
-                value.map(|v| {
-                    Accounted::parse(v.value()).unwrap_or_else(|| {
-                        (
-                            String::new(),
-                            Share {
-                                messages: 1,
-                                bytes: 0,
-                            },
-                        )
-                    })
-                })
-            };
-            tx.commit()?;
-            Ok(removed)
-        })?;
-        db.mark_healthy();
-        Ok(match removed {
-            Some((function, share)) => {
-                usage.sub(&function, share);
-                self.len.fetch_sub(1, Ordering::Relaxed);
-                true
-            }
-            None => false,
-        })
+        Ok(self.delete_many(&[seq])? == 1)
     }
 
     /// When the oldest message was committed (ns since the epoch); `None`

@@ -1,26 +1,10 @@
 //! Tests of the MQTT configuration: connections, triggers, routes.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
+use super::Overrides;
+use super::tests::{errors, src};
 use super::validate::parse;
-use super::{Overrides, Source};
-
-fn src(text: &str) -> Source {
-    Source {
-        name: "t.toml".into(),
-        path: None,
-        text: text.into(),
-        base: PathBuf::from("/base"),
-    }
-}
-
-fn errors(text: &str) -> Vec<String> {
-    match parse(&src(text), &Overrides::default()) {
-        Ok(_) => Vec::new(),
-        Err(e) => e.0.iter().map(ToString::to_string).collect(),
-    }
-}
 
 const OK: &str = r#"
 [mqtt.local]

@@ -7,7 +7,8 @@ use jinn_core::Limits;
 use super::validate::{DEFAULT_ADMIN, DEFAULT_LISTEN, parse};
 use super::{Overrides, Source};
 
-fn src(text: &str) -> Source {
+/// A configuration text as if read from `t.toml` in `/base`.
+pub(super) fn src(text: &str) -> Source {
     Source {
         name: "t.toml".into(),
         path: None,
@@ -16,7 +17,8 @@ fn src(text: &str) -> Source {
     }
 }
 
-fn errors(text: &str) -> Vec<String> {
+/// The errors `text` gets, as printed.
+pub(super) fn errors(text: &str) -> Vec<String> {
     match parse(&src(text), &Overrides::default()) {
         Ok(_) => Vec::new(),
         Err(e) => e.0.iter().map(ToString::to_string).collect(),
