@@ -131,6 +131,7 @@ mod tests {
             mounts: Vec::new(),
             mounts_at: Vec::new(),
             mqtt: Vec::new(),
+            timers: Vec::new(),
         }
     }
 

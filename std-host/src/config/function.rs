@@ -46,11 +46,11 @@ impl Validator<'_> {
         let module_at = self.loc(f.module.span(), key("module"));
 
         let mut routes = Vec::new();
-        if f.routes.is_empty() && f.mqtt.is_empty() {
+        if f.routes.is_empty() && f.mqtt.is_empty() && f.timers.is_empty() {
             self.err(
                 fspan.clone(),
                 key("routes"),
-                format!("function {name:?} has no routes and no mqtt triggers"),
+                format!("function {name:?} has no routes and no mqtt triggers, and no timers"),
             );
         }
         for (r, route) in f.routes.iter().enumerate() {
@@ -200,6 +200,7 @@ impl Validator<'_> {
             mounts,
             mounts_at,
             mqtt: Vec::new(),
+            timers: Vec::new(),
         })
     }
 

@@ -16,6 +16,9 @@ mod raw;
 mod security;
 #[cfg(test)]
 mod tests;
+pub mod timer;
+#[cfg(test)]
+mod timer_tests;
 mod validate;
 pub mod values;
 
@@ -279,6 +282,8 @@ pub struct FunctionSpec {
     pub mounts_at: Vec<Location>,
     /// MQTT subscriptions that call it.
     pub mqtt: Vec<mqtt::MqttTrigger>,
+    /// Timers that call it.
+    pub timers: Vec<timer::TimerSpec>,
 }
 
 /// How a module file's signature is checked before it is loaded

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::mqtt::{RawConnection, RawRoute as RawMqttRoute, RawTrigger};
+use super::timer::RawTimer;
 use super::values::{Dur, KeySource, SecretSource, Size};
 
 /// The whole file.
@@ -142,6 +143,8 @@ pub struct RawFunction {
     pub mounts: Vec<Spanned<RawMount>>,
     #[serde(default)]
     pub mqtt: Vec<Spanned<RawTrigger>>,
+    #[serde(default)]
+    pub timers: Vec<Spanned<RawTimer>>,
 }
 
 #[derive(Debug, Deserialize)]

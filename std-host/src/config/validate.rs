@@ -212,8 +212,10 @@ impl Validator<'_> {
         let mut functions = Vec::new();
         for (i, f) in raw.functions.iter().enumerate() {
             let triggers = self.triggers(i, &f.get_ref().mqtt, &connections);
+            let timers = self.timers(i, f.get_ref().name.get_ref(), &f.get_ref().timers);
             if let Some(mut spec) = self.function(i, f, &security) {
                 spec.mqtt = triggers;
+                spec.timers = timers;
                 functions.push(spec);
             }
         }
