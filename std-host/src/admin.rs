@@ -77,6 +77,9 @@ pub async fn handle(
             if let Some(mqtt) = shared.mqtt.get() {
                 body.push_str(&crate::mqtt::metrics::encode(mqtt));
             }
+            if let Some(timers) = shared.timers.get() {
+                body.push_str(&crate::timer::metrics::encode(timers));
+            }
             text(
                 StatusCode::OK,
                 body,

@@ -49,6 +49,7 @@ pub mod shared;
 pub mod signing;
 pub mod status;
 pub mod systemd;
+pub mod timer;
 pub mod tls;
 pub mod toolchain;
 pub mod txn;

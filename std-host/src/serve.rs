@@ -195,6 +195,7 @@ async fn run(
         .watch
         .then(|| tokio::spawn(reload::watch(shared.clone())));
     let bridge = crate::mqtt::start(&shared);
+    let timers = crate::timer::start(&shared);
     shared.ready.store(true, Ordering::Relaxed);
     tracing::info!(
         http = http_addrs.join(","),
@@ -226,6 +227,9 @@ async fn run(
     storage.abort();
     if let Some(bridge) = bridge {
         bridge.stop();
+    }
+    if let Some(timers) = timers {
+        timers.stop();
     }
     if let Some(w) = watcher {
         w.abort();

@@ -46,6 +46,8 @@ pub struct Shared {
     pub status: crate::status::Board,
     /// The MQTT bridge's state, once it started (see [`crate::mqtt`]).
     pub mqtt: std::sync::OnceLock<Arc<crate::mqtt::BridgeState>>,
+    /// The timers' counters, once they started (see [`crate::timer`]).
+    pub timers: std::sync::OnceLock<Arc<crate::timer::TimersState>>,
 }
 
 impl Shared {
@@ -91,6 +93,7 @@ impl Shared {
             reload_lock: tokio::sync::Mutex::new(()),
             status: crate::status::Board::default(),
             mqtt: std::sync::OnceLock::new(),
+            timers: std::sync::OnceLock::new(),
         }
     }
 
