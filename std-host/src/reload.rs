@@ -99,6 +99,7 @@ fn warn_fixed_settings(shared: &Shared, new: &Gateway) {
             "mqtt, mqtt_route or a function's mqtt triggers",
             old.mqtt != new.mqtt || triggers(old) != triggers(new),
         ),
+        ("a function's timers", timers(old).ne(timers(new))),
         (
             "reload, shutdown, outbox, crashes or log",
             (old.watch, old.watch_interval, old.drain_timeout, old.outbox)
@@ -122,6 +123,17 @@ fn warn_fixed_settings(shared: &Shared, new: &Gateway) {
             );
         }
     }
+}
+
+/// The timers of the functions that have some (started at start only).
+fn timers(
+    config: &crate::config::Config,
+) -> impl Iterator<Item = (&str, &[crate::config::timer::TimerSpec])> {
+    config
+        .functions
+        .iter()
+        .filter(|f| !f.timers.is_empty())
+        .map(|f| (f.name.as_str(), f.timers.as_slice()))
 }
 
 /// Each function's MQTT triggers (subscribed at start only).
