@@ -226,3 +226,51 @@ fn a_run_still_going_when_the_next_is_due_makes_that_one_skipped() {
         server.log_text()
     );
 }
+
+fn epoch_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+#[test]
+fn runs_due_while_the_gateway_was_down_are_not_made_up() {
+    let local = Broker::start();
+    let sub = local.subscribe("down", "timers/#");
+    let data = broker::data_dir();
+    let config = format!(
+        "data_dir = \"{data}\"\n{BASE}\
+         [mqtt.local]\nurl = \"{url}\"\nclient_id = \"timers-down\"\nkeep_alive = \"5s\"\nreconnect_max = \"500ms\"\n\
+         [[mqtt_route]]\nfilter = \"timers/#\"\nconnection = \"local\"\n\
+         [[function]]\nname = \"clock\"\nmodule = \"{module}\"\n\
+         timers = [{{ cron = \"* * * * * *\", name = \"second\" }}]\n\
+         permissions = {{ publish = [\"timers/#\"] }}\n",
+        data = data.path().display(),
+        url = local.url(),
+        module = guest("publish-request.wat"),
+    );
+    let runs = series("jinn_timer_runs_total", "clock", "second");
+    let mut first = Server::start(&config);
+    wait_at_least(&first, &runs, 2.0, Duration::from_secs(30));
+    first.signal(libc::SIGTERM);
+    assert_eq!(first.wait_exit(Duration::from_secs(20)), Some(0));
+    let down_from = epoch_ms();
+    std::thread::sleep(Duration::from_millis(2500));
+    let down_until = epoch_ms();
+    let second = Server::start(&config);
+    wait_at_least(&second, &runs, 2.0, Duration::from_secs(30));
+    let lines = sub.wait(Duration::from_secs(30), |lines| lines.len() >= 4);
+    let all = ticks(&lines);
+    let ticks = runs_of(&all, "second");
+    assert!(ticks.len() >= 4, "{ticks:#?}");
+    // Due while no gateway ran: such a run could only be one made up.
+    let made_up: Vec<_> = ticks
+        .iter()
+        .filter(|t| t.due_ms > down_from && t.due_ms < down_until)
+        .collect();
+    assert!(made_up.is_empty(), "{made_up:#?}");
+    assert!(ticks.iter().any(|t| t.due_ms < down_from));
+    assert!(ticks.iter().any(|t| t.due_ms >= down_until));
+    in_order_on_schedule(&ticks, 1000);
+}
