@@ -52,8 +52,14 @@ pub fn main(args: CheckArgs) -> ExitCode {
                     plural(triggers, "mqtt trigger")
                 )
             };
+            let timers: usize = g.config.functions.iter().map(|f| f.timers.len()).sum();
+            let timers = if timers == 0 {
+                String::new()
+            } else {
+                format!(", {}", plural(timers, "timer"))
+            };
             println!(
-                "ok: {}: {}, {}{mqtt}",
+                "ok: {}: {}, {}{mqtt}{timers}",
                 source.name,
                 plural(g.functions.len(), "function"),
                 plural(routes, "route")

@@ -274,3 +274,35 @@ fn runs_due_while_the_gateway_was_down_are_not_made_up() {
     assert!(ticks.iter().any(|t| t.due_ms >= down_until));
     in_order_on_schedule(&ticks, 1000);
 }
+
+#[test]
+fn jinn_check_counts_timers_and_names_bad_ones_by_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("jinn.toml");
+    let write = |timers: &str| {
+        std::fs::write(
+            &file,
+            format!(
+                "[[function]]\nname = \"a\"\nmodule = \"{}\"\ntimers = {timers}\n",
+                guest("publish-request.wat")
+            ),
+        )
+        .unwrap();
+    };
+    let path = file.display().to_string();
+    write("[{ every = \"1s\" }, { cron = \"0 */5 * * * *\" }]");
+    let (code, out, err) = support::jinn(&["check", "--config", &path]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("1 function, 0 routes, 2 timers"), "{out}");
+    write("[{ every = \"0s\" }, { cron = \"*/5 * * * *\" }]");
+    let (code, out, err) = support::jinn(&["check", "--config", &path]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        err.contains("jinn.toml:4:21: function[0].timers[0].every: must be at least 10ms"),
+        "{err}"
+    );
+    assert!(
+        err.contains("jinn.toml:4:38: function[0].timers[1].cron: \"*/5 * * * *\" has 5 fields"),
+        "{err}"
+    );
+}
