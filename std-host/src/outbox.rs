@@ -463,6 +463,23 @@ impl Outbox {
         message: &Message,
         reply: &ReplyTo,
     ) -> Result<(), OutboxError> {
+        self.append_reply_with(function, trace_id, message, reply, |_| Ok(()))
+    }
+
+    /// [`Outbox::append_reply`], with `also` written in the same
+    /// transaction (a dead-letter record beside its publication).
+    ///
+    /// # Errors
+    ///
+    /// [`OutboxError`] when the database fails: nothing was written.
+    pub fn append_reply_with(
+        &self,
+        function: &str,
+        trace_id: &str,
+        message: &Message,
+        reply: &ReplyTo,
+        also: impl Fn(&WriteTransaction) -> Result<(), redb::Error>,
+    ) -> Result<(), OutboxError> {
         let Some(db) = &self.db else {
             return Ok(());
         };
@@ -471,6 +488,7 @@ impl Outbox {
         db.run(|db| -> Result<(), redb::Error> {
             let tx = crate::db::begin_write(db)?;
             append_records(&tx, function, trace_id, messages, Some(reply))?;
+            also(&tx)?;
             tx.commit()?;
             Ok(())
         })?;

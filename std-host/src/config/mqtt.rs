@@ -13,7 +13,9 @@
 //!
 //! [[function]]
 //! name = "sensor-alert"
-//! mqtt = [{ connection = "local", filter = "sensors/+/reading", qos = 1 }]
+//! mqtt = [{ connection = "local", filter = "sensors/+/reading", qos = 1,
+//!          retries = 3, backoff = "200ms",
+//!          dead_letter = { connection = "local", topic = "jinn/dead/{function}" } }]
 //!
 //! [[mqtt_route]]
 //! filter = "alerts/#"
@@ -56,6 +58,17 @@ pub struct RawTrigger {
     pub filter: Spanned<String>,
     #[serde(default = "one")]
     pub qos: Spanned<u8>,
+    pub retries: Option<Spanned<u32>>,
+    pub backoff: Option<Spanned<Dur>>,
+    pub dead_letter: Option<RawDeadLetter>,
+}
+
+/// `dead_letter = { connection, topic }` of a trigger, as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDeadLetter {
+    pub connection: Spanned<String>,
+    pub topic: Spanned<String>,
 }
 
 fn one() -> Spanned<u8> {
@@ -131,6 +144,56 @@ pub struct MqttTrigger {
     pub filter: String,
     /// QoS 0 or 1.
     pub qos: u8,
+    /// What is done with a message whose call fails.
+    pub failure: FailurePolicy,
+}
+
+/// A trigger's policy for a message whose call fails by the function's
+/// fault (a trap, fuel, a deadline…): called again `retries` times, the
+/// n-th time after `backoff` × 2^(n-1), then dead-lettered and acknowledged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailurePolicy {
+    /// Calls made again after the first failed, at most.
+    pub retries: u32,
+    /// The pause before the first of them; it doubles for each next one.
+    pub backoff: Duration,
+    /// Where the message is published once its calls all failed.
+    pub dead_letter: Option<DeadLetterTo>,
+}
+
+impl Default for FailurePolicy {
+    fn default() -> Self {
+        Self {
+            retries: 0,
+            backoff: DEFAULT_BACKOFF,
+            dead_letter: None,
+        }
+    }
+}
+
+impl FailurePolicy {
+    /// The pause before retry `n` (1 for the first), doubling, at most
+    /// [`MAX_BACKOFF`].
+    pub fn pause(&self, n: u32) -> Duration {
+        let factor = 1u32 << n.saturating_sub(1).min(16);
+        self.backoff.saturating_mul(factor).min(MAX_BACKOFF)
+    }
+}
+
+/// A dead-letter destination.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetterTo {
+    /// The connection it is published on.
+    pub connection: String,
+    /// The topic; `{function}` stands for the function's name.
+    pub topic: String,
+}
+
+impl DeadLetterTo {
+    /// The topic for `function`.
+    pub fn topic_for(&self, function: &str) -> String {
+        self.topic.replace("{function}", function)
+    }
 }
 
 /// Which connection a published topic goes to.
@@ -205,6 +268,12 @@ pub const DEFAULT_SESSION_EXPIRY: Duration = Duration::from_secs(86_400);
 pub const DEFAULT_MAX_INFLIGHT: u16 = 64;
 /// The default longest wait between connection attempts.
 pub const DEFAULT_RECONNECT_MAX: Duration = Duration::from_secs(5);
+/// The default pause before the first retry of a failed call.
+pub const DEFAULT_BACKOFF: Duration = Duration::from_millis(100);
+/// The longest pause between two retries of a failed call.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(60);
+/// Retries of a failed call, at most.
+pub const MAX_RETRIES: u32 = 100;
 
 impl Validator<'_> {
     pub(super) fn mqtt(
@@ -380,14 +449,67 @@ impl Validator<'_> {
                     continue;
                 }
             };
+            let failure = self.failure_policy(trigger, &names, &key);
             out.push(MqttTrigger {
                 connection: trigger.connection.get_ref().clone(),
                 subscription: subscription.clone(),
                 filter,
                 qos,
+                failure,
             });
         }
         out
+    }
+
+    /// `retries`, `backoff` and `dead_letter` of a trigger.
+    fn failure_policy(
+        &mut self,
+        trigger: &RawTrigger,
+        names: &BTreeSet<&str>,
+        key: &dyn Fn(&str) -> String,
+    ) -> FailurePolicy {
+        let mut policy = FailurePolicy::default();
+        if let Some(r) = &trigger.retries {
+            if *r.get_ref() > MAX_RETRIES {
+                self.err(r.span(), key("retries"), format!("at most {MAX_RETRIES}"));
+            } else {
+                policy.retries = *r.get_ref();
+            }
+        }
+        if let Some(b) = &trigger.backoff {
+            let b_value = b.get_ref().0;
+            if b_value < Duration::from_millis(1) || b_value > MAX_BACKOFF {
+                self.err(b.span(), key("backoff"), "from 1ms to 60s");
+            } else {
+                policy.backoff = b_value;
+            }
+        }
+        if let Some(d) = &trigger.dead_letter {
+            if let Some(e) =
+                self.unknown_connection(names, &d.connection, key("dead_letter.connection"))
+            {
+                self.errors.push(e);
+            }
+            let topic = d.topic.get_ref();
+            // `{function}` stands for a name: letters, digits, `-`, `_`.
+            if !jinn_core::permissions::valid_topic(&topic.replace("{function}", "f"))
+                || topic.starts_with('$')
+            {
+                self.err(
+                    d.topic.span(),
+                    key("dead_letter.topic"),
+                    format!(
+                        "{topic:?} is not a topic to publish to (no `+`, `#` or leading `$`; \
+                         `{{function}}` stands for the function's name)"
+                    ),
+                );
+            }
+            policy.dead_letter = Some(DeadLetterTo {
+                connection: d.connection.get_ref().clone(),
+                topic: topic.clone(),
+            });
+        }
+        policy
     }
 
     fn unknown_connection(

@@ -110,3 +110,54 @@ fn a_function_needs_routes_or_triggers() {
     let e = errors("[[function]]\nname = \"a\"\nmodule = \"a.wasm\"\n").join("\n");
     assert!(e.contains("has no routes and no mqtt triggers"), "{e}");
 }
+
+#[test]
+fn a_failure_policy_resolves_with_doubling_pauses() {
+    let text = r#"
+[mqtt.local]
+url = "mqtt://127.0.0.1:1884"
+client_id = "gw-1"
+
+[[function]]
+name = "a"
+module = "a.wasm"
+mqtt = [{ connection = "local", filter = "in/#", retries = 3, backoff = "200ms", dead_letter = { connection = "local", topic = "dead/{function}" } }, { connection = "local", filter = "x" }]
+"#;
+    let c = parse(&src(text), &Overrides::default()).unwrap();
+    let policy = &c.functions[0].mqtt[0].failure;
+    assert_eq!(policy.retries, 3);
+    let pauses: Vec<u128> = (1..=3).map(|n| policy.pause(n).as_millis()).collect();
+    assert_eq!(pauses, [200, 400, 800]);
+    let to = policy.dead_letter.as_ref().unwrap();
+    assert_eq!(
+        (to.connection.as_str(), to.topic_for("a").as_str()),
+        ("local", "dead/a")
+    );
+    // None: failed once, the message is recorded as a dead letter and acknowledged.
+    let default = &c.functions[0].mqtt[1].failure;
+    assert_eq!((default.retries, default.dead_letter.as_ref()), (0, None));
+    assert_eq!(default.pause(40), Duration::from_secs(60), "capped");
+}
+
+#[test]
+fn a_bad_failure_policy_names_line_column_and_key() {
+    let text = r#"
+[mqtt.local]
+url = "mqtt://127.0.0.1:1884"
+client_id = "gw-1"
+
+[[function]]
+name = "a"
+module = "a.wasm"
+mqtt = [{ connection = "local", filter = "in/#", retries = 1000, backoff = "0s", dead_letter = { connection = "up", topic = "dead/#" } }]
+"#;
+    let e = errors(text).join("\n");
+    for needle in [
+        "t.toml:9:60: function[0].mqtt[0].retries: at most 100",
+        "function[0].mqtt[0].backoff: from 1ms to 60s",
+        "function[0].mqtt[0].dead_letter.connection: no [mqtt.up] connection (configured: local)",
+        "t.toml:9:125: function[0].mqtt[0].dead_letter.topic: \"dead/#\" is not a topic to publish to",
+    ] {
+        assert!(e.contains(needle), "missing {needle:?} in\n{e}");
+    }
+}

@@ -283,6 +283,7 @@ mod tests {
             subscription: subscription.into(),
             filter: subscription.into(),
             qos,
+            failure: Default::default(),
         }
     }
 

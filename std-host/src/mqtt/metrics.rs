@@ -117,6 +117,24 @@ pub fn encode(state: &BridgeState) -> String {
             value.load(Ordering::Relaxed)
         );
     }
+    let failures = state.failures.snapshot();
+    for (name, help, pick) in [
+        (
+            "jinn_mqtt_retries_total",
+            "Calls made again after the function failed on an MQTT message.",
+            (|(_, r, _)| *r) as fn(&(String, u64, u64)) -> u64,
+        ),
+        (
+            "jinn_mqtt_dead_letters_total",
+            "MQTT messages dead-lettered (recorded, published to the trigger's dead_letter topic) and acknowledged after their calls all failed.",
+            |(_, _, d)| *d,
+        ),
+    ] {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+        for f in &failures {
+            let _ = writeln!(out, "{name}{{function=\"{}\"}} {}", f.0, pick(f));
+        }
+    }
     out
 }
 

@@ -15,6 +15,7 @@
 //! change connections, triggers or routes).
 
 pub mod connection;
+pub mod dead_letter;
 pub mod drain;
 pub mod metrics;
 pub mod trigger;
@@ -54,6 +55,8 @@ pub struct BridgeState {
     pub connections: Vec<ConnectionState>,
     /// Unrouted and undecodable messages.
     pub drain: Arc<DrainStats>,
+    /// Retries and dead letters per function.
+    pub failures: Arc<dead_letter::FailureStats>,
 }
 
 /// The running bridge.
@@ -89,6 +92,14 @@ pub fn start(shared: &Arc<Shared>) -> Option<Bridge> {
     let mut tasks = Vec::new();
     let mut drainers = HashMap::new();
     let mut connections = Vec::new();
+    let failures = Arc::new(dead_letter::FailureStats::new(
+        shared
+            .startup
+            .functions
+            .iter()
+            .filter(|f| !f.mqtt.is_empty())
+            .map(|f| &*f.name),
+    ));
     for spec in &settings.connections {
         let link = Arc::new(Link::default());
         let queue = Arc::new(QueueGauge::default());
@@ -119,6 +130,7 @@ pub fn start(shared: &Arc<Shared>) -> Option<Bridge> {
             link.clone(),
             arrived_rx,
             stats.clone(),
+            failures.clone(),
         )));
         connections.push(ConnectionState {
             name: spec.name.clone(),
@@ -140,6 +152,7 @@ pub fn start(shared: &Arc<Shared>) -> Option<Bridge> {
     let _ = shared.mqtt.set(Arc::new(BridgeState {
         connections,
         drain: drain_stats,
+        failures,
     }));
     Some(Bridge { tasks })
 }

@@ -14,7 +14,12 @@
 //! * `storage_unavailable` or `conflict` (nothing was kept): made again
 //!   after a doubling pause, up to 5 s, for as long as it takes.
 //! * Any other failure (a trap, fuel, a deadline…) is the function's: it is
-//!   logged and counted like an HTTP call's, and the message acknowledged.
+//!   logged and counted like an HTTP call's (with a crash snapshot when the
+//!   function has `record_crashes`), and the call made again as the
+//!   trigger's `retries` and `backoff` say. When the last fails the message
+//!   is dead-lettered ([`super::dead_letter`]: recorded, and published to
+//!   the trigger's `dead_letter` topic) and acknowledged: a poison message
+//!   never blocks its subscription.
 //! * MQTT 5 request/response: when the message names a response topic, each
 //!   call's response (its body; `status` and its headers as user
 //!   properties; its content type) or error (`{"error","trace_id"}`) is
@@ -39,7 +44,9 @@ use rumqttc::v5::mqttbytes::v5::Publish;
 use tokio::sync::mpsc;
 
 use super::connection::{Arrived, Link};
+use super::dead_letter::{self, DeadLetter, FailureStats};
 use crate::call::CallResult;
+use crate::config::mqtt::FailurePolicy;
 use crate::dispatch::{self, Cancel};
 use crate::loaded::Loaded;
 use crate::metrics::Rejection;
@@ -71,6 +78,7 @@ pub async fn run(
     link: Arc<Link>,
     mut arrived: mpsc::Receiver<Arrived>,
     stats: Arc<TriggerStats>,
+    failures: Arc<FailureStats>,
 ) {
     let mut acks: VecDeque<(u64, Publish)> = VecDeque::new();
     loop {
@@ -88,7 +96,7 @@ pub async fn run(
             stats.left_for_redelivery.fetch_add(1, Ordering::Relaxed);
             continue;
         }
-        if !handle(&shared, &name, &publish, &stats).await {
+        if !handle(&shared, &name, &publish, &stats, &failures).await {
             // Shutting down: not acknowledged, the broker sends it again.
             return;
         }
@@ -129,6 +137,7 @@ async fn handle(
     connection: &str,
     publish: &Publish,
     stats: &TriggerStats,
+    failures: &FailureStats,
 ) -> bool {
     let Ok(topic) = std::str::from_utf8(&publish.topic) else {
         tracing::warn!(connection, "mqtt: a message's topic is not UTF-8: ignored");
@@ -136,17 +145,16 @@ async fn handle(
     };
     // The triggers of the start (their subscriptions are), the functions in force.
     let gateway = shared.current();
-    let targets: Vec<Arc<Loaded>> = shared
+    let targets: Vec<(Arc<Loaded>, &FailurePolicy)> = shared
         .startup
         .functions
         .iter()
-        .filter(|f| {
-            f.mqtt.iter().any(|t| {
+        .filter_map(|f| {
+            // The first of its triggers that matches says what a failure does.
+            let trigger = f.mqtt.iter().find(|t| {
                 t.connection == connection
                     && jinn_core::permissions::topic_matches(&t.filter, topic)
-            })
-        })
-        .filter_map(|f| {
+            })?;
             let loaded = gateway
                 .functions
                 .iter()
@@ -159,7 +167,7 @@ async fn handle(
                     "mqtt: the function is no longer configured: the message does not call it"
                 );
             }
-            loaded
+            Some((loaded?, &trigger.failure))
         })
         .collect();
     if targets.is_empty() {
@@ -173,16 +181,133 @@ async fn handle(
         .as_ref()
         .and_then(|p| p.response_topic.as_deref())
         .filter(|t| jinn_core::permissions::valid_topic(t));
-    for loaded in targets {
-        let Some(result) = call(shared, &loaded, &request).await else {
-            return false;
+    for (loaded, policy) in targets {
+        let mut attempts = 1;
+        let result = loop {
+            let Some(result) = call(shared, &loaded, &request).await else {
+                return false;
+            };
+            match result {
+                Err(e) if attempts <= policy.retries => {
+                    let pause = policy.pause(attempts);
+                    tracing::warn!(
+                        function = &*loaded.name,
+                        trace_id = request.trace_id.as_deref().unwrap_or(""),
+                        kind = e.kind().as_str(),
+                        attempts,
+                        "mqtt: the call failed; calling again in {pause:?}"
+                    );
+                    failures.retried(&loaded.name);
+                    tokio::time::sleep(pause).await;
+                    attempts += 1;
+                }
+                result => break result,
+            }
         };
+        if let Err(e) = &result {
+            let letter = DeadLetter {
+                time_ns: now_ns(),
+                function: loaded.name.to_string(),
+                connection: connection.to_string(),
+                topic: topic.to_string(),
+                qos: request_qos(publish),
+                payload: BASE64.encode(&publish.payload),
+                attempts,
+                error: e.kind().as_str().to_string(),
+                trace_id: request.trace_id.clone().unwrap_or_default(),
+                message_id: headers::first(&request.headers, "x-mqtt-message-id")
+                    .unwrap_or("")
+                    .to_string(),
+            };
+            store_dead_letter(shared, policy, &letter).await;
+            failures.dead_lettered(&loaded.name);
+        }
         if let Some(reply_topic) = reply_to {
             let message = reply(connection, reply_topic, publish, &request, result);
             store_reply(shared, &loaded.name, &request, message).await;
         }
     }
     true
+}
+
+fn now_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64)
+}
+
+fn request_qos(publish: &Publish) -> u8 {
+    match publish.qos {
+        QoS::AtMostOnce => 0,
+        QoS::AtLeastOnce => 1,
+        QoS::ExactlyOnce => 2,
+    }
+}
+
+/// Records `letter` (and stores its publication in the outbox when the
+/// trigger has a `dead_letter` destination), in one transaction, before
+/// the message is acknowledged; tries again while the store fails.
+async fn store_dead_letter(shared: &Arc<Shared>, policy: &FailurePolicy, letter: &DeadLetter) {
+    tracing::warn!(
+        function = letter.function,
+        trace_id = letter.trace_id,
+        kind = letter.error,
+        attempts = letter.attempts,
+        topic = letter.topic,
+        to = policy
+            .dead_letter
+            .as_ref()
+            .map(|d| d.topic_for(&letter.function)),
+        "mqtt: the message is dead-lettered and acknowledged"
+    );
+    let letter = Arc::new(letter.clone());
+    let to = policy.dead_letter.clone();
+    let mut pause = Duration::from_millis(50);
+    loop {
+        let (s, l, to) = (shared.clone(), letter.clone(), to.clone());
+        let stored = tokio::task::spawn_blocking(move || -> Result<(), String> {
+            match &to {
+                Some(to) => {
+                    let (message, reply) = l.publication(to);
+                    s.outbox
+                        .append_reply_with(&l.function, &l.trace_id, &message, &reply, |tx| {
+                            dead_letter::record_in(tx, &l)
+                        })
+                        .map_err(|e| e.to_string())
+                }
+                None => {
+                    let Some(db) = s.kv.db() else {
+                        return Ok(());
+                    };
+                    db.run(|db| -> Result<(), redb::Error> {
+                        let tx = crate::db::begin_write(db)?;
+                        dead_letter::record_in(&tx, &l)?;
+                        tx.commit()?;
+                        Ok(())
+                    })
+                    .map_err(|e| e.to_string())?;
+                    db.mark_healthy();
+                    Ok(())
+                }
+            }
+        })
+        .await;
+        match stored {
+            Ok(Ok(())) => return,
+            Ok(Err(e)) => tracing::warn!(
+                function = letter.function,
+                trace_id = letter.trace_id,
+                "mqtt: cannot store the dead letter, trying again: {e}"
+            ),
+            Err(e) => tracing::error!(
+                function = letter.function,
+                trace_id = letter.trace_id,
+                "mqtt: storing the dead letter failed: {e}"
+            ),
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_secs(5));
+    }
 }
 
 /// The MQTT 5 response to `publish`: the function's response (its body,
@@ -363,7 +488,7 @@ async fn call(
                     function = &*loaded.name,
                     trace_id,
                     kind = e.kind().as_str(),
-                    "mqtt: the call failed; the message is acknowledged"
+                    "mqtt: the call failed"
                 );
                 return Some(Err(e));
             }
