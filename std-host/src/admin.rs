@@ -74,6 +74,7 @@ pub async fn handle(
     Ok(match req.uri().path() {
         "/metrics" => {
             let mut body = shared.metrics.encode(&shared.gauges());
+            body.push_str(&shared.outbox.encode_metrics());
             if let Some(mqtt) = shared.mqtt.get() {
                 body.push_str(&crate::mqtt::metrics::encode(mqtt));
             }

@@ -18,6 +18,13 @@
 //! it does not). Entries leave through [`Outbox::delete`], which gives their
 //! share back.
 //!
+//! **When full** ([`WhenFull`], `outbox.when_full`): `refuse` (the default)
+//! as above; `drop_oldest_qos0`: a publish that would go over its function's
+//! share or the total first drops that function's oldest QoS 0 messages,
+//! as many as it takes, in the commit's transaction (never another
+//! function's, never a QoS 1 message: when those do not make room, `-3`).
+//! Each drop is counted (`jinn_outbox_dropped_total`) and logged.
+//!
 //! Sequence numbers only grow, also after the outbox was emptied: the next
 //! one is kept in table `outbox_next`, so a reader that has seen `seq`
 //! finds every later message after it ([`Outbox::read_after`]). Each append
@@ -52,6 +59,28 @@ pub struct OutboxLimits {
     pub function_messages: u64,
     /// Bytes of one function (`outbox.function_bytes`).
     pub function_bytes: u64,
+    /// What a publish into a full outbox does (`outbox.when_full`).
+    pub when_full: WhenFull,
+}
+
+/// What a publish into a full outbox does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WhenFull {
+    /// The publish is refused (`-3`).
+    #[default]
+    Refuse,
+    /// The function's oldest QoS 0 messages are dropped to make room.
+    DropOldestQos0,
+}
+
+impl WhenFull {
+    /// Its name in the configuration.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Refuse => "refuse",
+            Self::DropOldestQos0 => "drop_oldest_qos0",
+        }
+    }
 }
 
 impl Default for OutboxLimits {
@@ -61,6 +90,7 @@ impl Default for OutboxLimits {
             max_bytes: 64 << 20,
             function_messages: 1_000,
             function_bytes: 8 << 20,
+            when_full: WhenFull::Refuse,
         }
     }
 }
@@ -85,6 +115,15 @@ impl Share {
         }
     }
 
+    fn qos0_of(messages: &[Message]) -> Self {
+        let qos0: Vec<Message> = messages
+            .iter()
+            .filter(|m| m.qos == jinn_core::Qos::AtMostOnce)
+            .cloned()
+            .collect();
+        Self::of(&qos0)
+    }
+
     fn add(&mut self, other: Share) {
         self.messages += other.messages;
         self.bytes += other.bytes;
@@ -101,6 +140,8 @@ impl Share {
 pub struct Usage {
     total: Share,
     by_function: HashMap<String, Share>,
+    /// The QoS 0 part of `by_function`.
+    qos0_by_function: HashMap<String, Share>,
 }
 
 impl Usage {
@@ -109,20 +150,31 @@ impl Usage {
         self.by_function.get(function).copied().unwrap_or_default()
     }
 
-    fn add(&mut self, function: &str, share: Share) {
+    fn add(&mut self, function: &str, share: Share, qos0: Share) {
         self.total.add(share);
         self.by_function
             .entry(function.to_string())
             .or_default()
             .add(share);
+        if qos0 != Share::default() {
+            self.qos0_by_function
+                .entry(function.to_string())
+                .or_default()
+                .add(qos0);
+        }
     }
 
-    fn sub(&mut self, function: &str, share: Share) {
+    fn sub(&mut self, function: &str, share: Share, qos0: Share) {
         self.total.sub(share);
-        if let Some(s) = self.by_function.get_mut(function) {
-            s.sub(share);
-            if *s == Share::default() {
-                self.by_function.remove(function);
+        for (map, share) in [
+            (&mut self.by_function, share),
+            (&mut self.qos0_by_function, qos0),
+        ] {
+            if let Some(s) = map.get_mut(function) {
+                s.sub(share);
+                if *s == Share::default() {
+                    map.remove(function);
+                }
             }
         }
     }
@@ -135,6 +187,10 @@ pub struct Outbox {
     usage: Mutex<Usage>,
     len: AtomicU64,
     appended: tokio::sync::Notify,
+    /// Messages and bytes dropped to make room (`drop_oldest_qos0`).
+    dropped: [AtomicU64; 2],
+    /// Sequence numbers dropped that the bridge may have read already.
+    dropped_seqs: Mutex<std::collections::BTreeSet<u64>>,
 }
 
 /// A stored message, as the MQTT bridge sends it.
@@ -220,17 +276,40 @@ struct Accounted {
     function: String,
     topic: String,
     payload: String,
+    #[serde(default = "qos1")]
+    qos: u8,
+}
+
+fn qos1() -> u8 {
+    1
 }
 
 impl Accounted {
-    fn parse(bytes: &[u8]) -> Option<(String, Share)> {
+    /// Its function, its share and the QoS 0 part of it.
+    fn parse(bytes: &[u8]) -> Option<(String, Share, Share)> {
         let r: Accounted = serde_json::from_slice(bytes).ok()?;
         let payload = BASE64.decode(r.payload.as_bytes()).ok()?;
         let share = Share {
             messages: 1,
             bytes: (r.topic.len() + payload.len()) as u64,
         };
-        Some((r.function, share))
+        let qos0 = if r.qos == 0 { share } else { Share::default() };
+        Some((r.function, share, qos0))
+    }
+
+    /// As [`Accounted::parse`]; a record that does not parse still takes a
+    /// message of the total.
+    fn parse_or_one(bytes: &[u8]) -> (String, Share, Share) {
+        Self::parse(bytes).unwrap_or_else(|| {
+            (
+                String::new(),
+                Share {
+                    messages: 1,
+                    bytes: 0,
+                },
+                Share::default(),
+            )
+        })
     }
 }
 
@@ -267,16 +346,8 @@ impl Outbox {
                 for entry in table.iter()? {
                     let (_, value) = entry?;
                     // A record that does not parse still takes a message of the total.
-                    let (function, share) = Accounted::parse(value.value()).unwrap_or_else(|| {
-                        (
-                            String::new(),
-                            Share {
-                                messages: 1,
-                                bytes: 0,
-                            },
-                        )
-                    });
-                    usage.add(&function, share);
+                    let (function, share, qos0) = Accounted::parse_or_one(value.value());
+                    usage.add(&function, share, qos0);
                 }
                 Ok(usage)
             })?;
@@ -287,6 +358,8 @@ impl Outbox {
             len: AtomicU64::new(usage.total.messages),
             usage: Mutex::new(usage),
             appended: tokio::sync::Notify::new(),
+            dropped: [AtomicU64::new(0), AtomicU64::new(0)],
+            dropped_seqs: Mutex::default(),
         })
     }
 
@@ -356,7 +429,38 @@ impl Outbox {
                 Ok((entries, bad))
             },
         )?;
-        Ok(read)
+        let (mut entries, bad) = read;
+        self.sift_dropped(after, &mut entries, &bad);
+        Ok((entries, bad))
+    }
+
+    /// Takes out of a batch read after `after` the messages dropped since
+    /// the read, and forgets the drops the read already did not see.
+    fn sift_dropped(&self, after: Option<u64>, entries: &mut Vec<Entry>, bad: &[Undecodable]) {
+        let mut dropped = self.dropped_seqs.lock().unwrap_or_else(|e| e.into_inner());
+        if dropped.is_empty() {
+            return;
+        }
+        entries.retain(|e| !dropped.remove(&e.seq));
+        let last = entries
+            .iter()
+            .map(|e| e.seq)
+            .chain(bad.iter().map(|b| b.seq))
+            .max();
+        if let Some(last) = last {
+            let first = after.map_or(0, |a| a + 1);
+            let seen: Vec<u64> = dropped.range(first..=last).copied().collect();
+            for seq in seen {
+                dropped.remove(&seq);
+            }
+        }
+    }
+
+    /// Whether message `seq`, read before it was dropped to make room,
+    /// must not be sent (asked once: the answer is forgotten).
+    pub fn forget_dropped(&self, seq: u64) -> bool {
+        let mut dropped = self.dropped_seqs.lock().unwrap_or_else(|e| e.into_inner());
+        !dropped.is_empty() && dropped.remove(&seq)
     }
 
     /// Removes the messages `seqs` (the bridge sent them) in one
@@ -373,22 +477,14 @@ impl Outbox {
             return Ok(0);
         }
         let mut usage = self.usage();
-        let removed = db.run(|db| -> Result<Vec<(String, Share)>, redb::Error> {
+        let removed = db.run(|db| -> Result<Vec<(String, Share, Share)>, redb::Error> {
             let tx = crate::db::begin_write(db)?;
             let mut removed = Vec::new();
             {
                 let mut table = tx.open_table(TABLE)?;
                 for seq in seqs {
                     if let Some(v) = table.remove(*seq)? {
-                        removed.push(Accounted::parse(v.value()).unwrap_or_else(|| {
-                            (
-                                String::new(),
-                                Share {
-                                    messages: 1,
-                                    bytes: 0,
-                                },
-                            )
-                        }));
+                        removed.push(Accounted::parse_or_one(v.value()));
                     }
                 }
             }
@@ -396,8 +492,8 @@ impl Outbox {
             Ok(removed)
         })?;
         db.mark_healthy();
-        for (function, share) in &removed {
-            usage.sub(function, *share);
+        for (function, share, qos0) in &removed {
+            usage.sub(function, *share, *qos0);
         }
         self.len.fetch_sub(removed.len() as u64, Ordering::Relaxed);
         Ok(removed.len())
@@ -499,11 +595,116 @@ impl Outbox {
 
     /// Counts what a commit appended (with `usage` locked).
     pub(crate) fn appended(&self, usage: &mut Usage, function: &str, messages: &[Message]) {
-        usage.add(function, Share::of(messages));
+        usage.add(function, Share::of(messages), Share::qos0_of(messages));
         self.len.fetch_add(messages.len() as u64, Ordering::Relaxed);
         if !messages.is_empty() {
             self.appended.notify_one();
         }
+    }
+
+    /// Under `drop_oldest_qos0`: removes `function`'s oldest QoS 0
+    /// messages inside `tx` (a commit of [`crate::txn`], `usage` locked)
+    /// until `messages` fit; what was removed, to give back with
+    /// [`Outbox::dropped`] once committed.
+    pub(crate) fn make_room_in(
+        &self,
+        tx: &WriteTransaction,
+        usage: &Usage,
+        function: &str,
+        messages: &[Message],
+    ) -> Result<(Share, Vec<u64>), redb::Error> {
+        let want = excess(usage, &self.limits, function, Share::of(messages));
+        let mut freed = Share::default();
+        if self.limits.when_full != WhenFull::DropOldestQos0 || want == Share::default() {
+            return Ok((freed, Vec::new()));
+        }
+        let mut table = tx.open_table(TABLE)?;
+        let mut drop = Vec::new();
+        for entry in table.iter()? {
+            if freed.messages >= want.messages && freed.bytes >= want.bytes {
+                break;
+            }
+            let (key, value) = entry?;
+            if let Some((f, _, qos0)) = Accounted::parse(value.value())
+                && f == function
+                && qos0 != Share::default()
+            {
+                freed.add(qos0);
+                drop.push(key.value());
+            }
+        }
+        for key in &drop {
+            table.remove(*key)?;
+        }
+        Ok((freed, drop))
+    }
+
+    /// [`Outbox::make_room_in`] when the store is in memory (the outbox
+    /// only counts): all of `function`'s QoS 0 messages are dropped when
+    /// `messages` do not fit without.
+    pub(crate) fn make_room_counted(
+        &self,
+        usage: &Usage,
+        function: &str,
+        messages: &[Message],
+    ) -> Share {
+        let want = excess(usage, &self.limits, function, Share::of(messages));
+        if self.limits.when_full != WhenFull::DropOldestQos0 || want == Share::default() {
+            return Share::default();
+        }
+        usage
+            .qos0_by_function
+            .get(function)
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// `function`'s QoS 0 messages `freed` were dropped by a commit
+    /// (`usage` locked): gives their share back, counts and logs them.
+    pub(crate) fn dropped(&self, usage: &mut Usage, function: &str, freed: Share, seqs: Vec<u64>) {
+        if freed == Share::default() {
+            return;
+        }
+        self.dropped_seqs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(seqs);
+        usage.sub(function, freed, freed);
+        self.len.fetch_sub(freed.messages, Ordering::Relaxed);
+        self.dropped[0].fetch_add(freed.messages, Ordering::Relaxed);
+        self.dropped[1].fetch_add(freed.bytes, Ordering::Relaxed);
+        tracing::warn!(
+            function,
+            messages = freed.messages,
+            bytes = freed.bytes,
+            "outbox full: dropped the function's oldest QoS 0 messages to make room (when_full = \"drop_oldest_qos0\")"
+        );
+    }
+
+    /// Messages and bytes dropped to make room so far.
+    pub fn dropped_total(&self) -> Share {
+        Share {
+            messages: self.dropped[0].load(Ordering::Relaxed),
+            bytes: self.dropped[1].load(Ordering::Relaxed),
+        }
+    }
+
+    /// The outbox's series on `/metrics`: its policy and what it dropped.
+    pub fn encode_metrics(&self) -> String {
+        let dropped = self.dropped_total();
+        let policy = self.limits.when_full.as_str();
+        format!(
+            "# HELP jinn_outbox_when_full The outbox's policy when full (outbox.when_full), as a label.\n\
+             # TYPE jinn_outbox_when_full gauge\n\
+             jinn_outbox_when_full{{policy=\"{policy}\"}} 1\n\
+             # HELP jinn_outbox_dropped_total QoS 0 messages dropped from a full outbox to make room.\n\
+             # TYPE jinn_outbox_dropped_total counter\n\
+             jinn_outbox_dropped_total {}\n\
+             # HELP jinn_outbox_dropped_bytes_total Bytes (topics and payloads) of those messages.\n\
+             # TYPE jinn_outbox_dropped_bytes_total counter\n\
+             jinn_outbox_dropped_bytes_total {}\n",
+            dropped.messages, dropped.bytes
+        )
     }
 
     /// Removes message `seq` (the bridge sent it) and gives its function's
@@ -587,16 +788,37 @@ fn append_records(
 }
 
 fn room(usage: &Usage, limits: &OutboxLimits, function: &str) -> Share {
-    let own = usage.of(function);
+    let (mut own, mut total) = (usage.of(function), usage.total);
+    if limits.when_full == WhenFull::DropOldestQos0 {
+        // Its QoS 0 messages make room when dropped.
+        let qos0 = usage.qos0_by_function.get(function).copied();
+        own.sub(qos0.unwrap_or_default());
+        total.sub(qos0.unwrap_or_default());
+    }
     Share {
         messages: limits
             .function_messages
             .saturating_sub(own.messages)
-            .min(limits.max_messages.saturating_sub(usage.total.messages)),
+            .min(limits.max_messages.saturating_sub(total.messages)),
         bytes: limits
             .function_bytes
             .saturating_sub(own.bytes)
-            .min(limits.max_bytes.saturating_sub(usage.total.bytes)),
+            .min(limits.max_bytes.saturating_sub(total.bytes)),
+    }
+}
+
+/// What must leave the outbox before `need` more of `function` fit its
+/// share and the total, under `refuse`.
+fn excess(usage: &Usage, limits: &OutboxLimits, function: &str, need: Share) -> Share {
+    let own = usage.of(function);
+    let over = |have: u64, cap: u64| have.saturating_sub(cap);
+    Share {
+        messages: over(own.messages + need.messages, limits.function_messages).max(over(
+            usage.total.messages + need.messages,
+            limits.max_messages,
+        )),
+        bytes: over(own.bytes + need.bytes, limits.function_bytes)
+            .max(over(usage.total.bytes + need.bytes, limits.max_bytes)),
     }
 }
 
@@ -718,6 +940,7 @@ mod tests {
             max_bytes: 1 << 20,
             function_messages: 10,
             function_bytes: 1000,
+            when_full: WhenFull::Refuse,
         };
         let kv = Kv::open_dir(dir.path()).unwrap();
         let outbox = Outbox::open(&kv, limits).unwrap();
@@ -776,3 +999,7 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+#[path = "outbox_when_full_tests.rs"]
+mod when_full_tests;

@@ -17,7 +17,7 @@ use redb::{ReadableDatabase, ReadableTable};
 
 use crate::db::DbError;
 use crate::kv::{Kv, TABLE};
-use crate::outbox::Outbox;
+use crate::outbox::{Outbox, Share};
 
 /// A commit was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -69,6 +69,8 @@ pub fn commit(
                 map.insert(key.clone(), value.clone());
             }
             if let (Some(outbox), Some(usage)) = (outbox, usage.as_mut()) {
+                let freed = outbox.make_room_counted(usage, function, &staged.published);
+                outbox.dropped(usage, function, freed, Vec::new());
                 outbox.appended(usage, function, &staged.published);
             }
             return Ok(());
@@ -94,8 +96,9 @@ pub fn commit(
                     .is_some())
             })
         })
+        .map(|holds| holds.then_some((Share::default(), Vec::new())))
     } else {
-        db.run(|db| -> Result<bool, redb::Error> {
+        db.run(|db| -> Result<Option<(Share, Vec<u64>)>, redb::Error> {
             let tx = crate::db::begin_write(db)?;
             {
                 let mut table = tx.open_table(TABLE)?;
@@ -107,28 +110,35 @@ pub fn commit(
                         .is_some())
                 })?;
                 if !holds {
-                    return Ok(false);
+                    return Ok(None);
                 }
                 for (key, value) in &staged.writes {
                     table.insert(key.as_str(), value.as_slice())?;
                 }
             }
+            let freed = match (outbox, &usage) {
+                (Some(outbox), Some(usage)) => {
+                    outbox.make_room_in(&tx, usage, function, &staged.published)?
+                }
+                _ => (Share::default(), Vec::new()),
+            };
             Outbox::append_in(&tx, function, trace_id, &staged.published)?;
             tx.commit()?;
-            Ok(true)
+            Ok(Some(freed))
         })
     };
     match committed {
-        Ok(true) => {
+        Ok(Some((freed, seqs))) => {
             if !nothing_to_write {
                 db.mark_healthy();
             }
             if let (Some(outbox), Some(usage)) = (outbox, usage.as_mut()) {
+                outbox.dropped(usage, function, freed, seqs);
                 outbox.appended(usage, function, &staged.published);
             }
             Ok(())
         }
-        Ok(false) => Err(CommitError::Conflict),
+        Ok(None) => Err(CommitError::Conflict),
         Err(e) => Err(CommitError::Unavailable(e)),
     }
 }

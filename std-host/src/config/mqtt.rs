@@ -33,6 +33,7 @@ use toml::Spanned;
 use super::validate::{Validator, valid_name};
 use super::values::{Dur, SecretSource};
 use super::{ConfigError, Location};
+use crate::outbox::WhenFull;
 
 /// `[mqtt.<name>]` as written.
 #[derive(Debug, Deserialize)]
@@ -459,6 +460,22 @@ impl Validator<'_> {
             });
         }
         out
+    }
+
+    /// `outbox.when_full`: `refuse` (the default) or `drop_oldest_qos0`.
+    pub(super) fn when_full(&mut self, raw: Option<&Spanned<String>>) -> WhenFull {
+        match raw.map(|r| (r, r.get_ref().as_str())) {
+            None | Some((_, "refuse")) => WhenFull::Refuse,
+            Some((_, "drop_oldest_qos0")) => WhenFull::DropOldestQos0,
+            Some((r, other)) => {
+                self.err(
+                    r.span(),
+                    "outbox.when_full",
+                    format!("{other:?}: \"refuse\" or \"drop_oldest_qos0\""),
+                );
+                WhenFull::Refuse
+            }
+        }
     }
 
     /// `retries`, `backoff` and `dead_letter` of a trigger.

@@ -161,3 +161,17 @@ mqtt = [{ connection = "local", filter = "in/#", retries = 1000, backoff = "0s",
         assert!(e.contains(needle), "missing {needle:?} in\n{e}");
     }
 }
+
+#[test]
+fn the_outbox_policy_when_full_is_one_of_two() {
+    let text = "[outbox]\nwhen_full = \"drop_oldest_qos0\"\n[[function]]\nname = \"a\"\nmodule = \"a.wasm\"\nroutes = [{ prefix = \"/a\" }]\n";
+    let c = parse(&src(text), &Overrides::default()).unwrap();
+    assert_eq!(c.outbox.when_full, crate::outbox::WhenFull::DropOldestQos0);
+    let e = errors("[outbox]\nwhen_full = \"drop_newest\"\n").join("\n");
+    assert!(
+        e.contains(
+            "t.toml:2:13: outbox.when_full: \"drop_newest\": \"refuse\" or \"drop_oldest_qos0\""
+        ),
+        "{e}"
+    );
+}

@@ -101,6 +101,7 @@ pub struct RawOutbox {
     pub max_bytes: Option<Size>,
     pub function_messages: Option<u64>,
     pub function_bytes: Option<Size>,
+    pub when_full: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

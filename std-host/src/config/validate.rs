@@ -249,6 +249,7 @@ impl Validator<'_> {
                     max_bytes: o.max_bytes.map_or(d.max_bytes, |s| s.0),
                     function_messages: o.function_messages.unwrap_or(d.function_messages),
                     function_bytes: o.function_bytes.map_or(d.function_bytes, |s| s.0),
+                    when_full: self.when_full(o.when_full.as_ref()),
                 }
             },
             crashes_max: raw.crashes.max_files.unwrap_or(100),

@@ -183,6 +183,7 @@ pub async fn drain(
     mut events: mpsc::UnboundedReceiver<LinkEvent>,
     deleter: mpsc::UnboundedSender<u64>,
     gauge: Arc<QueueGauge>,
+    outbox: Arc<OutboxRef>,
 ) {
     let mut window = Window::new(usize::from(max_inflight));
     let mut client: Option<(u64, AsyncClient)> = None;
@@ -201,6 +202,7 @@ pub async fn drain(
                 let Some(event) = event else { return };
                 let done = |seq: u64, times: &mut std::collections::BTreeMap<u64, u64>| {
                     times.remove(&seq);
+                    outbox.get().forget_dropped(seq);
                     gauge.sent.fetch_add(1, Ordering::Relaxed);
                     let _ = deleter.send(seq);
                 };
@@ -237,6 +239,12 @@ pub async fn drain(
         }
         if let Some((_, c)) = &client {
             while let Some(entry) = window.next() {
+                if outbox.get().forget_dropped(entry.seq) {
+                    // Dropped from a full outbox after it was read.
+                    times.remove(&entry.seq);
+                    window.skip();
+                    continue;
+                }
                 let qos = if entry.qos == 0 {
                     QoS::AtMostOnce
                 } else {

@@ -123,6 +123,7 @@ pub fn start(shared: &Arc<Shared>) -> Option<Bridge> {
             events_rx,
             deleted_tx.clone(),
             queue.clone(),
+            outbox.clone(),
         )));
         tasks.push(tokio::spawn(trigger::run(
             shared.clone(),

@@ -55,6 +55,12 @@ impl Window {
         self.queue.front()
     }
 
+    /// The message [`Window::next`] gave is not to be sent (it was dropped
+    /// from the outbox to make room): it leaves the window.
+    pub fn skip(&mut self) {
+        self.queue.pop_front();
+    }
+
     /// The message [`Window::next`] gave was handed to the client.
     pub fn handed(&mut self) {
         if let Some(entry) = self.queue.pop_front() {
