@@ -97,3 +97,28 @@ fn refuse_keeps_every_message_and_refuses_the_new_one() {
             .contains("jinn_outbox_when_full{policy=\"refuse\"} 1")
     );
 }
+
+#[test]
+fn a_message_the_bridge_read_before_it_was_dropped_is_not_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let kv = Kv::open_dir(dir.path()).unwrap();
+    let outbox = Outbox::open(&kv, limits(WhenFull::DropOldestQos0)).unwrap();
+    for p in ["a0", "b0", "c0"] {
+        assert!(publish(&kv, &outbox, "f", msg(p, Qos::AtMostOnce)));
+    }
+    // The bridge read all three; then `d` drops `a`.
+    let (read, _) = outbox.read_after(None, 100).unwrap();
+    let seqs: Vec<u64> = read.iter().map(|e| e.seq).collect();
+    assert!(publish(&kv, &outbox, "f", msg("d0", Qos::AtMostOnce)));
+    assert!(outbox.forget_dropped(seqs[0]), "a was dropped: not sent");
+    assert!(!outbox.forget_dropped(seqs[0]), "asked once");
+    assert!(!outbox.forget_dropped(seqs[1]));
+    // `e` drops `b`, read already: the next read has only what is held,
+    // and `b` is skipped when its turn comes.
+    assert!(publish(&kv, &outbox, "f", msg("e0", Qos::AtMostOnce)));
+    let (later, _) = outbox.read_after(Some(seqs[2]), 100).unwrap();
+    let payloads: Vec<&[u8]> = later.iter().map(|e| e.payload.as_slice()).collect();
+    assert_eq!(payloads, [b"d0", b"e0"]);
+    assert!(outbox.forget_dropped(seqs[1]), "b was read before its drop");
+    assert!(outbox.dropped_seqs.lock().unwrap().is_empty());
+}
