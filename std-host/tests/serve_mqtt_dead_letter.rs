@@ -64,7 +64,18 @@ fn a_poison_message_is_retried_then_dead_lettered_and_the_stream_goes_on() {
         local.publish("in/a", "good", &[]);
         std::thread::sleep(Duration::from_millis(200));
     }
-    std::thread::sleep(Duration::from_millis(300));
+    // Every one of them handled before counting on.
+    let settled = || {
+        server.metric("jinn_mqtt_acknowledged_total{connection=\"local\"}")
+            == server.metric("jinn_mqtt_received_total{connection=\"local\"}")
+    };
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(300));
+        if settled() {
+            break;
+        }
+    }
     let before = server.metric(OK);
     assert!(before >= 1.0, "{}", server.log_text());
 
