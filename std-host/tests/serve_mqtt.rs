@@ -148,6 +148,73 @@ fn a_local_message_triggers_a_function_whose_alert_reaches_the_uplink() {
 }
 
 #[test]
+fn a_message_over_10_kib_is_served_and_one_over_the_packet_limit_blocks_nothing() {
+    let local = Broker::start();
+    let uplink = Broker::start();
+    let sub = uplink.subscribe("big-sub", "alerts/#");
+    let data = broker::data_dir();
+    let server = Server::start(&config(data.path(), &local, &uplink, "big"));
+    assert!(
+        server.wait_log("mqtt: subscribed", Duration::from_secs(10)),
+        "{}",
+        server.log_text()
+    );
+    let start = Instant::now();
+    while sub.lines().is_empty() && start.elapsed() < Duration::from_secs(20) {
+        local.publish(
+            "sensors/t1/reading",
+            "{\"sensor\":\"t1\",\"value\":42.5,\"threshold\":40}",
+            &[],
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(
+        !sub.lines().is_empty(),
+        "not subscribed\n{}",
+        server.log_text()
+    );
+    // 32 KiB: over rumqttc's default incoming limit, under the gateway's.
+    let pad = "x".repeat(32 * 1024);
+    local.publish(
+        "sensors/t3/reading",
+        &format!("{{\"sensor\":\"t3\",\"value\":50,\"threshold\":40,\"pad\":\"{pad}\"}}"),
+        &[],
+    );
+    // 2 MiB: over the advertised maximum packet size; the broker drops it.
+    let huge = data.path().join("huge.json");
+    let pad = "x".repeat(2 * 1024 * 1024);
+    std::fs::write(
+        &huge,
+        format!("{{\"sensor\":\"t5\",\"value\":50,\"threshold\":40,\"pad\":\"{pad}\"}}"),
+    )
+    .unwrap();
+    local.publish_file("sensors/t5/reading", &huge);
+    local.publish(
+        "sensors/t4/reading",
+        "{\"sensor\":\"t4\",\"value\":41,\"threshold\":40}",
+        &[],
+    );
+    let lines = sub.wait(Duration::from_secs(20), |l| {
+        l.iter().any(|x| x.starts_with("alerts/t4 "))
+    });
+    assert!(
+        lines.iter().any(|x| x.starts_with("alerts/t3 ")),
+        "the 32 KiB message was not served: {:?}\n{}",
+        lines
+            .iter()
+            .map(|l| &l[..l.len().min(40)])
+            .collect::<Vec<_>>(),
+        server.log_text()
+    );
+    assert!(
+        lines.iter().any(|x| x.starts_with("alerts/t4 ")),
+        "the message after the oversized one was not served\n{}",
+        server.log_text()
+    );
+    assert!(!lines.iter().any(|x| x.starts_with("alerts/t5 ")));
+}
+
+#[test]
 fn messages_processed_while_the_uplink_is_down_all_arrive_in_order_when_it_returns() {
     const N: usize = 2_000;
     let local = Broker::start();

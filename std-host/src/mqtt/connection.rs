@@ -89,6 +89,13 @@ impl Link {
 /// trigger path's queue holds more).
 const RECEIVE_MAXIMUM: u16 = 128;
 
+/// The largest packet the gateway takes, advertised to the broker as the
+/// MQTT 5 Maximum Packet Size so that it drops a larger message instead of
+/// sending it. Without it the client's own 10 KiB limit is unknown to the
+/// broker: a larger QoS 1 message ends the connection, comes back on the
+/// reconnect, and blocks the subscription for good.
+const MAX_PACKET_SIZE: u32 = 1024 * 1024;
+
 /// The client options of `spec` (credentials included, never logged).
 fn options(spec: &MqttConnection) -> MqttOptions {
     let mut o = MqttOptions::new(spec.client_id.clone(), spec.host.clone(), spec.port);
@@ -100,6 +107,7 @@ fn options(spec: &MqttConnection) -> MqttOptions {
         ))
         .set_outgoing_inflight_upper_limit(spec.max_inflight)
         .set_receive_maximum(Some(RECEIVE_MAXIMUM))
+        .set_max_packet_size(Some(MAX_PACKET_SIZE))
         .set_connection_timeout(5);
     if let Some((user, password)) = &spec.credentials {
         o.set_credentials(user.clone(), password.clone());

@@ -146,6 +146,18 @@ impl Broker {
         assert!(status.success(), "mosquitto_pub failed");
     }
 
+    /// Publishes the contents of file `path` as one QoS 1 message.
+    #[track_caller]
+    pub fn publish_file(&self, topic: &str, path: &Path) {
+        let status = Command::new(program("mosquitto_pub"))
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
+            .args(["-V", "mqttv5", "-q", "1", "-t", topic, "-f"])
+            .arg(path)
+            .status()
+            .expect("mosquitto_pub starts");
+        assert!(status.success(), "mosquitto_pub failed");
+    }
+
     /// A persistent subscriber `id` on `filter` (QoS 1): its session is
     /// made first, so that nothing published from now on is missed.
     #[track_caller]
