@@ -30,7 +30,37 @@
 //! serde_json, and without the `alloc` feature no allocator at all: then it
 //! holds [`abi`], the header rules of [`headers`] and the body encoding of
 //! [`body`] into caller's buffers, for guests without an allocator.
+//!
+//! # Example
+//!
+//! What a host does around a call: write the envelope for the guest's
+//! stdin, read the document the guest wrote on stdout.
+//!
+//! ```
+//! # #[cfg(feature = "json")] {
+//! use jinn_contract::{Request, Response, headers};
+//!
+//! let request = Request {
+//!     method: "POST".into(),
+//!     uri: "/sensor?id=t1".into(),
+//!     body: vec![0xff, 0x00], // not UTF-8: travels as base64
+//!     ..Request::default()
+//! };
+//! let stdin = request.to_json();
+//! assert!(String::from_utf8_lossy(&stdin).contains(r#""body_encoding":"base64""#));
+//! assert_eq!(Request::from_json(&stdin).unwrap(), request);
+//!
+//! // A guest's output: status 0 means 200, a header value may be a string.
+//! let stdout = br#"{"status":0,"headers":{"content-type":"text/plain"},"body":"ok"}"#;
+//! let response = Response::from_guest_output(stdout).unwrap();
+//! assert_eq!(response.status, 200);
+//! assert_eq!(headers::first(&response.headers, "content-type"), Some("text/plain"));
+//! assert_eq!(response.body, b"ok");
+//! assert_eq!(headers::canonical_name("x-api-key"), "X-Api-Key");
+//! # }
+//! ```
 #![no_std]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -27,7 +27,27 @@
 //!
 //! On targets other than `wasm32` the host calls are replaced by in-process
 //! stand-ins (see [`imports`]), so functions and their unit tests build and
-//! run natively.
+//! run natively — a handler is a plain function of a [`Request`]:
+//!
+//! ```
+//! # #[cfg(feature = "std")] {
+//! use jinn_guest::{Request, Response, kv};
+//!
+//! fn count(req: Request) -> Response {
+//!     let name = req.query("name").unwrap_or_else(|| "door".into());
+//!     let count = kv::get_string(&name).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0) + 1;
+//!     kv::set(&name, count.to_string());
+//!     Response::new(200).json(&std::collections::BTreeMap::from([(name, count)]))
+//! }
+//!
+//! let req = Request::parse(br#"{"method":"GET","uri":"/count?name=gate"}"#).unwrap();
+//! assert_eq!(count(req.clone()).body, r#"{"gate":1}"#);
+//! assert_eq!(count(req).body, r#"{"gate":2}"#);
+//! # }
+//! ```
+//!
+//! Writing a function outside this repository, step by step: the crate's
+//! README (“A function of your own, in a fresh directory”).
 
 //!
 //! # Tiny guests
@@ -38,6 +58,7 @@
 //! false` (the crate is then `no_std`) for guests of a few kilobytes; see
 //! the module.
 #![cfg_attr(not(feature = "std"), no_std)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
 #[cfg(feature = "std")]
