@@ -64,6 +64,9 @@ cargo test --workspace --locked
 # the boards turn on; its unit tests run here, on the host.
 cargo test --locked -p jinn-embassy --features board --lib
 
+step "publishable crates (cargo package) and cargo install of jinn (reuses the test build)"
+bash scripts/package.sh
+
 step "benchmark harness (smoke: each workload once, Jinn only)"
 target_dir="${CARGO_TARGET_DIR:-target}"
 cargo run --locked -q -p jinn-benches --bin jinn-bench -- run --smoke --root . \

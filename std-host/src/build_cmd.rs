@@ -21,6 +21,7 @@ use jinn_core::{EngineLimits, Limits, Manifest, Permissions, Request, Runtime};
 use crate::host::GatewayHost;
 use crate::kv::Kv;
 use crate::lang::Lang;
+use crate::progress::Progress;
 use crate::report::Report;
 use crate::toolchain;
 
@@ -161,9 +162,17 @@ pub fn main(args: BuildArgs) -> ExitCode {
 pub fn build(path: Option<&Path>) -> Result<(), BuildError> {
     let jobs = jobs(path)?;
     check_toolchains(&jobs)?;
-    for job in &jobs {
-        compile(job)?;
-        println!("{}", inspect(job)?);
+    // On a terminal, a bar of the functions built (cleared at the end or
+    // at an error); elsewhere the `== [i/n] name` lines alone.
+    let progress = Progress::new(jobs.len() as u64);
+    for (i, job) in jobs.iter().enumerate() {
+        let count = (jobs.len() > 1).then(|| (i + 1, jobs.len()));
+        progress.doing(format!("{} ({}): compiling", job.name, job.lang));
+        compile_counted(job, count, &progress)?;
+        progress.doing(format!("{}: loading and calling once", job.name));
+        let seen = inspect(job)?;
+        progress.step();
+        progress.println(&seen.to_string());
     }
     Ok(())
 }
@@ -382,6 +391,15 @@ fn cargo_artifact(dir: &Path, lang: Lang) -> String {
 
 /// Runs the compiler, its output going straight to ours; copies the module.
 pub fn compile(job: &Job) -> Result<(), BuildError> {
+    compile_counted(job, None, &Progress::hidden())
+}
+
+/// [`compile`], as function `i` of `n` when given, its lines above `progress`.
+fn compile_counted(
+    job: &Job,
+    count: Option<(usize, usize)>,
+    progress: &Progress,
+) -> Result<(), BuildError> {
     let (mut cmd, artifact) = command(job);
     cmd.current_dir(&job.dir);
     let program = cmd.get_program().to_string_lossy().into_owned();
@@ -392,8 +410,9 @@ pub fn compile(job: &Job) -> Result<(), BuildError> {
         .get_envs()
         .filter_map(|(k, v)| Some(format!("{}={}", k.to_string_lossy(), v?.to_string_lossy())))
         .collect();
-    println!(
-        "\n== {} ({}) in {}\n   {}{}",
+    progress.println(&format!(
+        "\n== {}{} ({}) in {}\n   {}{}",
+        count.map_or_else(String::new, |(i, n)| format!("[{i}/{n}] ")),
         job.name,
         job.lang,
         job.dir.display(),
@@ -403,8 +422,13 @@ pub fn compile(job: &Job) -> Result<(), BuildError> {
             env.join(" ") + " "
         },
         line.join(" ")
-    );
-    let status = cmd.status().map_err(|source| BuildError::Spawn {
+    ));
+    let status = if progress.is_drawn() {
+        relayed(cmd, progress)
+    } else {
+        cmd.status()
+    }
+    .map_err(|source| BuildError::Spawn {
         name: job.name.clone(),
         program,
         source,
@@ -425,6 +449,43 @@ pub fn compile(job: &Job) -> Result<(), BuildError> {
         })?;
     }
     Ok(())
+}
+
+/// Runs `cmd` with its output passed on line by line above the bar, every
+/// byte as the compiler wrote it; cargo is asked for colours it would give
+/// a terminal, as the user's own terminal gets them.
+fn relayed(mut cmd: Command, progress: &Progress) -> std::io::Result<std::process::ExitStatus> {
+    use std::io::BufRead as _;
+    use std::process::Stdio;
+
+    if std::env::var_os("CARGO_TERM_COLOR").is_none() {
+        cmd.env("CARGO_TERM_COLOR", "always");
+    }
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
+    let pass_on = |from: Box<dyn std::io::Read + Send>, to_stdout: bool| {
+        let lines = progress.lines();
+        std::thread::spawn(move || {
+            let mut from = std::io::BufReader::new(from);
+            let mut line = Vec::new();
+            while from.read_until(b'\n', &mut line).is_ok_and(|n| n > 0) {
+                if to_stdout {
+                    lines.out(&line);
+                } else {
+                    lines.err(&line);
+                }
+                line.clear();
+            }
+        })
+    };
+    let threads = [
+        child.stdout.take().map(|o| pass_on(Box::new(o), true)),
+        child.stderr.take().map(|e| pass_on(Box::new(e), false)),
+    ];
+    let status = child.wait();
+    for thread in threads.into_iter().flatten() {
+        let _ = thread.join();
+    }
+    status
 }
 
 /// What Jinn's loader and one call say of a module.

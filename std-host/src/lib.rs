@@ -36,6 +36,7 @@ pub mod mqtt;
 pub mod new;
 pub mod outbox;
 pub mod pool;
+pub mod progress;
 pub mod quota;
 pub mod raw;
 pub mod reload;
