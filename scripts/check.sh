@@ -69,7 +69,11 @@ bash scripts/package.sh
 
 step "benchmark harness (smoke: each workload once, Jinn only)"
 target_dir="${CARGO_TARGET_DIR:-target}"
-cargo run --locked -q -p jinn-benches --bin jinn-bench -- run --smoke --root . \
-    --jinn "$target_dir/debug/jinn" --out "$target_dir/bench/smoke"
+smoke=$(cargo run --locked -q -p jinn-benches --bin jinn-bench -- run --smoke --root . \
+    --jinn "$target_dir/debug/jinn" --out "$target_dir/bench/smoke" 2>&1) ||
+    die "jinn-bench run --smoke failed: $smoke"
+printf '%s\n' "$smoke"
+# Its progress bar is for terminals: a pipe gets plain lines only.
+if grep -q $'\e' <<<"$smoke"; then die "jinn-bench run drew on a pipe"; fi
 
 step "done"

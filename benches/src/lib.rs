@@ -6,6 +6,7 @@
 pub mod machine;
 pub mod native;
 pub mod orchestrate;
+pub mod progress;
 pub mod report;
 pub mod runners;
 pub mod serve;

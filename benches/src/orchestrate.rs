@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use jinn_bench_kit::{Options, Record, status_kib};
 use jinn_core::Response;
 
+use crate::progress::Rounds;
 use crate::report::{Report, Row, Unit};
 use crate::serve::{self, FunctionEntry, Server};
 use crate::stats::{Point, Summary, quantile};
@@ -333,6 +334,7 @@ fn run_in(s: &Settings, scratch: &Path) -> Result<Report, String> {
     };
     let connections: &[u32] = if s.smoke { &[1] } else { &[1, 16, 64] };
 
+    let progress = Rounds::new(s.rounds);
     for round in 0..s.rounds {
         for (group, list) in [("P1", &p1), ("P2", &p2)] {
             if !s.wants(group) {
@@ -344,6 +346,7 @@ fn run_in(s: &Settings, scratch: &Path) -> Result<Report, String> {
                 }
                 let mut outputs = Vec::new();
                 for c in rotated(contenders, round) {
+                    progress.doing(round, &format!("{group} {name}, {}", c.label()));
                     let wasm_s = wasm.to_string_lossy();
                     let stdin_s = stdin.to_string_lossy();
                     let common = ["--stdin", &stdin_s, "--iters", &iters, "--warmup", &warmup];
@@ -392,11 +395,13 @@ fn run_in(s: &Settings, scratch: &Path) -> Result<Report, String> {
             }
         }
         if let (true, Some(cm)) = (s.wants("P8"), &coremark) {
+            progress.doing(round, "P8 CoreMark");
             run_p8(s, cm, &jinns, round, &mut table)?;
         }
         if let Some(servers) = &p3 {
             for &c in connections {
                 for (label, url, _) in rotated(servers, round) {
+                    progress.doing(round, &format!("P3 echo, {c} connections, {label}"));
                     let load = serve::wrk(&url, c, s.seconds)?;
                     let (row, _) = table.slot(
                         "P3",
@@ -414,9 +419,12 @@ fn run_in(s: &Settings, scratch: &Path) -> Result<Report, String> {
             }
         }
         if s.wants("P5") {
+            progress.doing(round, "P5 functions loaded");
             run_p5(s, scratch, &mut table)?;
         }
+        progress.round_done();
     }
+    drop(progress);
     if let Some(servers) = &p3 {
         // Peak RSS of each server over the whole load.
         for (label, _, pid) in servers {
