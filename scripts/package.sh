@@ -4,7 +4,8 @@
 #   1. jinn-contract and jinn-guest carry the metadata a registry shows
 #      (description, license, readme, keywords, categories) and are not
 #      `publish = false`;
-#   2. `cargo package` packages both in dependency order and verifies each
+#   2. their documentation builds without warnings (no broken links), and
+#      `cargo package` packages both in dependency order and verifies each
 #      package by building it alone, jinn-guest against the packaged
 #      jinn-contract (not the path dependency);
 #   3. `cargo install --path std-host` installs the `jinn` binary into a
@@ -46,9 +47,13 @@ if bad:
 ' "${crates[@]}" || die "incomplete package metadata (above)"
 took
 
-echo "cargo package ${crates[*]} (each verified by a build of the package alone)"
+echo "cargo doc of ${crates[*]} (warnings denied: no broken links)"
 args=()
 for crate in "${crates[@]}"; do args+=(-p "$crate"); done
+RUSTDOCFLAGS="-D warnings" cargo doc --locked --quiet --no-deps "${args[@]}"
+took
+
+echo "cargo package ${crates[*]} (each verified by a build of the package alone)"
 # --allow-dirty: what is checked is the package, not whether it is committed.
 cargo package --locked --allow-dirty "${args[@]}"
 for crate in "${crates[@]}"; do

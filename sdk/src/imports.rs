@@ -15,7 +15,7 @@
 //! conventions (without the `std` feature: no key is ever found, writes are
 //! dropped), and [`publish`] always answers `-3` (publisher unavailable).
 //!
-//! Most code wants the typed wrappers in [`crate::logger`], [`crate::kv`] and
+//! Most code wants the typed wrappers in [`crate::logger`], `crate::kv` (std) and
 //! [`crate::publish`](mod@crate::publish) instead.
 
 #[cfg(target_arch = "wasm32")]

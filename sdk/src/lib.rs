@@ -27,7 +27,7 @@
 //!
 //! On targets other than `wasm32` the host calls are replaced by in-process
 //! stand-ins (see [`imports`]), so functions and their unit tests build and
-//! run natively — a handler is a plain function of a [`Request`]:
+//! run natively — a handler is a plain function of a `Request`:
 //!
 //! ```
 //! # #[cfg(feature = "std")] {

@@ -127,7 +127,8 @@ fn write_bytes<'r>(response: &'r Response<'_>, out: &mut dyn Sink) -> Option<&'r
 }
 
 /// One response, built with chained calls like the std SDK's and written
-/// with [`Response::write_to`] (by [`run`](super::run)).
+/// with [`Response::write_to`] (by `run` on wasm32, [`run_with`](super::run_with)
+/// anywhere).
 ///
 /// ```
 /// use jinn_guest::tiny::{Response, write::Buffer};
