@@ -2,7 +2,7 @@
 //! and compiled, and their routing table. Immutable once built; a reload
 //! builds a new one and swaps it in (see [`crate::reload`]).
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use jinn_core::signature::{self, Checked, Status};
@@ -65,6 +65,9 @@ pub struct Gateway {
     /// The TLS configuration of the HTTPS listeners, from `[https]` (or
     /// the previous generation's when a reload removed the section).
     pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// The TLS client configuration of each `mqtts://` connection, by name
+    /// (the bridge takes those of the first generation).
+    pub mqtt_tls: BTreeMap<String, Arc<rustls::ClientConfig>>,
     /// Holds its modules there while it exists.
     modules: Arc<Modules>,
 }
@@ -155,6 +158,16 @@ impl Gateway {
                 .ok(),
             None => previous.and_then(|p| p.tls.clone()),
         };
+        let mut mqtt_tls = BTreeMap::new();
+        for c in &config.mqtt.connections {
+            let Some(tls) = &c.tls else { continue };
+            match crate::mqtt::tls::client_config(tls) {
+                Ok(client) => {
+                    mqtt_tls.insert(c.name.clone(), client);
+                }
+                Err(e) => errors.extend(e.0),
+            }
+        }
         if !errors.is_empty() {
             // Forget what this failed build added (what others hold stays).
             modules.forget_unheld(&wanted.iter().map(|(d, _)| *d).collect());
@@ -167,6 +180,7 @@ impl Gateway {
             functions,
             router,
             tls,
+            mqtt_tls,
             modules: modules.clone(),
         };
         modules.hold(&gateway.digests());

@@ -1,6 +1,8 @@
 //! TLS of the HTTPS listeners: the rustls server configuration made from
 //! the PEM files of `[https]` (ring provider, TLS 1.2 and 1.3, ALPN
-//! `http/1.1`), and the handshake of one accepted connection.
+//! `http/1.1`), and the handshake of one accepted connection. The PEM
+//! reading and the provider serve the `mqtts://` clients too
+//! ([`crate::mqtt::tls`]).
 //!
 //! The configuration is part of a gateway generation
 //! ([`crate::loaded::Gateway`]): it is made at start, by `jinn check` and at
@@ -24,7 +26,8 @@ use tokio_rustls::server::TlsStream;
 
 use crate::config::{ClientAuth, ConfigError, ConfigErrors, HttpsSettings, TlsFile};
 
-/// A PEM file of `[https]` that cannot be used. Never quotes a key's bytes.
+/// A PEM file of `[https]` or of an `mqtts://` connection that cannot be
+/// used. Never quotes a key's bytes.
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
     /// The file cannot be read (missing, unreadable).
@@ -85,7 +88,7 @@ pub fn server_config(settings: &HttpsSettings) -> Result<Arc<ServerConfig>, Conf
     let mut fail = |file: &TlsFile, e: TlsError| errors.push(file.at.error(e.to_string()));
     let certs = certificates(&settings.cert.path).map_err(|e| fail(&settings.cert, e));
     let key = private_key(&settings.key.path).map_err(|e| fail(&settings.key, e));
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = provider();
     let verifier = settings
         .client_ca
         .as_ref()
@@ -128,7 +131,14 @@ fn build(
     Ok(Arc::new(config))
 }
 
-fn key_refusal(e: &rustls::Error) -> String {
+/// The cryptography of every TLS endpoint: ring (no cmake or Go at build
+/// time).
+pub fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// What rustls says when it refuses a certificate's key, in words.
+pub fn key_refusal(e: &rustls::Error) -> String {
     match e {
         rustls::Error::InconsistentKeys(rustls::InconsistentKeys::KeyMismatch) => {
             "the private key is not the key of the certificate (the first of the chain)".into()

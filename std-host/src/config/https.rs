@@ -37,7 +37,7 @@ pub enum ClientAuth {
 }
 
 /// A PEM file named in the configuration, and where.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TlsFile {
     /// The file (absolute, or relative to the config file's directory).
     pub path: PathBuf,
@@ -136,7 +136,9 @@ impl Validator<'_> {
         })
     }
 
-    fn tls_file(&mut self, path: &Spanned<String>, key: &str) -> TlsFile {
+    /// A PEM file's path (relative to the config file's directory), and
+    /// where it was written.
+    pub(super) fn tls_file(&mut self, path: &Spanned<String>, key: &str) -> TlsFile {
         let at = self.loc(path.span(), key);
         if path.get_ref().is_empty() {
             self.errors.push(at.error("must not be empty"));

@@ -11,6 +11,13 @@
 //! keep_alive = "30s"
 //! required = true            # /readyz is 503 while it is down
 //!
+//! [mqtt.uplink]
+//! url = "mqtts://broker.example.com:8883"   # TLS; 8883 when no port is given
+//! client_id = "gateway-1"
+//! ca = "/etc/jinn/tls/broker-ca.pem"        # default: the system's trust store
+//! client_cert = "/etc/jinn/tls/gateway-1.pem"   # mutual TLS, with client_key
+//! client_key = "/etc/jinn/tls/gateway-1.key"
+//!
 //! [[function]]
 //! name = "sensor-alert"
 //! mqtt = [{ connection = "local", filter = "sensors/+/reading", qos = 1,
@@ -32,7 +39,7 @@ use toml::Spanned;
 
 use super::validate::{Validator, valid_name};
 use super::values::{Dur, SecretSource};
-use super::{ConfigError, Location};
+use super::{ConfigError, Location, TlsFile};
 use crate::outbox::WhenFull;
 
 /// `[mqtt.<name>]` as written.
@@ -49,6 +56,9 @@ pub struct RawConnection {
     pub max_inflight: Option<Spanned<u16>>,
     pub reconnect_max: Option<Spanned<Dur>>,
     pub required: Option<bool>,
+    pub ca: Option<Spanned<String>>,
+    pub client_cert: Option<Spanned<String>>,
+    pub client_key: Option<Spanned<String>>,
 }
 
 /// One trigger of a function as written.
@@ -91,8 +101,11 @@ pub struct MqttConnection {
     pub name: String,
     /// Broker host.
     pub host: String,
-    /// Broker port (1883 when the URL names none).
+    /// Broker port (1883 when the URL names none, 8883 for `mqtts://`).
     pub port: u16,
+    /// TLS (`mqtts://`): the broker's certificate is checked against these
+    /// CA certificates, for the URL's host name.
+    pub tls: Option<MqttTls>,
     /// MQTT client identifier (the broker keeps the session under it).
     pub client_id: String,
     /// User name and password, read when the configuration is loaded.
@@ -119,6 +132,7 @@ impl fmt::Debug for MqttConnection {
             .field("name", &self.name)
             .field("host", &self.host)
             .field("port", &self.port)
+            .field("tls", &self.tls)
             .field("client_id", &self.client_id)
             .field(
                 "credentials",
@@ -132,6 +146,22 @@ impl fmt::Debug for MqttConnection {
             .field("required", &self.required)
             .finish()
     }
+}
+
+/// The TLS settings of an `mqtts://` connection. The files are read when
+/// the gateway is built ([`crate::mqtt::tls`]), at start and by
+/// `jinn check`, with errors at these keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MqttTls {
+    /// The CA certificates the broker's certificate must chain to (`ca`);
+    /// `None`: those of the system's trust store.
+    pub ca: Option<TlsFile>,
+    /// The gateway's certificate chain and its key (`client_cert`,
+    /// `client_key`), shown to a broker that asks for one (mutual TLS).
+    pub client: Option<(TlsFile, TlsFile)>,
+    /// Where the URL was written: errors about the system's trust store
+    /// point there.
+    pub at: Location,
 }
 
 /// A function's subscription.
@@ -293,13 +323,14 @@ impl Validator<'_> {
                 );
             }
             let c = c.get_ref();
-            let (host, port) = match parse_url(c.url.get_ref()) {
-                Ok(hp) => hp,
+            let (host, port, secure) = match parse_url(c.url.get_ref()) {
+                Ok(url) => url,
                 Err(m) => {
                     self.err(c.url.span(), key("url"), m);
-                    (String::new(), 0)
+                    (String::new(), 0, false)
                 }
             };
+            let tls = self.mqtt_tls(c, secure, &key);
             let client_id = c.client_id.get_ref().clone();
             if client_id.is_empty() || client_id.len() > 256 || client_id.contains('\0') {
                 self.err(
@@ -378,6 +409,7 @@ impl Validator<'_> {
                 name: name.get_ref().clone(),
                 host,
                 port,
+                tls,
                 client_id,
                 credentials,
                 keep_alive,
@@ -412,6 +444,55 @@ impl Validator<'_> {
             connections,
             routes: resolved,
         }
+    }
+
+    /// `ca`, `client_cert` and `client_key` of a connection: its TLS
+    /// settings when its URL is `mqtts://`.
+    fn mqtt_tls(
+        &mut self,
+        c: &RawConnection,
+        secure: bool,
+        key: &dyn Fn(&str) -> String,
+    ) -> Option<MqttTls> {
+        let files = [
+            ("ca", &c.ca),
+            ("client_cert", &c.client_cert),
+            ("client_key", &c.client_key),
+        ];
+        if !secure {
+            for (name, file) in files {
+                if let Some(file) = file {
+                    self.err(file.span(), key(name), "only with an mqtts:// url");
+                }
+            }
+            return None;
+        }
+        let ca = c.ca.as_ref().map(|ca| self.tls_file(ca, &key("ca")));
+        let client = match (&c.client_cert, &c.client_key) {
+            (Some(cert), Some(k)) => Some((
+                self.tls_file(cert, &key("client_cert")),
+                self.tls_file(k, &key("client_key")),
+            )),
+            (Some(one), None) | (None, Some(one)) => {
+                let (given, missing) = if c.client_cert.is_some() {
+                    ("client_cert", "client_key")
+                } else {
+                    ("client_key", "client_cert")
+                };
+                self.err(
+                    one.span(),
+                    key(given),
+                    format!("needs {missing}: a client certificate goes with its key"),
+                );
+                None
+            }
+            (None, None) => None,
+        };
+        Some(MqttTls {
+            ca,
+            client,
+            at: self.loc(c.url.span(), key("url")),
+        })
     }
 
     /// A function's triggers; `names`: the configured connections.
@@ -551,17 +632,24 @@ impl Validator<'_> {
     }
 }
 
-/// `mqtt://host[:port]` → host and port.
-fn parse_url(url: &str) -> Result<(String, u16), String> {
-    let Some(rest) = url.strip_prefix("mqtt://") else {
-        return Err(if url.starts_with("mqtts://") {
-            format!("{url:?}: mqtts:// (TLS) is not supported yet; use mqtt://host:port")
-        } else {
-            format!("{url:?} is not a broker URL such as \"mqtt://127.0.0.1:1883\"")
-        });
+/// `mqtt://host[:port]` or `mqtts://host[:port]` → host, port, and
+/// whether it is TLS.
+fn parse_url(url: &str) -> Result<(String, u16, bool), String> {
+    let (rest, secure) = match (url.strip_prefix("mqtt://"), url.strip_prefix("mqtts://")) {
+        (Some(rest), _) => (rest, false),
+        (_, Some(rest)) => (rest, true),
+        _ => {
+            return Err(format!(
+                "{url:?} is not a broker URL such as \"mqtt://127.0.0.1:1883\" or \"mqtts://broker.lan:8883\""
+            ));
+        }
     };
     let rest = rest.strip_suffix('/').unwrap_or(rest);
-    let bad = || format!("{url:?} is not a broker URL such as \"mqtt://127.0.0.1:1883\"");
+    let bad = || {
+        format!(
+            "{url:?} is not a broker URL such as \"mqtt://127.0.0.1:1883\" or \"mqtts://broker.lan:8883\""
+        )
+    };
     if rest.is_empty() || rest.contains(['/', '?', '#', '@', ' ']) {
         return Err(bad());
     }
@@ -579,9 +667,10 @@ fn parse_url(url: &str) -> Result<(String, u16), String> {
     }
     let port = match port {
         Some(p) => p.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(bad)?,
+        None if secure => 8883,
         None => 1883,
     };
-    Ok((host, port))
+    Ok((host, port, secure))
 }
 
 #[cfg(test)]
@@ -592,13 +681,21 @@ mod tests {
     fn broker_urls() {
         assert_eq!(
             parse_url("mqtt://127.0.0.1:1884"),
-            Ok(("127.0.0.1".into(), 1884))
+            Ok(("127.0.0.1".into(), 1884, false))
         );
         assert_eq!(
             parse_url("mqtt://broker.lan"),
-            Ok(("broker.lan".into(), 1883))
+            Ok(("broker.lan".into(), 1883, false))
         );
-        assert_eq!(parse_url("mqtt://[::1]:99"), Ok(("::1".into(), 99)));
+        assert_eq!(
+            parse_url("mqtts://broker.lan"),
+            Ok(("broker.lan".into(), 8883, true))
+        );
+        assert_eq!(
+            parse_url("mqtts://127.0.0.1:9883/"),
+            Ok(("127.0.0.1".into(), 9883, true))
+        );
+        assert_eq!(parse_url("mqtt://[::1]:99"), Ok(("::1".into(), 99, false)));
         for bad in [
             "tcp://x:1",
             "mqtt://",
@@ -606,10 +703,12 @@ mod tests {
             "mqtt://x:99999",
             "mqtt://u@x",
             "mqtt://x/y",
+            "mqtts://",
+            "mqtts://u@x",
+            "ssl://x:8883",
         ] {
             assert!(parse_url(bad).is_err(), "{bad}");
         }
-        assert!(parse_url("mqtts://x:8883").unwrap_err().contains("TLS"));
     }
 
     #[test]

@@ -175,3 +175,56 @@ fn the_outbox_policy_when_full_is_one_of_two() {
         "{e}"
     );
 }
+
+#[test]
+fn an_mqtts_connection_takes_a_ca_and_a_client_certificate() {
+    let text = OK.replace(
+        "url = \"mqtt://broker.example\"\n",
+        "url = \"mqtts://broker.example\"\nca = \"tls/ca.pem\"\nclient_cert = \"/etc/gw.pem\"\nclient_key = \"/etc/gw.key\"\n",
+    );
+    let c = parse(&src(&text), &Overrides::default()).unwrap();
+    let (local, up) = (&c.mqtt.connections[0], &c.mqtt.connections[1]);
+    assert_eq!(local.tls, None, "mqtt:// is plain");
+    assert_eq!((up.host.as_str(), up.port), ("broker.example", 8883));
+    let tls = up.tls.as_ref().unwrap();
+    let ca = tls.ca.as_ref().unwrap();
+    assert_eq!(ca.path, std::path::PathBuf::from("/base/tls/ca.pem"));
+    assert_eq!(
+        (ca.at.line, ca.at.column, ca.at.key.as_str()),
+        (8, 6, "mqtt.uplink.ca")
+    );
+    let (cert, key) = tls.client.as_ref().unwrap();
+    assert_eq!(cert.path, std::path::PathBuf::from("/etc/gw.pem"));
+    assert_eq!(key.at.key, "mqtt.uplink.client_key");
+    assert_eq!(tls.at.key, "mqtt.uplink.url");
+    // Without `ca`: the system's trust store; without a client certificate: none.
+    let text = OK.replace("mqtt://broker.example", "mqtts://broker.example:9883");
+    let c = parse(&src(&text), &Overrides::default()).unwrap();
+    let up = &c.mqtt.connections[1];
+    assert_eq!(up.port, 9883);
+    let tls = up.tls.as_ref().unwrap();
+    assert_eq!((tls.ca.as_ref(), tls.client.as_ref()), (None, None));
+}
+
+#[test]
+fn tls_keys_need_mqtts_and_a_certificate_needs_its_key() {
+    let text = OK
+        .replace(
+            "client_id = \"gw-1\"\n",
+            "client_id = \"gw-1\"\nca = \"ca.pem\"\nclient_key = \"k.pem\"\n",
+        )
+        .replace(
+            "url = \"mqtt://broker.example\"\n",
+            "url = \"mqtts://broker.example\"\nclient_cert = \"c.pem\"\nca = \"\"\n",
+        );
+    let e = errors(&text);
+    assert_eq!(
+        e,
+        [
+            "t.toml:5:6: mqtt.local.ca: only with an mqtts:// url",
+            "t.toml:6:14: mqtt.local.client_key: only with an mqtts:// url",
+            "t.toml:11:6: mqtt.uplink.ca: must not be empty",
+            "t.toml:10:15: mqtt.uplink.client_cert: needs client_key: a client certificate goes with its key",
+        ],
+    );
+}

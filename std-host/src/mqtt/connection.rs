@@ -19,6 +19,7 @@ use rumqttc::v5::mqttbytes::v5::{
     Filter, Packet, PubAckReason, Publish, RetainForwardRule, SubscribeReasonCode,
 };
 use rumqttc::v5::{AsyncClient, Event, EventLoop, MqttOptions};
+use rumqttc::{TlsConfiguration, Transport};
 use tokio::sync::mpsc;
 
 use crate::config::mqtt::{MqttConnection, MqttTrigger};
@@ -96,9 +97,15 @@ const RECEIVE_MAXIMUM: u16 = 128;
 /// reconnect, and blocks the subscription for good.
 const MAX_PACKET_SIZE: u32 = 1024 * 1024;
 
-/// The client options of `spec` (credentials included, never logged).
-fn options(spec: &MqttConnection) -> MqttOptions {
+/// The client options of `spec` (credentials included, never logged), over
+/// TLS with `tls` when given (the server name checked is the URL's host).
+fn options(spec: &MqttConnection, tls: Option<&Arc<rustls::ClientConfig>>) -> MqttOptions {
     let mut o = MqttOptions::new(spec.client_id.clone(), spec.host.clone(), spec.port);
+    if let Some(tls) = tls {
+        o.set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(
+            tls.clone(),
+        )));
+    }
     o.set_keep_alive(spec.keep_alive)
         .set_clean_start(spec.clean_start)
         .set_manual_acks(true)
@@ -145,9 +152,10 @@ fn capacity(spec: &MqttConnection) -> usize {
     usize::from(spec.max_inflight) * 2 + 1024
 }
 
-/// Runs connection `spec` until the task is aborted.
+/// Runs connection `spec` (over TLS with `tls`) until the task is aborted.
 pub async fn run(
     spec: MqttConnection,
+    tls: Option<Arc<rustls::ClientConfig>>,
     filters: Vec<Filter>,
     link: Arc<Link>,
     events: mpsc::UnboundedSender<LinkEvent>,
@@ -158,7 +166,8 @@ pub async fn run(
     let mut failures = 0u64;
     loop {
         epoch += 1;
-        let (client, mut eventloop) = AsyncClient::new(options(&spec), capacity(&spec));
+        let (client, mut eventloop) =
+            AsyncClient::new(options(&spec, tls.as_ref()), capacity(&spec));
         match connect(&mut eventloop).await {
             Ok(session_present) => {
                 failures = 0;
@@ -314,6 +323,7 @@ mod tests {
             name: "local".into(),
             host: "127.0.0.1".into(),
             port: 1884,
+            tls: None,
             client_id: "gw".into(),
             credentials: Some(("u".into(), "p".into())),
             keep_alive: Duration::from_secs(30),
@@ -323,11 +333,22 @@ mod tests {
             reconnect_max: Duration::from_secs(5),
             required: false,
         };
-        let o = options(&spec);
+        let o = options(&spec, None);
         assert!(!o.clean_start());
         assert!(o.manual_acks());
         assert_eq!(o.session_expiry_interval(), Some(3600));
         assert_eq!(o.get_outgoing_inflight_upper_limit(), Some(16));
         assert_eq!(o.broker_address(), ("127.0.0.1".into(), 1884));
+        assert!(matches!(o.transport(), Transport::Tcp));
+        let tls = rustls::ClientConfig::builder_with_provider(crate::tls::provider())
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(rustls::RootCertStore::empty())
+            .with_no_client_auth();
+        let o = options(&spec, Some(&Arc::new(tls)));
+        assert!(matches!(
+            o.transport(),
+            Transport::Tls(TlsConfiguration::Rustls(_))
+        ));
     }
 }

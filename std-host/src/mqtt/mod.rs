@@ -5,6 +5,7 @@
 //!   (`rumqttc::v5`), persistent sessions and a doubling reconnect backoff.
 //! * [`trigger`]: a message → the MQTT envelope → a call through the HTTP
 //!   calls' dispatch path → commit → only then the QoS 1 acknowledgement.
+//! * [`tls`]: the rustls client configuration of an `mqtts://` connection.
 //! * [`drain`] and [`window`]: the outbox read in order, each message routed
 //!   by `[[mqtt_route]]` to one connection and removed once its broker
 //!   acknowledged it; unacknowledged messages are sent again after a
@@ -18,6 +19,7 @@ pub mod connection;
 pub mod dead_letter;
 pub mod drain;
 pub mod metrics;
+pub mod tls;
 pub mod trigger;
 pub mod window;
 
@@ -92,6 +94,8 @@ pub fn start(shared: &Arc<Shared>) -> Option<Bridge> {
     let mut tasks = Vec::new();
     let mut drainers = HashMap::new();
     let mut connections = Vec::new();
+    // Made when the first generation was built (its errors stopped the start).
+    let tls_configs = shared.current().mqtt_tls.clone();
     let failures = Arc::new(dead_letter::FailureStats::new(
         shared
             .startup
@@ -111,6 +115,7 @@ pub fn start(shared: &Arc<Shared>) -> Option<Bridge> {
         let filters = connection::subscriptions(&spec.name, &triggers);
         tasks.push(tokio::spawn(connection::run(
             spec.clone(),
+            tls_configs.get(&spec.name).cloned(),
             filters,
             link.clone(),
             events_tx,

@@ -32,11 +32,23 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// A TLS listener of a broker: its certificate and key, and the CA client
+/// certificates are checked against.
+pub struct BrokerTls {
+    pub ca: PathBuf,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    /// Clients must present a certificate signed by `ca`.
+    pub require_certificate: bool,
+}
+
 /// A mosquitto broker; stopped when dropped.
 pub struct Broker {
     pub port: u16,
     dir: tempfile::TempDir,
     child: Option<Child>,
+    /// A second listener, with TLS, and its port.
+    tls: Option<(u16, BrokerTls)>,
 }
 
 impl Broker {
@@ -44,10 +56,23 @@ impl Broker {
     /// and queues messages for absent persistent sessions without a cap.
     #[track_caller]
     pub fn start() -> Self {
+        Self::start_with(None)
+    }
+
+    /// As [`Broker::start`], with a TLS listener beside the plain one (the
+    /// command-line clients keep using the plain one).
+    #[track_caller]
+    pub fn start_tls(tls: BrokerTls) -> Self {
+        Self::start_with(Some((free_port(), tls)))
+    }
+
+    #[track_caller]
+    fn start_with(tls: Option<(u16, BrokerTls)>) -> Self {
         let mut broker = Self {
             port: free_port(),
             dir: tempfile::tempdir().unwrap(),
             child: None,
+            tls,
         };
         broker.restart();
         broker
@@ -68,13 +93,24 @@ impl Broker {
         } else {
             ""
         };
+        let tls = match &self.tls {
+            Some((port, t)) => format!(
+                "listener {port} 127.0.0.1\ncafile {}\ncertfile {}\nkeyfile {}\nrequire_certificate {}\n",
+                t.ca.display(),
+                t.cert.display(),
+                t.key.display(),
+                t.require_certificate
+            ),
+            None => String::new(),
+        };
         std::fs::write(
             &conf,
             format!(
-                "listener {} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location {}/\n\
-                 max_queued_messages 0\nlog_dest stderr\nlog_type error\n{stay}",
+                "allow_anonymous true\npersistence true\npersistence_location {}/\n\
+                 max_queued_messages 0\nlog_dest stderr\nlog_type error\n{stay}\
+                 listener {} 127.0.0.1\n{tls}",
+                data.display(),
                 self.port,
-                data.display()
             ),
         )
         .unwrap();
@@ -88,13 +124,15 @@ impl Broker {
             .expect("mosquitto starts");
         self.child = Some(child);
         let start = Instant::now();
-        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(
-                start.elapsed() < Duration::from_secs(10),
-                "mosquitto does not listen on {}",
-                self.port
-            );
-            std::thread::sleep(Duration::from_millis(20));
+        let ports = [Some(self.port), self.tls.as_ref().map(|(p, _)| *p)];
+        for port in ports.into_iter().flatten() {
+            while TcpStream::connect(("127.0.0.1", port)).is_err() {
+                assert!(
+                    start.elapsed() < Duration::from_secs(10),
+                    "mosquitto does not listen on {port}"
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
         }
     }
 
@@ -113,6 +151,13 @@ impl Broker {
 
     pub fn url(&self) -> String {
         format!("mqtt://127.0.0.1:{}", self.port)
+    }
+
+    /// The URL of its TLS listener.
+    #[track_caller]
+    pub fn tls_url(&self) -> String {
+        let (port, _) = self.tls.as_ref().expect("a broker with a TLS listener");
+        format!("mqtts://127.0.0.1:{port}")
     }
 
     /// Publishes each line as a message to `topic` (QoS 1), and waits.
@@ -230,6 +275,28 @@ impl Sub {
 
     pub fn lines(&self) -> Vec<String> {
         self.lines.lock().unwrap().clone()
+    }
+
+    /// Waits until `done` holds for the lines, for as long as lines keep
+    /// coming: it gives up once none came for `stall`; the lines.
+    pub fn wait_progressing(
+        &self,
+        stall: Duration,
+        done: impl Fn(&[String]) -> bool,
+    ) -> Vec<String> {
+        let mut seen = 0;
+        let mut last = Instant::now();
+        loop {
+            let lines = self.lines();
+            if done(&lines) || last.elapsed() > stall {
+                return lines;
+            }
+            if lines.len() > seen {
+                seen = lines.len();
+                last = Instant::now();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// Waits until `done` holds for the lines, at most `limit`; the lines.
