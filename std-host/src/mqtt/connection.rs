@@ -22,6 +22,7 @@ use rumqttc::v5::{AsyncClient, Event, EventLoop, MqttOptions};
 use rumqttc::{TlsConfiguration, Transport};
 use tokio::sync::mpsc;
 
+use super::arrivals::{self, PushError};
 use crate::config::mqtt::{MqttConnection, MqttTrigger};
 
 /// What the drainer hears from the connection.
@@ -159,7 +160,7 @@ pub async fn run(
     filters: Vec<Filter>,
     link: Arc<Link>,
     events: mpsc::UnboundedSender<LinkEvent>,
-    arrived: mpsc::Sender<Arrived>,
+    arrived: arrivals::Sender,
 ) {
     let mut backoff = Duration::from_millis(100);
     let mut epoch = 0u64;
@@ -229,7 +230,7 @@ async fn serve(
     eventloop: &mut EventLoop,
     epoch: u64,
     events: &mpsc::UnboundedSender<LinkEvent>,
-    arrived: &mpsc::Sender<Arrived>,
+    arrived: &arrivals::Sender,
 ) -> String {
     loop {
         match eventloop.poll().await {
@@ -251,13 +252,12 @@ async fn serve(
                 let _ = events.send(LinkEvent::Acknowledged(epoch, ack.pkid));
             }
             Ok(Event::Incoming(Packet::Publish(publish))) => {
-                let qos0 = publish.qos == QoS::AtMostOnce;
-                let message = Arrived { epoch, publish };
-                if qos0 {
+                // Never waits: the event loop must go on being polled.
+                match arrived.push(Arrived { epoch, publish }) {
+                    Ok(()) => {}
                     // At most once: dropped when the trigger path is that far behind.
-                    let _ = arrived.try_send(message);
-                } else if arrived.send(message).await.is_err() {
-                    return "shutting down".into();
+                    Err(PushError::Qos0Dropped(_)) => {}
+                    Err(e) => return e.to_string(),
                 }
             }
             Ok(Event::Incoming(Packet::SubAck(ack))) => {

@@ -15,6 +15,7 @@
 //! configured; its configuration is the one at start (a reload does not
 //! change connections, triggers or routes).
 
+pub mod arrivals;
 pub mod connection;
 pub mod dead_letter;
 pub mod drain;
@@ -33,9 +34,6 @@ use crate::shared::Shared;
 use connection::Link;
 use drain::{DrainStats, OutboxRef, QueueGauge};
 use trigger::TriggerStats;
-
-/// Messages that arrived and wait for the trigger path, per connection.
-const ARRIVED_QUEUE: usize = 1024;
 
 /// One connection's state, for `/metrics`.
 pub struct ConnectionState {
@@ -110,7 +108,7 @@ pub fn start(shared: &Arc<Shared>) -> Option<Bridge> {
         let stats = Arc::new(TriggerStats::default());
         let (entries_tx, entries_rx) = mpsc::unbounded_channel();
         let (events_tx, events_rx) = mpsc::unbounded_channel();
-        let (arrived_tx, arrived_rx) = mpsc::channel(ARRIVED_QUEUE);
+        let (arrived_tx, arrived_rx) = arrivals::queue();
         drainers.insert(spec.name.clone(), entries_tx);
         let filters = connection::subscriptions(&spec.name, &triggers);
         tasks.push(tokio::spawn(connection::run(

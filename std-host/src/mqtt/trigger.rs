@@ -41,7 +41,6 @@ use jinn_core::contract::headers;
 use jinn_core::{ErrorKind, Message, Qos, Request};
 use rumqttc::v5::mqttbytes::QoS;
 use rumqttc::v5::mqttbytes::v5::Publish;
-use tokio::sync::mpsc;
 
 use super::connection::{Arrived, Link};
 use super::dead_letter::{self, DeadLetter, FailureStats};
@@ -76,7 +75,7 @@ pub async fn run(
     shared: Arc<Shared>,
     name: String,
     link: Arc<Link>,
-    mut arrived: mpsc::Receiver<Arrived>,
+    mut arrived: super::arrivals::Receiver,
     stats: Arc<TriggerStats>,
     failures: Arc<FailureStats>,
 ) {
