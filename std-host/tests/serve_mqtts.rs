@@ -234,6 +234,42 @@ fn a_broker_asking_for_client_certificates_takes_one_and_refuses_a_client_withou
 }
 
 #[test]
+fn without_ca_the_system_trust_store_decides() {
+    let pki = tempfile::tempdir().unwrap();
+    let ca = Ca::new(pki.path(), "broker-ca");
+    let other = Ca::new(pki.path(), "other-ca");
+    let broker = tls_broker(pki.path(), &ca, "broker", false);
+    let url = broker.tls_url();
+    let connections = format!(
+        "[mqtt.local]\nurl = \"{url}\"\nclient_id = \"store-local\"\nrequired = true\n\
+         [mqtt.uplink]\nurl = \"{url}\"\nclient_id = \"store-uplink\"\n"
+    );
+    // The trust store is the file SSL_CERT_FILE names: the broker's CA…
+    let data = broker::data_dir();
+    let config = sensor_alert(data.path(), &connections);
+    let store = ca.cert.to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(&config, dir, &[("SSL_CERT_FILE", store)]);
+    wait_metric(&server, "jinn_mqtt_connected{connection=\"local\"}", 1.0);
+    assert_eq!(readyz(&server), 200);
+    drop(server);
+    // …or another one.
+    let store = other.cert.to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(&config, dir, &[("SSL_CERT_FILE", store)]);
+    assert!(
+        server.wait_log("UnknownIssuer", Duration::from_secs(10)),
+        "{}",
+        server.log_text()
+    );
+    assert_eq!(
+        server.metric("jinn_mqtt_connected{connection=\"local\"}"),
+        0.0
+    );
+    assert_eq!(readyz(&server), 503);
+}
+
+#[test]
 fn tls_files_that_cannot_be_used_are_config_errors_at_their_keys() {
     let pki = tempfile::tempdir().unwrap();
     let ca = Ca::new(pki.path(), "broker-ca");
