@@ -287,6 +287,22 @@ impl ResponseDoc<'_> {
     }
 }
 
+/// The body of a call's error answer: `{"error":"<kind>","trace_id":"<id>"}`.
+#[derive(Serialize)]
+pub struct ErrorDoc<'a> {
+    /// The error kind (`fuel_exhausted`, `trap`…).
+    pub error: &'a str,
+    /// The call's trace id.
+    pub trace_id: &'a str,
+}
+
+impl ErrorDoc<'_> {
+    /// One line of JSON.
+    pub fn to_vec(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+}
+
 impl RequestDoc<'_> {
     /// One line of JSON.
     pub fn to_vec(&self) -> Vec<u8> {

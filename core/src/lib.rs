@@ -48,6 +48,7 @@ pub mod metering;
 pub mod permissions;
 pub mod ports;
 mod prepare;
+pub mod reply;
 pub mod runtime;
 pub mod signature;
 pub mod sniff;
@@ -55,6 +56,7 @@ pub mod staged;
 mod state;
 pub mod stats;
 pub mod streams;
+pub mod timer;
 mod wasi;
 
 pub use error::{ErrorKind, InvokeError, LoadError, Oversize, Stream, TrapKind};
@@ -70,6 +72,7 @@ pub use permissions::Permissions;
 pub use ports::{
     Clock, Entropy, GuestLog, Host, KvError, KvStore, LogLevel, NullHost, Publisher, Qos,
 };
+pub use reply::MqttReply;
 pub use runtime::{EngineLimits, Function, Runtime};
 pub use signature::{Policy, PublicKey};
 pub use staged::{Message, Staged};

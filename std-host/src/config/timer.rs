@@ -56,7 +56,7 @@ pub struct TimerSpec {
 }
 
 /// The shortest interval.
-pub const MIN_EVERY: Duration = Duration::from_millis(10);
+pub const MIN_EVERY: Duration = Duration::from_millis(jinn_core::timer::MIN_INTERVAL_MS);
 
 impl Validator<'_> {
     /// The timers of function `i` (named `function`).
@@ -90,7 +90,10 @@ impl Validator<'_> {
                         self.err(every.span(), key(".every"), "must be at least 10ms");
                         continue;
                     }
-                    (format!("every {}ms", d.as_millis()), Schedule::Every(d))
+                    (
+                        jinn_core::timer::written(u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+                        Schedule::Every(d),
+                    )
                 }
                 (None, Some(expr)) => match parse_cron(expr.get_ref()) {
                     Ok(s) => (expr.get_ref().trim().to_string(), Schedule::Cron(s)),

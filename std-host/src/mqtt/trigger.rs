@@ -38,7 +38,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use jinn_core::contract::envelope::MqttMessage;
 use jinn_core::contract::headers;
-use jinn_core::{ErrorKind, Message, Qos, Request};
+use jinn_core::{ErrorKind, Message, MqttReply, Qos, Request};
 use rumqttc::v5::mqttbytes::QoS;
 use rumqttc::v5::mqttbytes::v5::Publish;
 
@@ -178,8 +178,7 @@ async fn handle(
     let reply_to = publish
         .properties
         .as_ref()
-        .and_then(|p| p.response_topic.as_deref())
-        .filter(|t| jinn_core::permissions::valid_topic(t));
+        .is_some_and(|p| p.response_topic.is_some());
     for (loaded, policy) in targets {
         let mut attempts = 1;
         let result = loop {
@@ -221,8 +220,7 @@ async fn handle(
             store_dead_letter(shared, policy, &letter).await;
             failures.dead_lettered(&loaded.name);
         }
-        if let Some(reply_topic) = reply_to {
-            let message = reply(connection, reply_topic, publish, &request, result);
+        if reply_to && let Some(message) = reply(connection, &request, result) {
             store_reply(shared, &loaded.name, &request, message).await;
         }
     }
@@ -309,62 +307,28 @@ async fn store_dead_letter(shared: &Arc<Shared>, policy: &FailurePolicy, letter:
     }
 }
 
-/// The MQTT 5 response to `publish`: the function's response (its body,
-/// `status` and its headers as user properties, its content type), or its
-/// error as JSON, with the request's correlation data and QoS.
+/// The MQTT 5 response to `request` on `connection`: jinn-core's
+/// [`MqttReply`] (the function's response, or its error as JSON, with the
+/// request's correlation data and QoS), as an outbox message.
 fn reply(
     connection: &str,
-    topic: &str,
-    publish: &Publish,
     request: &Request,
     result: Result<jinn_core::Response, jinn_core::InvokeError>,
-) -> (Message, ReplyTo) {
-    let qos = if publish.qos == QoS::AtMostOnce {
-        Qos::AtMostOnce
-    } else {
-        Qos::AtLeastOnce
-    };
-    let correlation_data = publish
-        .properties
-        .as_ref()
-        .and_then(|p| p.correlation_data.as_ref())
-        .map(|d| BASE64.encode(d));
-    let (payload, content_type, mut user_properties) = match result {
-        Ok(response) => {
-            let content_type = headers::first(&response.headers, "content-type").map(String::from);
-            let properties: Vec<(String, String)> = headers::forwarded(&response.headers)
-                .filter(|(name, _)| !name.eq_ignore_ascii_case("content-type"))
-                .map(|(n, v)| (n.to_string(), v.to_string()))
-                .collect();
-            let status = vec![("status".to_string(), response.status.to_string())];
-            (response.body, content_type, [status, properties].concat())
-        }
-        Err(e) => {
-            let body = serde_json::json!({
-                "error": e.kind().as_str(),
-                "trace_id": request.trace_id.as_deref().unwrap_or(""),
-            });
-            (
-                body.to_string().into_bytes(),
-                Some("application/json".to_string()),
-                vec![("status".to_string(), e.http_status().to_string())],
-            )
-        }
-    };
-    user_properties.truncate(64);
-    (
+) -> Option<(Message, ReplyTo)> {
+    let reply = MqttReply::to(request, result)?;
+    Some((
         Message {
-            topic: topic.to_string(),
-            payload,
-            qos,
+            topic: reply.topic,
+            payload: reply.payload,
+            qos: reply.qos,
         },
         ReplyTo {
             connection: connection.to_string(),
-            correlation_data,
-            content_type,
-            user_properties,
+            correlation_data: reply.correlation_data.map(|d| BASE64.encode(d)),
+            content_type: reply.content_type,
+            user_properties: reply.user_properties,
         },
-    )
+    ))
 }
 
 /// Stores a response in the outbox before the request is acknowledged,
@@ -538,13 +502,8 @@ mod tests {
         });
         let mut request = envelope("requests/x", &p);
         request.trace_id = Some("t-1".into());
-        let (message, to) = reply(
-            "local",
-            "replies/x",
-            &p,
-            &request,
-            Err(jinn_core::InvokeError::Interrupted),
-        );
+        let (message, to) =
+            reply("local", &request, Err(jinn_core::InvokeError::Interrupted)).expect("a reply");
         assert_eq!(message.topic, "replies/x");
         assert_eq!(message.qos, Qos::AtLeastOnce);
         assert_eq!(

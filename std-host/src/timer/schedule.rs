@@ -15,13 +15,12 @@ pub fn now_ns() -> u64 {
 }
 
 /// The first due time of `schedule` strictly after `after`; an interval
-/// counts from `origin` (`origin + k × every`, k ≥ 1). `None`: never again.
+/// counts from `origin` (`origin + k × every`, k ≥ 1, [`jinn_core::timer`]).
+/// `None`: never again.
 pub fn next_due(schedule: &Schedule, origin: u64, after: u64) -> Option<u64> {
     match schedule {
         Schedule::Every(every) => {
-            let every = u64::try_from(every.as_nanos()).ok()?.max(1);
-            let k = after.saturating_sub(origin) / every + 1;
-            origin.checked_add(k.checked_mul(every)?)
+            jinn_core::timer::next_due(origin, u64::try_from(every.as_nanos()).ok()?, after)
         }
         Schedule::Cron(cron) => {
             let after = i64::try_from(after).ok()?;
@@ -37,10 +36,8 @@ pub fn next_due(schedule: &Schedule, origin: u64, after: u64) -> Option<u64> {
 /// task was too late for (counted as skipped, at most `cap`).
 pub fn missed(schedule: &Schedule, origin: u64, due: u64, now: u64, cap: u64) -> u64 {
     if let Schedule::Every(every) = schedule {
-        let every = u64::try_from(every.as_nanos()).unwrap_or(u64::MAX).max(1);
-        let ahead = now.saturating_sub(origin) / every;
-        let done = due.saturating_sub(origin) / every;
-        return ahead.saturating_sub(done).min(cap);
+        let every = u64::try_from(every.as_nanos()).unwrap_or(u64::MAX);
+        return jinn_core::timer::missed(origin, every, due, now, cap);
     }
     let mut count = 0;
     let mut at = due;
