@@ -98,7 +98,7 @@ qemu_firmware="$firmware_dir/thumbv7em-none-eabihf/release/jinn-mps2-an500"
 export JINN_QEMU_FIRMWARE="$qemu_firmware"
 
 step "TAP integration tests (netns, tap, mosquitto, curl)"
-cargo test --locked -p jinn-linux-tap --features tap-tests --test tap --test tap_signing -- --test-threads=2
+cargo test --locked -p jinn-linux-tap --features tap-tests --test tap --test tap_signing --test tap_mqtt5_timers -- --test-threads=2
 
 step "QEMU tests (mps2-an500 firmware under qemu-system-arm, HTTP and MQTT over the loopback)"
 cargo test --locked -p jinn-qemu --features qemu-tests --test qemu -- --test-threads=2

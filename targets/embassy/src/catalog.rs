@@ -7,7 +7,7 @@
 //! ```
 //!
 //! The first entry holds the [`DeviceSettings`] (magic `JSET`, no body);
-//! each function entry (magic `JFN2`) holds a [`FunctionRecord`] and its
+//! each function entry (magic `JFN3`) holds a [`FunctionRecord`] and its
 //! module. Erased flash (magic `0xFFFF_FFFF`) ends the catalog. Modules are
 //! larger than an erase page, so the catalog is written as a whole (by
 //! `jinn-tap image` on a PC, or on the device) rather than through
@@ -24,9 +24,9 @@ use crate::flash::{Region, RegionError};
 use crate::record::{DeviceSettings, FunctionRecord};
 
 const SETTINGS_MAGIC: u32 = u32::from_le_bytes(*b"JSET");
-/// `JFN2`: records whose limits have `topic_bytes` (`JFN1` records, older,
+/// `JFN3`: records with interval timers (`JFN1` and `JFN2` records, older,
 /// are refused as bad entries: rewrite the image).
-const FUNCTION_MAGIC: u32 = u32::from_le_bytes(*b"JFN2");
+const FUNCTION_MAGIC: u32 = u32::from_le_bytes(*b"JFN3");
 const END_MAGIC: u32 = u32::MAX;
 const HEADER_BYTES: usize = 16;
 /// Largest write or read size the catalog handles.
@@ -345,6 +345,7 @@ mod tests {
             name: Name::try_from(name).unwrap(),
             route: Some(Route::try_from("/x").unwrap()),
             topics: heapless::Vec::new(),
+            timers: heapless::Vec::new(),
             manifest: jinn_core::Manifest::default(),
             wasm_len: 0,
             wasm_sha256: [0; 32],

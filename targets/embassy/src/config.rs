@@ -9,6 +9,10 @@ use jinn_core::{EngineLimits, Limits};
 pub const MAX_FUNCTIONS: usize = 8;
 /// MQTT topic filters per function.
 pub const MAX_TOPICS: usize = 4;
+/// Interval timers per function.
+pub const MAX_TIMERS: usize = 4;
+/// Longest timer name in bytes (as on the gateway).
+pub const TIMER_NAME_BYTES: usize = 64;
 /// Longest function name in bytes.
 pub const NAME_BYTES: usize = 32;
 /// Longest HTTP route in bytes.

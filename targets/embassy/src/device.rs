@@ -54,6 +54,10 @@ pub struct Counters {
     pub calls: u32,
     /// Calls that ended in an error.
     pub failed: u32,
+    /// Timer runs made.
+    pub timer_runs: u32,
+    /// Timer runs skipped (due while the timer was late).
+    pub timer_skipped: u32,
 }
 
 /// Static storage for [`Jinn::start`]: put one in a `StaticCell`.
@@ -373,6 +377,21 @@ impl<F: NorFlash + 'static> Jinn<F> {
         }
         self.counters.set(counters);
         outcome
+    }
+
+    /// Counts a timer run.
+    pub(crate) fn timer_ran(&self) {
+        let mut counters = self.counters.get();
+        counters.timer_runs = counters.timer_runs.wrapping_add(1);
+        self.counters.set(counters);
+    }
+
+    /// Counts `n` skipped timer runs.
+    pub(crate) fn timer_skipped(&self, n: u64) {
+        let mut counters = self.counters.get();
+        let n = u32::try_from(n).unwrap_or(u32::MAX);
+        counters.timer_skipped = counters.timer_skipped.saturating_add(n);
+        self.counters.set(counters);
     }
 
     /// Tells `observer` when each call starts and ends, from now on.

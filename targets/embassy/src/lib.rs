@@ -15,6 +15,7 @@
 //! let jinn = Jinn::start(RESOURCES.init(Resources::new()), flash, Config::default(), seed)?;
 //! spawner.spawn(http_task(jinn, stack));   // calls jinn_embassy::http::serve, N tasks
 //! spawner.spawn(mqtt_task(jinn, stack));   // calls jinn_embassy::mqtt::run
+//! spawner.spawn(timer_task(jinn));          // calls jinn_embassy::timer::run
 //! ```
 //!
 //! Static RAM is sized by the constants of [`config`]; the only heap use is
@@ -51,6 +52,7 @@ mod signing;
 mod storage;
 #[cfg(test)]
 mod testing;
+pub mod timer;
 
 pub use config::{Config, Layout};
 pub use device::{BootError, Counters, Jinn, MqttStatus, Resources};
@@ -58,5 +60,5 @@ pub use host::DeviceHost;
 pub use jinn_core::EngineLimits;
 pub use jinn_core::signature::Policy;
 pub use observer::CallObserver;
-pub use record::{Broker, DeviceSettings, FunctionRecord};
+pub use record::{Broker, DeviceSettings, FunctionRecord, TimerRecord};
 pub use storage::Storage;

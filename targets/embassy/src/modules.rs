@@ -13,7 +13,7 @@ use crate::config::{Config, MAX_FUNCTIONS};
 use crate::device::Jinn;
 use crate::flash::Region;
 use crate::host::DeviceHost;
-use crate::record::{DeviceSettings, Name, Route, Topic};
+use crate::record::{DeviceSettings, Name, Route, TimerRecord, Topic};
 use crate::signing::Signing;
 
 /// One function of the catalog; its compiled module is in RAM unless the
@@ -24,6 +24,8 @@ pub(crate) struct Loaded<F: NorFlash + 'static> {
     /// On the heap (like the manifest): in the table, the room for
     /// `MAX_TOPICS` filters of every function would be ~4 KiB of static RAM.
     pub(crate) topics: Box<[Topic]>,
+    /// Its interval timers (on the heap, as the topics).
+    pub(crate) timers: Box<[TimerRecord]>,
     pub(crate) manifest: Arc<Manifest>,
     pub(crate) module: ModuleAt,
     pub(crate) sha256: [u8; 32],
@@ -184,6 +186,7 @@ pub(crate) fn load_catalog<F: NorFlash + 'static>(
                     name: record.name,
                     route: record.route,
                     topics: record.topics.into_iter().collect(),
+                    timers: record.timers.into_iter().collect(),
                     manifest: Arc::new(manifest),
                     module: at,
                     sha256: record.wasm_sha256,

@@ -71,6 +71,16 @@ enum Item<'a> {
         topic: &'a str,
         payload: &'a [u8],
     },
+    /// An MQTT 5 reply: a message with properties (postcard-encoded
+    /// [`ReplyProperties`](crate::mqtt::ReplyProperties)), which share the
+    /// payload's room.
+    Reply {
+        seq: u32,
+        qos: u8,
+        topic: &'a str,
+        properties: &'a [u8],
+        payload: &'a [u8],
+    },
 }
 
 impl<'a> Value<'a> for Item<'a> {
@@ -109,6 +119,8 @@ pub struct Pending<'a> {
     pub topic: &'a str,
     /// Its payload.
     pub payload: &'a [u8],
+    /// A reply's MQTT 5 properties, encoded (empty for other messages).
+    pub properties: &'a [u8],
 }
 
 /// The flash outbox.
@@ -150,7 +162,9 @@ impl<'a, F: NorFlash> Outbox<'a, F> {
             {
                 match item {
                     Item::Cursor(c) => cursor = cursor.max(c),
-                    Item::Message { seq, .. } => newest = Some(newest.map_or(seq, |n| n.max(seq))),
+                    Item::Message { seq, .. } | Item::Reply { seq, .. } => {
+                        newest = Some(newest.map_or(seq, |n| n.max(seq)));
+                    }
                 }
             }
             Ok::<(), OutboxError>(())
@@ -181,18 +195,58 @@ impl<'a, F: NorFlash> Outbox<'a, F> {
     ///
     /// [`OutboxError::Full`], [`OutboxError::TooLarge`] or a flash error.
     pub fn push(&mut self, topic: &str, payload: &[u8], qos: Qos) -> Result<u32, OutboxError> {
-        if topic.len() > TOPIC_BYTES || payload.len() > PAYLOAD_BYTES {
+        self.store(topic, &[], payload, qos)
+    }
+
+    /// Appends an MQTT 5 reply: a message with its encoded `properties`,
+    /// which share the payload's room ([`PAYLOAD_BYTES`] together).
+    ///
+    /// # Errors
+    ///
+    /// As [`Outbox::push`].
+    pub fn push_reply(
+        &mut self,
+        topic: &str,
+        properties: &[u8],
+        payload: &[u8],
+        qos: Qos,
+    ) -> Result<u32, OutboxError> {
+        if properties.is_empty() {
+            return Err(OutboxError::TooLarge);
+        }
+        self.store(topic, properties, payload, qos)
+    }
+
+    fn store(
+        &mut self,
+        topic: &str,
+        properties: &[u8],
+        payload: &[u8],
+        qos: Qos,
+    ) -> Result<u32, OutboxError> {
+        if topic.len() > TOPIC_BYTES || properties.len() + payload.len() > PAYLOAD_BYTES {
             return Err(OutboxError::TooLarge);
         }
         if self.free() == 0 {
             return Err(OutboxError::Full);
         }
         let seq = self.head;
-        let item = Item::Message {
-            seq,
-            qos: qos as u8,
-            topic,
-            payload,
+        let qos = qos as u8;
+        let item = if properties.is_empty() {
+            Item::Message {
+                seq,
+                qos,
+                topic,
+                payload,
+            }
+        } else {
+            Item::Reply {
+                seq,
+                qos,
+                topic,
+                properties,
+                payload,
+            }
         };
         complete(
             self.map
@@ -217,7 +271,8 @@ impl<'a, F: NorFlash> Outbox<'a, F> {
                     .fetch_item::<Item<'_>>(&mut self.buffer.0, &slot_key(seq)),
             )
             .map_err(storage_error)?;
-            if matches!(found, Some(Item::Message { seq: s, .. }) if s == seq) {
+            if matches!(found, Some(Item::Message { seq: s, .. } | Item::Reply { seq: s, .. }) if s == seq)
+            {
                 break;
             }
             error!("outbox: message {} is missing, skipped", seq);
@@ -243,6 +298,20 @@ impl<'a, F: NorFlash> Outbox<'a, F> {
                 qos: Qos::from_i32(i32::from(qos)).unwrap_or(Qos::AtLeastOnce),
                 topic,
                 payload,
+                properties: &[],
+            })),
+            Some(Item::Reply {
+                seq,
+                qos,
+                topic,
+                properties,
+                payload,
+            }) => Ok(Some(Pending {
+                seq,
+                qos: Qos::from_i32(i32::from(qos)).unwrap_or(Qos::AtLeastOnce),
+                topic,
+                payload,
+                properties,
             })),
             _ => Err(OutboxError::Corrupted),
         }
@@ -312,6 +381,37 @@ mod tests {
             assert!(outbox.peek().unwrap().is_none());
         }
         assert!(open(&flash).is_empty());
+    }
+
+    #[test]
+    fn replies_keep_their_properties_beside_the_payload() {
+        let flash = RefCell::new(RamFlash::new(16 * 1024));
+        {
+            let mut outbox = open(&flash);
+            outbox.push("alerts/t1", b"one", Qos::AtLeastOnce).unwrap();
+            outbox
+                .push_reply("replies/1", b"props", b"body", Qos::AtMostOnce)
+                .unwrap();
+            assert_eq!(
+                outbox.push_reply("r", &[1; 600], &[2; PAYLOAD_BYTES - 599], Qos::AtMostOnce),
+                Err(OutboxError::TooLarge),
+                "properties and payload share the payload's room"
+            );
+        }
+        let mut outbox = open(&flash);
+        assert_eq!(outbox.len(), 2);
+        let first = outbox.peek().unwrap().unwrap();
+        assert_eq!((first.payload, first.properties), (&b"one"[..], &[][..]));
+        outbox.ack(0).unwrap();
+        let reply = outbox.peek().unwrap().unwrap();
+        assert_eq!(
+            (reply.seq, reply.topic, reply.qos),
+            (1, "replies/1", Qos::AtMostOnce)
+        );
+        assert_eq!(
+            (reply.payload, reply.properties),
+            (&b"body"[..], &b"props"[..])
+        );
     }
 
     #[test]

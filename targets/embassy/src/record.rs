@@ -6,7 +6,8 @@ use jinn_core::signature::{PUBLIC_KEY_LEN, Policy};
 use serde::{Deserialize, Serialize};
 
 use crate::config::{
-    CLIENT_ID_BYTES, MAX_TOPICS, MAX_TRUSTED_KEYS, NAME_BYTES, ROUTE_BYTES, TOPIC_BYTES,
+    CLIENT_ID_BYTES, MAX_TIMERS, MAX_TOPICS, MAX_TRUSTED_KEYS, NAME_BYTES, ROUTE_BYTES,
+    TIMER_NAME_BYTES, TOPIC_BYTES,
 };
 
 /// A function name, e.g. `sensor-alert`.
@@ -15,6 +16,22 @@ pub type Name = heapless::String<NAME_BYTES>;
 pub type Route = heapless::String<ROUTE_BYTES>;
 /// An MQTT topic or topic filter.
 pub type Topic = heapless::String<TOPIC_BYTES>;
+
+/// A timer name, e.g. `sensor-alert.0`.
+pub type TimerName = heapless::String<TIMER_NAME_BYTES>;
+
+/// An interval timer: the function runs every `every_ms` milliseconds,
+/// counted from boot, with the timer envelope (`jinn_core::timer` says when
+/// runs are due and which are skipped).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimerRecord {
+    /// Its name: the envelope's `uri` and `X-Timer-Name`
+    /// (`<function>.<index>` unless the spec names it).
+    pub name: TimerName,
+    /// The interval in milliseconds, at least
+    /// [`MIN_INTERVAL_MS`](jinn_core::timer::MIN_INTERVAL_MS).
+    pub every_ms: u32,
+}
 
 /// One function: how it is triggered, what it may do, which module it runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,6 +44,8 @@ pub struct FunctionRecord {
     pub route: Option<Route>,
     /// MQTT topic filters that trigger it (QoS 1 subscriptions).
     pub topics: heapless::Vec<Topic, MAX_TOPICS>,
+    /// Interval timers that trigger it.
+    pub timers: heapless::Vec<TimerRecord, MAX_TIMERS>,
     /// Limits, permissions, environment.
     pub manifest: Manifest,
     /// Length of the module that follows the record.
@@ -92,6 +111,11 @@ mod tests {
             name: Name::try_from("sensor-alert").unwrap(),
             route: Some(Route::try_from("/sensor").unwrap()),
             topics,
+            timers: heapless::Vec::from_slice(&[TimerRecord {
+                name: TimerName::try_from("sensor-alert.0").unwrap(),
+                every_ms: 500,
+            }])
+            .unwrap(),
             manifest,
             wasm_len: 42,
             wasm_sha256: [7; 32],

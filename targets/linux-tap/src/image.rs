@@ -8,7 +8,8 @@
 //!     {"name": "hello", "wasm": "../../examples/wasm/hello.wasm", "route": "/hello"},
 //!     {"name": "sensor-alert", "wasm": "...", "route": "/sensor", "topics": ["sensors/+"],
 //!      "manifest": {"limits": {"fuel": 50000000},
-//!                   "permissions": {"kv_write": ["sensor/*"], "publish": ["alerts/+"]}}}
+//!                   "permissions": {"kv_write": ["sensor/*"], "publish": ["alerts/+"]}}},
+//!     {"name": "report", "wasm": "...", "timers": [{"every_ms": 10000}, {"every_ms": 500, "name": "fast"}]}
 //!   ]
 //! }
 //! ```
@@ -18,6 +19,10 @@
 //! Modules are written as they are: a signed module keeps its signature, which
 //! the device checks. `device` may also hold `"signature_policy"` (`off`,
 //! `audit`, `strict`) and `"trusted_keys"` (hex public keys, at most 4).
+//! A function's `timers` (at most 4) run it every `every_ms` milliseconds
+//! (at least 10) from boot; a timer's name (the envelope's `uri`; 1 to 64
+//! letters, digits, `-` or `_`) is `<function>.<index>` unless given, as
+//! on the gateway.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -27,10 +32,10 @@ use jinn_core::Manifest;
 use jinn_core::permissions::check_topic_filter;
 use jinn_core::signature::{Policy, PublicKey};
 use jinn_embassy::catalog::CatalogWriter;
-use jinn_embassy::config::{MAX_FUNCTIONS, MAX_TOPICS, MAX_TRUSTED_KEYS};
+use jinn_embassy::config::{MAX_FUNCTIONS, MAX_TIMERS, MAX_TOPICS, MAX_TRUSTED_KEYS};
 use jinn_embassy::flash::{Partitions, Region};
-use jinn_embassy::record::{Name, Route, Topic};
-use jinn_embassy::{Broker, DeviceSettings, FunctionRecord, Layout};
+use jinn_embassy::record::{Name, Route, TimerName, Topic};
+use jinn_embassy::{Broker, DeviceSettings, FunctionRecord, Layout, TimerRecord};
 use serde::Deserialize;
 
 use crate::file_flash::FileFlash;
@@ -80,9 +85,23 @@ pub struct FunctionSpec {
     /// MQTT topic filters.
     #[serde(default)]
     pub topics: Vec<String>,
+    /// Interval timers.
+    #[serde(default)]
+    pub timers: Vec<TimerSpec>,
     /// Limits, permissions, environment.
     #[serde(default)]
     pub manifest: Manifest,
+}
+
+/// An interval timer of a [`FunctionSpec`].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimerSpec {
+    /// The interval in milliseconds.
+    pub every_ms: u32,
+    /// Its name (default `<function>.<index>`).
+    #[serde(default)]
+    pub name: Option<String>,
 }
 
 /// Flash chips images are made for.
@@ -216,6 +235,46 @@ impl FunctionSpec {
                 Topic::try_from(t.as_str()).map_err(|_| err(format!("topic `{t}` too long")))?;
             let _ = topics.push(topic);
         }
+        if self.timers.len() > MAX_TIMERS {
+            return Err(err(format!("{}: more than {MAX_TIMERS} timers", self.name)));
+        }
+        let mut timers = heapless::Vec::new();
+        for (i, t) in self.timers.iter().enumerate() {
+            let name = t
+                .name
+                .clone()
+                .unwrap_or_else(|| format!("{}.{i}", self.name));
+            let valid = !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
+            if !valid || (t.name.is_some() && name.contains('.')) {
+                return Err(err(format!(
+                    "{}: timer name `{name}`: 1 to 64 letters, digits, `-` or `_`",
+                    self.name
+                )));
+            }
+            if u64::from(t.every_ms) < jinn_core::timer::MIN_INTERVAL_MS {
+                return Err(err(format!(
+                    "{}: timer `{name}`: every_ms must be at least {}",
+                    self.name,
+                    jinn_core::timer::MIN_INTERVAL_MS
+                )));
+            }
+            let name = TimerName::try_from(name.as_str()).map_err(|_| {
+                err(format!(
+                    "{}: timer name `{name}`: 1 to 64 letters, digits, `-` or `_`",
+                    self.name
+                ))
+            })?;
+            if timers.iter().any(|o: &TimerRecord| o.name == name) {
+                return Err(err(format!("{}: a second timer named `{name}`", self.name)));
+            }
+            let _ = timers.push(TimerRecord {
+                name,
+                every_ms: t.every_ms,
+            });
+        }
         self.manifest
             .permissions
             .check()
@@ -224,6 +283,7 @@ impl FunctionSpec {
             name,
             route,
             topics,
+            timers,
             manifest: self.manifest.clone(),
             wasm_len: 0,
             wasm_sha256: [0; 32],

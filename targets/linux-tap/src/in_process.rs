@@ -47,6 +47,7 @@ pub fn flash_with_manifest(dir: &Path, modules: &[&Path], manifest: &Manifest) -
                 name: Name::try_from(format!("f{i}").as_str()).expect("name"),
                 route: None,
                 topics: heapless::Vec::new(),
+                timers: heapless::Vec::new(),
                 manifest: manifest.clone(),
                 wasm_len: 0,
                 wasm_sha256: [0; 32],

@@ -1,6 +1,6 @@
 //! `jinn-tap serve`: the embassy code of the device, on Linux, over a TAP
 //! device, with the flash in a file. Same tasks as the board firmware: the
-//! network stack, four HTTP workers and the MQTT connection.
+//! network stack, four HTTP workers, the MQTT connection and the timers.
 
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
@@ -105,6 +105,11 @@ async fn mqtt_task(
     mqtt::run(jinn, stack, buffers).await
 }
 
+#[embassy_executor::task]
+async fn timer_task(jinn: &'static Device) -> ! {
+    jinn_embassy::timer::run(jinn).await
+}
+
 fn random_seed() -> [u8; 32] {
     use std::io::Read;
     let mut seed = [0u8; 32];
@@ -195,6 +200,7 @@ fn start(spawner: Spawner, args: ServeArgs) {
         mqtt_task(jinn, stack, MQTT.init(MqttBuffers::new()))
             .unwrap_or_else(|e| fail(format!("spawn: {e:?}"))),
     );
+    spawner.spawn(timer_task(jinn).unwrap_or_else(|e| fail(format!("spawn: {e:?}"))));
     info!(
         "serving on {}:{} ({} functions)",
         args.address,

@@ -1,7 +1,7 @@
 //! [`board_tasks!`](crate::board_tasks): the tasks every firmware runs.
 
 /// Defines a firmware's tasks — the network stack, `http_workers` HTTP
-/// workers, the MQTT connection — and `spawn_tasks`, which starts them all
+/// workers, the MQTT connection, the timers — and `spawn_tasks`, which starts them all
 /// with their buffers (in statics). The firmware crate must depend on
 /// `embassy-executor`, `embassy-net` and `static_cell`.
 ///
@@ -38,7 +38,12 @@ macro_rules! board_tasks {
             $crate::mqtt::run(jinn, stack, buffers).await
         }
 
-        /// Starts the network task, the HTTP workers and the MQTT task.
+        #[embassy_executor::task]
+        async fn timer_task(jinn: &'static $crate::Jinn<$flash>) -> ! {
+            $crate::timer::run(jinn).await
+        }
+
+        /// Starts the network task, the HTTP workers, the MQTT task and the timers.
         fn spawn_tasks(
             spawner: embassy_executor::Spawner,
             jinn: &'static $crate::Jinn<$flash>,
@@ -55,6 +60,7 @@ macro_rules! board_tasks {
                 spawner.spawn(http_task(jinn, stack, id, buffers)?);
             }
             spawner.spawn(mqtt_task(jinn, stack, mqtt)?);
+            spawner.spawn(timer_task(jinn)?);
             Ok(())
         }
     };

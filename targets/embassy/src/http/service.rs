@@ -42,7 +42,7 @@ impl<F: NorFlash + 'static> Service<F> {
         };
         let _ = write!(
             body,
-            r#"{{"status":"{status}","uptime_ms":{},"functions":{},"calls":{},"failed":{},"outbox":{},"mqtt":"{}","busy":{}}}"#,
+            r#"{{"status":"{status}","uptime_ms":{},"functions":{},"calls":{},"failed":{},"outbox":{},"mqtt":"{}","busy":{},"timer_runs":{},"timer_skipped":{}}}"#,
             jinn.uptime_ms(),
             jinn.function_count(),
             counters.calls,
@@ -50,6 +50,8 @@ impl<F: NorFlash + 'static> Service<F> {
             jinn.outbox_len(),
             jinn.mqtt_status().as_str(),
             jinn.busy(),
+            counters.timer_runs,
+            counters.timer_skipped,
         );
         body
     }

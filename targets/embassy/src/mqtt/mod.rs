@@ -13,12 +13,18 @@
 //!   makes the broker deliver the message again. While functions run, the
 //!   session keeps reading and pinging: a long call never loses the
 //!   connection.
+//! * MQTT 5 request/response: when the message names a response topic,
+//!   each call's reply (jinn-core's `MqttReply`: the response's body,
+//!   `status` and headers as user properties, its content type, or its
+//!   error; with the request's correlation data) is stored in the outbox
+//!   before the PUBACK, and sent from there ([`reply`]).
 //! * The outbox is sent oldest first, one message in flight, and a message
 //!   leaves the outbox only when the broker acknowledged it (PUBACK for
 //!   QoS 1, PUBCOMP for QoS 2, at once for QoS 0).
 //! * The connection is retried forever, 1 s after a failure, doubling up
 //!   to 5 s.
 
+mod reply;
 mod session;
 mod state;
 #[cfg(test)]
@@ -36,6 +42,7 @@ use rust_mqtt::types::PacketIdentifier;
 use crate::config::{MAX_FUNCTIONS, PAYLOAD_BYTES, TOPIC_BYTES};
 use crate::device::{Jinn, MqttStatus};
 use crate::record::Topic;
+pub use reply::ReplyProperties;
 use session::{Backend, CONNECT_TIMEOUT, Settings};
 use state::{Backoff, Trigger};
 
@@ -180,7 +187,7 @@ impl<F: NorFlash + 'static> Backend for Jinn<F> {
         }
         for index in targets {
             let outcome = self.call(index, &trigger.request).await;
-            match outcome.result {
+            match &outcome.result {
                 Ok(response) => info!(
                     "mqtt {} -> {}: {} ({} fuel)",
                     topic,
@@ -196,6 +203,8 @@ impl<F: NorFlash + 'static> Backend for Jinn<F> {
                     outcome.fuel_used
                 ),
             }
+            // MQTT 5 request/response: stored before the message is acknowledged.
+            self.store_reply(&trigger.request, outcome.result);
         }
     }
 
@@ -203,7 +212,7 @@ impl<F: NorFlash + 'static> Backend for Jinn<F> {
         &self,
         topic: &mut Topic,
         payload: &mut heapless::Vec<u8, PAYLOAD_BYTES>,
-    ) -> Result<Option<(u32, Qos)>, SessionError> {
+    ) -> Result<Option<(u32, Qos, usize)>, SessionError> {
         let mut outbox = self.storage.outbox.borrow_mut();
         let pending = outbox.peek().map_err(|e| {
             error!("mqtt: outbox: {}", e);
@@ -214,10 +223,11 @@ impl<F: NorFlash + 'static> Backend for Jinn<F> {
         };
         topic.clear();
         payload.clear();
-        // Both fit: the outbox holds nothing larger.
+        // They fit: the outbox holds nothing larger.
         let _ = topic.push_str(pending.topic);
+        let _ = payload.extend_from_slice(pending.properties);
         let _ = payload.extend_from_slice(pending.payload);
-        Ok(Some((pending.seq, pending.qos)))
+        Ok(Some((pending.seq, pending.qos, pending.properties.len())))
     }
 
     fn outbox_delivered(&self, seq: u32) -> Result<(), SessionError> {

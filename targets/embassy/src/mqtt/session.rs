@@ -23,10 +23,12 @@ use rust_mqtt::client::{Client, MqttError};
 use rust_mqtt::config::{KeepAlive, SessionExpiryInterval};
 use rust_mqtt::io::Transport;
 use rust_mqtt::types::{
-    IdentifiedQoS, MqttString, PacketIdentifier, QoS, ReasonCode, TopicFilter, TopicName,
+    IdentifiedQoS, MqttBinary, MqttString, MqttStringPair, PacketIdentifier, QoS, ReasonCode,
+    TopicFilter, TopicName,
 };
 
 use super::SessionError;
+use super::reply::ReplyProperties;
 use super::state::{Action, Incoming, Millis, MqttState, RECEIVE_MAXIMUM, Trigger};
 use crate::config::PAYLOAD_BYTES;
 use crate::record::Topic;
@@ -35,8 +37,9 @@ use crate::record::Topic;
 pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long the broker keeps the session while the device is away.
 const SESSION_EXPIRY_SECS: u32 = 3600;
-/// User properties of an incoming message passed on to the function (more are dropped).
-const USER_PROPERTIES: usize = 8;
+/// User properties of an incoming message passed on to the function (more
+/// are dropped), and of a reply sent (rust-mqtt's `MAX_USER_PROPERTIES`).
+pub(crate) const USER_PROPERTIES: usize = 8;
 
 /// Subscriptions in flight at once, incoming QoS>0 messages in flight,
 /// outgoing ones, subscription identifiers, user properties, topic aliases.
@@ -52,12 +55,14 @@ pub(crate) trait Backend {
     /// Runs every function subscribed to the trigger's topic; what they
     /// published is committed to the outbox when this returns.
     async fn run(&self, trigger: &Trigger<PacketIdentifier>);
-    /// Copies the oldest outbox message into `topic` and `payload`.
+    /// Copies the oldest outbox message into `topic` and `payload` (a
+    /// reply's encoded properties first, then its payload); gives its
+    /// number, QoS and the length of the properties.
     fn outbox_next(
         &self,
         topic: &mut Topic,
         payload: &mut heapless::Vec<u8, PAYLOAD_BYTES>,
-    ) -> Result<Option<(u32, Qos)>, SessionError>;
+    ) -> Result<Option<(u32, Qos, usize)>, SessionError>;
     /// The broker answered outbox message `seq`: take it out.
     fn outbox_delivered(&self, seq: u32) -> Result<(), SessionError>;
     /// Returns when the outbox got messages.
@@ -395,7 +400,8 @@ impl<B: Backend, T: Transport> Io<'_, '_, '_, B, T> {
         &mut self,
         state: &mut MqttState<PacketIdentifier>,
     ) -> Result<(), SessionError> {
-        let Some((seq, qos)) = self.backend.outbox_next(self.topic, self.payload)? else {
+        let Some((seq, qos, properties)) = self.backend.outbox_next(self.topic, self.payload)?
+        else {
             return state.handle(Incoming::OutboxEmpty, now());
         };
         let Some(name) = MqttString::from_str(self.topic.as_str())
@@ -410,10 +416,37 @@ impl<B: Backend, T: Transport> Io<'_, '_, '_, B, T> {
             Qos::AtLeastOnce => QoS::AtLeastOnce,
             Qos::ExactlyOnce => QoS::ExactlyOnce,
         };
-        let options = PublicationOptions::new(TopicReference::Name(name)).qos(qos);
+        let (properties, body) = self.payload.split_at(properties.min(self.payload.len()));
+        let reply = (!properties.is_empty())
+            .then(|| postcard::from_bytes::<ReplyProperties<'_>>(properties).ok())
+            .flatten();
+        let pairs: heapless::Vec<MqttStringPair<'_>, USER_PROPERTIES> = reply
+            .iter()
+            .flat_map(|r| r.user_properties.iter())
+            .filter_map(|(n, v)| {
+                Some(MqttStringPair::new(
+                    MqttString::from_str(n).ok()?,
+                    MqttString::from_str(v).ok()?,
+                ))
+            })
+            .collect();
+        let mut options = PublicationOptions::new(TopicReference::Name(name))
+            .qos(qos)
+            .user_properties(&pairs);
+        if let Some(r) = &reply {
+            if let Some(data) = r
+                .correlation_data
+                .and_then(|d| MqttBinary::try_from(d).ok())
+            {
+                options = options.correlation_data(data);
+            }
+            if let Some(ct) = r.content_type.and_then(|c| MqttString::from_str(c).ok()) {
+                options = options.content_type(ct);
+            }
+        }
         let packet = self
             .client
-            .publish(&options, Bytes::Borrowed(self.payload.as_slice()))
+            .publish(&options, Bytes::Borrowed(body))
             .await
             .map_err(|e| map_error(&e))?;
         state.sent(now());

@@ -310,14 +310,14 @@ impl Backend for FakeDevice {
         &self,
         topic: &mut Topic,
         payload: &mut heapless::Vec<u8, PAYLOAD_BYTES>,
-    ) -> Result<Option<(u32, Qos)>, SessionError> {
+    ) -> Result<Option<(u32, Qos, usize)>, SessionError> {
         let outbox = self.outbox.borrow();
         let Some(&(seq, t, p)) = outbox.front() else {
             return Ok(None);
         };
         *topic = Topic::try_from(t).unwrap();
         *payload = heapless::Vec::from_slice(p).unwrap();
-        Ok(Some((seq, Qos::AtLeastOnce)))
+        Ok(Some((seq, Qos::AtLeastOnce, 0)))
     }
 
     fn outbox_delivered(&self, seq: u32) -> Result<(), SessionError> {
