@@ -97,7 +97,9 @@ async fn once<F: NorFlash + 'static>(jinn: &'static Jinn<F>, t: &Scheduled) {
         due_unix_ns: jinn.config.unix_ns_at_boot.saturating_add(t.due),
     }
     .envelope(|b| jinn.random(b));
-    let outcome = jinn.call(t.function, &request).await;
+    // On the heap while it runs: the task's static storage holds only the
+    // schedule (a call's future is over a kilobyte).
+    let outcome = alloc::boxed::Box::pin(jinn.call(t.function, &request)).await;
     jinn.timer_ran();
     match outcome.result {
         Ok(response) => info!(
