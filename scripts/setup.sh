@@ -4,7 +4,8 @@
 # tooling and the network tests. Idempotent and quiet when everything is there.
 set -euo pipefail
 
-targets=(wasm32-wasip1 thumbv7em-none-eabihf thumbv8m.main-none-eabihf riscv32imac-unknown-none-elf)
+# aarch64-unknown-linux-musl: the emulated test (scripts/emu-test.sh, via scripts/cross.sh).
+targets=(wasm32-wasip1 thumbv7em-none-eabihf thumbv8m.main-none-eabihf riscv32imac-unknown-none-elf aarch64-unknown-linux-musl)
 installed_targets=$(rustup target list --installed)
 missing_targets=()
 for t in "${targets[@]}"; do
@@ -14,7 +15,8 @@ if [ ${#missing_targets[@]} -gt 0 ]; then
     rustup target add "${missing_targets[@]}"
 fi
 installed_components=$(rustup component list --installed)
-for c in clippy rustfmt llvm-tools; do
+# rust-src: the standard library for a target rustup ships none for (scripts/cross.sh).
+for c in clippy rustfmt llvm-tools rust-src; do
     grep -q "^$c" <<<"$installed_components" || rustup component add "$c"
 done
 
@@ -23,7 +25,8 @@ done
 # python3-venv, nodejs, npm: the Go, Zig and AssemblyScript toolchains below.
 # chromium: the status page's browser test (driven by playwright-core, below).
 # systemd, binutils, passwd: the Debian package's test (systemd-analyze, readelf, useradd).
-packages=(clang lld wasi-libc libclang-rt-14-dev-wasm32 wabt mosquitto mosquitto-clients iproute2 curl wrk python3-venv nodejs chromium systemd binutils passwd)
+# llvm (llvm-ar), qemu-user-static: the static cross builds and their emulated test.
+packages=(clang lld wasi-libc libclang-rt-14-dev-wasm32 wabt mosquitto mosquitto-clients iproute2 curl wrk python3-venv nodejs chromium systemd binutils passwd llvm qemu-user-static)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

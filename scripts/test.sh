@@ -3,8 +3,10 @@
 #   1. scripts/check.sh — the fast tier: setup, guests, format, lints,
 #      unit and host tests (no root);
 #   2. the Debian package: built, installed into a throwaway root (root);
-#   3. no_std builds of jinn-core and jinn-contract;
-#   4. targets/ci.sh — the microcontroller tier: jinn-embassy for the thumb
+#   3. the emulated test: jinn for aarch64 and armv7 under qemu-user gives
+#      the same responses and fuel as on x86_64 (scripts/emu-test.sh);
+#   4. no_std builds of jinn-core and jinn-contract;
+#   5. targets/ci.sh — the microcontroller tier: jinn-embassy for the thumb
 #      targets, the board firmware, the TAP tests (root: network
 #      namespaces, mosquitto), the latency and footprint reports.
 set -euo pipefail
@@ -22,6 +24,9 @@ bash scripts/check.sh
 
 step "Debian package (built, installed in a throwaway root, unit verified)"
 bash scripts/deb-test.sh
+
+step "emulated aarch64 and armv7 (qemu-user): same responses and fuel as x86_64"
+bash scripts/emu-test.sh
 
 step "no_std builds of jinn-core and jinn-contract"
 for target in thumbv7em-none-eabihf thumbv8m.main-none-eabihf riscv32imac-unknown-none-elf; do

