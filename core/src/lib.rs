@@ -34,6 +34,7 @@ pub use jinn_contract as contract;
 #[macro_use]
 mod fmt;
 
+mod decimal;
 pub mod error;
 pub mod excerpt;
 mod fault;

@@ -91,18 +91,9 @@ impl MqttReply {
 
 /// `200` → `"200"`, without `core::fmt`.
 fn status_text(status: u16) -> String {
-    let mut digits = [0u8; 5];
-    let mut n = status;
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    digits[at..].iter().map(|&d| char::from(d)).collect()
+    let mut out = String::new();
+    crate::decimal::push_decimal(&mut out, status.into());
+    out
 }
 
 #[cfg(test)]

@@ -32,20 +32,9 @@ pub fn missed(origin: u64, every_ns: u64, due: u64, now: u64, cap: u64) -> u64 {
 /// The schedule as the timer envelope's `X-Timer-Schedule` shows it:
 /// `every 10000ms`.
 pub fn written(every_ms: u64) -> String {
-    let mut digits = [0u8; 20];
-    let mut n = every_ms;
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    let mut out = String::with_capacity(8 + digits.len() - at);
+    let mut out = String::with_capacity(28);
     out.push_str("every ");
-    out.extend(digits[at..].iter().map(|&d| char::from(d)));
+    crate::decimal::push_decimal(&mut out, every_ms);
     out.push_str("ms");
     out
 }
