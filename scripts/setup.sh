@@ -15,7 +15,8 @@ if [ ${#missing_targets[@]} -gt 0 ]; then
     rustup target add "${missing_targets[@]}"
 fi
 installed_components=$(rustup component list --installed)
-# rust-src: the standard library for a target rustup ships none for (scripts/cross.sh).
+# rust-src: the standard library for a target rustup ships none for
+# (scripts/cross.sh) and core and alloc of the board firmware (targets/ci.sh).
 for c in clippy rustfmt llvm-tools rust-src; do
     grep -q "^$c" <<<"$installed_components" || rustup component add "$c"
 done

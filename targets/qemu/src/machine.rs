@@ -100,7 +100,7 @@ impl Machine {
     pub fn boot(boot: &Boot) -> Result<Self, String> {
         let elf = fs::read(&boot.firmware).map_err(|e| {
             format!(
-                "{}: {e} (build it: cd targets/boards && cargo build --release)",
+                "{}: {e} (build it: cd targets/boards && RUSTC_BOOTSTRAP=1 cargo build --release)",
                 boot.firmware.display()
             )
         })?;

@@ -24,6 +24,9 @@ pub fn exit(success: bool) -> ! {
 /// every panic site's text and core::fmt in flash (about 130 KB here), and
 /// its location every source path of every crate (48 KB of flash,
 /// targets/README.md). A debugger (QEMU's `-s -S`, gdb) finds the site.
+/// The boards build with immediate-abort panics (`.cargo/config.toml`): a
+/// panic is then a `udf` at its site, which `HardFault` below reports with
+/// the site's address, and this handler is not reached.
 #[panic_handler]
 fn panic(_: &PanicInfo) -> ! {
     crate::error!("panic");
