@@ -1,10 +1,16 @@
 //! The status page over HTTP: its files and their Content-Security-Policy,
 //! `/status.json` with the live gateway's numbers, failures that `jinn
-//! replay` runs again, and the rules of actions (token and opt-in).
+//! replay` runs again, the MQTT connections against a real mosquitto on
+//! loopback, and the rules of actions (token and opt-in).
 //! `status_browser.rs` drives the same page in Chromium.
 
+#[path = "support/broker.rs"]
+mod broker;
 mod support;
 
+use std::time::{Duration, Instant};
+
+use broker::Broker;
 use support::{Server, example, function, jinn, request};
 
 const TOKEN: &str = "st4tus-t0ken";
@@ -102,7 +108,7 @@ fn the_page_shows_the_gateways_calls_failures_and_what_needs_attention() {
     let before = status(&s, Some(&bearer()));
     assert_eq!(function_named(&before, "hello")["status"], "idle");
     assert_eq!(function_named(&before, "hello")["calls"], 0);
-    assert_eq!(before["broker"], serde_json::Value::Null);
+    assert_eq!(before["brokers"], serde_json::json!([]));
     assert_eq!(before["actions"], serde_json::json!(["reload"]));
 
     for _ in 0..3 {
@@ -374,4 +380,123 @@ fn the_outbox_shows_its_depth_and_oldest_message() {
         "{}",
         v["attention"]
     );
+}
+
+/// Polls `/status.json` until `ready` holds for it (10 s at most).
+#[track_caller]
+fn status_until(
+    s: &Server,
+    what: &str,
+    ready: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let v = status(s, None);
+        if ready(&v) {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "never {what}: {v}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn broker_down_items(v: &serde_json::Value) -> Vec<&serde_json::Value> {
+    v["attention"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["what"] == "broker_down")
+        .collect()
+}
+
+#[test]
+fn brokers_show_each_connections_state_and_a_required_one_down_needs_attention() {
+    const USER: &str = "st-user-7q";
+    const PASSWORD: &str = "st-pass-9z";
+    let mut uplink = Broker::start();
+    let config = format!(
+        "[http]\nlisten = [\"127.0.0.1:0\"]\n[admin]\nlisten = \"127.0.0.1:0\"\n[reload]\nwatch = false\n\
+         [mqtt.uplink]\nurl = \"{}\"\nclient_id = \"status-uplink\"\nusername = {{ from_env = \"UPLINK_USER\" }}\n\
+         password = {{ from_env = \"UPLINK_PASSWORD\" }}\nkeep_alive = \"5s\"\nreconnect_max = \"200ms\"\nrequired = true\n\
+         [[mqtt_route]]\nfilter = \"alerts/#\"\nconnection = \"uplink\"\n{}",
+        uplink.url(),
+        function(
+            "sensor",
+            &example("sensor-alert"),
+            "/sensor",
+            "permissions = { kv_read = [\"sensor/*\"], kv_write = [\"sensor/*\"], publish = [\"alerts/+\"] }",
+        )
+    );
+    let s = Server::start_with(
+        &config,
+        tempfile::tempdir().unwrap(),
+        &[("UPLINK_USER", USER), ("UPLINK_PASSWORD", PASSWORD)],
+    );
+    let v = status_until(&s, "connected", |v| v["brokers"][0]["state"] == "connected");
+    let b = &v["brokers"][0];
+    assert_eq!(v["brokers"].as_array().unwrap().len(), 1, "{v}");
+    assert_eq!(b["name"], "uplink");
+    assert_eq!(b["url"], uplink.url());
+    assert_eq!(b["required"], true);
+    assert!(
+        b["since_ms"].as_u64().unwrap() <= v["now_ms"].as_u64().unwrap(),
+        "{b}"
+    );
+    assert_eq!(
+        (
+            &b["outbox_messages"],
+            &b["outbox_bytes"],
+            &b["outbox_oldest_age_ms"],
+            &b["dead_letters"]
+        ),
+        (&0.into(), &0.into(), &serde_json::Value::Null, &0.into()),
+        "{b}"
+    );
+    assert!(broker_down_items(&v).is_empty(), "{v}");
+    assert_eq!(v["ready"], true);
+
+    let stopped_ms = v["now_ms"].as_u64().unwrap();
+    uplink.stop();
+    let v = status_until(&s, "down", |v| v["brokers"][0]["state"] == "down");
+    assert!(
+        v["brokers"][0]["since_ms"].as_u64().unwrap() >= stopped_ms,
+        "{v}"
+    );
+    let items = broker_down_items(&v);
+    assert_eq!(items.len(), 1, "{v}");
+    assert_eq!(items[0]["level"], "error");
+    assert_eq!(items[0]["connection"], "uplink");
+    assert_eq!(v["attention"][0]["what"], "broker_down", "errors first");
+    assert!(
+        items[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains(&uplink.url()),
+        "{}",
+        items[0]
+    );
+    assert_eq!(v["ready"], false);
+
+    // An alert routed to the uplink waits in its outbox while it is down.
+    let alert = br#"{"sensor":"t1","value":42.5,"threshold":40}"#;
+    let r = request(s.http, "POST", "/sensor", &[], alert);
+    assert_eq!(r.text(), r#"{"alert":true,"published":true}"#);
+    let v = status_until(&s, "an alert queued", |v| {
+        v["brokers"][0]["outbox_messages"] == 1
+    });
+    let b = &v["brokers"][0];
+    assert!(b["outbox_bytes"].as_u64().unwrap() > 0, "{b}");
+    assert!(b["outbox_oldest_age_ms"].as_u64().is_some(), "{b}");
+
+    // Back up: connected, the alert sent, nothing needs attention.
+    uplink.restart();
+    let v = status_until(&s, "connected and drained", |v| {
+        v["brokers"][0]["state"] == "connected" && v["brokers"][0]["outbox_messages"] == 0
+    });
+    assert_eq!(v["brokers"][0]["outbox_bytes"], 0);
+    assert!(broker_down_items(&v).is_empty(), "{v}");
+
+    // No credential is shown anywhere: not in the status, not on the page.
+    let raw = request(s.admin, "GET", "/status.json", &[], b"").text();
+    assert!(!raw.contains(USER) && !raw.contains(PASSWORD), "{raw}");
 }

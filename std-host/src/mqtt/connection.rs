@@ -10,7 +10,7 @@
 //! subscriptions and the QoS 1 messages not acknowledged yet survive a
 //! reconnect; the broker sends those again.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -47,7 +47,34 @@ pub struct Arrived {
     pub publish: Publish,
 }
 
-/// The state of a connection, shared with the trigger path and `/metrics`.
+/// Where a connection stands, for the status page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkState {
+    /// Not connected yet since the gateway started.
+    Connecting,
+    /// Connected to its broker.
+    Connected,
+    /// Lost, or the last attempt failed; retried with backoff.
+    Down,
+}
+
+impl LinkState {
+    /// Its name on the status page.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Connecting => "connecting",
+            Self::Connected => "connected",
+            Self::Down => "down",
+        }
+    }
+}
+
+const CONNECTING: u8 = 0;
+const CONNECTED: u8 = 1;
+const DOWN: u8 = 2;
+
+/// The state of a connection, shared with the trigger path, `/metrics` and
+/// the status page.
 #[derive(Default)]
 pub struct Link {
     connected: AtomicBool,
@@ -55,12 +82,38 @@ pub struct Link {
     client: Mutex<Option<AsyncClient>>,
     /// Connections made.
     pub connects: AtomicU64,
+    /// [`LinkState`] as `CONNECTING`, `CONNECTED` or `DOWN`.
+    state: AtomicU8,
+    /// When it entered that state, ms since the epoch (0: not yet known).
+    since_ms: AtomicU64,
 }
 
 impl Link {
     /// Connected now.
     pub fn is_connected(&self) -> bool {
         self.connected.load(Ordering::Relaxed)
+    }
+
+    /// Its state and since when (ms since the epoch; `None` before the
+    /// connection task started).
+    pub fn state(&self) -> (LinkState, Option<u64>) {
+        let state = match self.state.load(Ordering::Relaxed) {
+            CONNECTED => LinkState::Connected,
+            DOWN => LinkState::Down,
+            _ => LinkState::Connecting,
+        };
+        let since = self.since_ms.load(Ordering::Relaxed);
+        (state, (since > 0).then_some(since))
+    }
+
+    /// Enters `state` now, unless it is in it already (its time is kept).
+    fn enter(&self, state: u8) {
+        if self.state.swap(state, Ordering::Relaxed) != state
+            || self.since_ms.load(Ordering::Relaxed) == 0
+        {
+            self.since_ms
+                .store(crate::status::now_ms(), Ordering::Relaxed);
+        }
     }
 
     /// The client of `epoch`, while that connection lasts.
@@ -79,11 +132,13 @@ impl Link {
         self.epoch.store(epoch, Ordering::Relaxed);
         self.connected.store(true, Ordering::Relaxed);
         self.connects.fetch_add(1, Ordering::Relaxed);
+        self.enter(CONNECTED);
     }
 
     fn down(&self) {
         self.connected.store(false, Ordering::Relaxed);
         *self.client.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        self.enter(DOWN);
     }
 }
 
@@ -165,6 +220,7 @@ pub async fn run(
     let mut backoff = Duration::from_millis(100);
     let mut epoch = 0u64;
     let mut failures = 0u64;
+    link.enter(CONNECTING);
     loop {
         epoch += 1;
         let (client, mut eventloop) =
@@ -196,6 +252,7 @@ pub async fn run(
             }
             Err(e) => {
                 failures += 1;
+                link.enter(DOWN);
                 // Logged at the first failure and then now and then, not at every attempt.
                 if failures == 1 || failures.is_power_of_two() {
                     tracing::warn!(

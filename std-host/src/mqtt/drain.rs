@@ -50,6 +50,8 @@ pub struct DrainStats {
 pub struct QueueGauge {
     /// Messages waiting or in flight.
     pub depth: AtomicU64,
+    /// Their payload bytes.
+    pub bytes: AtomicU64,
     /// When the oldest of them was published (ns since the epoch; 0: none).
     pub oldest_ns: AtomicU64,
     /// Messages the broker acknowledged (or the client wrote, QoS 0).
@@ -187,21 +189,24 @@ pub async fn drain(
 ) {
     let mut window = Window::new(usize::from(max_inflight));
     let mut client: Option<(u64, AsyncClient)> = None;
-    // Published times of what is in the window, oldest first (for the gauge).
-    let mut times: std::collections::BTreeMap<u64, u64> = std::collections::BTreeMap::new();
+    // Published times and payload sizes of what is in the window, by
+    // sequence number (for the gauges), and the sum of those sizes.
+    let mut times: std::collections::BTreeMap<u64, (u64, u64)> = std::collections::BTreeMap::new();
+    let mut bytes = 0u64;
     loop {
         tokio::select! {
             entry = entries.recv() => match entry {
                 Some(entry) => {
-                    times.insert(entry.seq, entry.time_ns);
+                    times.insert(entry.seq, (entry.time_ns, entry.payload.len() as u64));
+                    bytes += entry.payload.len() as u64;
                     window.push(entry);
                 }
                 None => return,
             },
             event = events.recv() => {
                 let Some(event) = event else { return };
-                let done = |seq: u64, times: &mut std::collections::BTreeMap<u64, u64>| {
-                    times.remove(&seq);
+                let done = |seq: u64, times: &mut std::collections::BTreeMap<u64, (u64, u64)>, bytes: &mut u64| {
+                    *bytes -= times.remove(&seq).map_or(0, |(_, b)| b);
                     outbox.get().forget_dropped(seq);
                     gauge.sent.fetch_add(1, Ordering::Relaxed);
                     let _ = deleter.send(seq);
@@ -210,12 +215,12 @@ pub async fn drain(
                     LinkEvent::Connected(epoch, c) => client = Some((epoch, c)),
                     LinkEvent::Written(epoch, pkid) if current(&client, epoch) => {
                         if let Some(seq) = window.written(pkid) {
-                            done(seq, &mut times);
+                            done(seq, &mut times, &mut bytes);
                         }
                     }
                     LinkEvent::Acknowledged(epoch, pkid) if current(&client, epoch) => {
                         if let Some(seq) = window.acknowledged(pkid) {
-                            done(seq, &mut times);
+                            done(seq, &mut times, &mut bytes);
                         }
                     }
                     LinkEvent::Disconnected(epoch) if current(&client, epoch) => {
@@ -241,7 +246,7 @@ pub async fn drain(
             while let Some(entry) = window.next() {
                 if outbox.get().forget_dropped(entry.seq) {
                     // Dropped from a full outbox after it was read.
-                    times.remove(&entry.seq);
+                    bytes -= times.remove(&entry.seq).map_or(0, |(_, b)| b);
                     window.skip();
                     continue;
                 }
@@ -267,8 +272,9 @@ pub async fn drain(
             }
         }
         gauge.depth.store(window.len() as u64, Ordering::Relaxed);
+        gauge.bytes.store(bytes, Ordering::Relaxed);
         gauge.oldest_ns.store(
-            times.first_key_value().map_or(0, |(_, t)| *t),
+            times.first_key_value().map_or(0, |(_, (t, _))| *t),
             Ordering::Relaxed,
         );
     }

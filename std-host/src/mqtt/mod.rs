@@ -35,10 +35,13 @@ use connection::Link;
 use drain::{DrainStats, OutboxRef, QueueGauge};
 use trigger::TriggerStats;
 
-/// One connection's state, for `/metrics`.
+/// One connection's state, for `/metrics`, `/readyz` and the status page.
 pub struct ConnectionState {
     /// Its name.
     pub name: String,
+    /// Its broker as `mqtt://host:port` or `mqtts://host:port`, without
+    /// credentials.
+    pub broker: String,
     /// `/readyz` needs it up.
     pub required: bool,
     /// Connected or not.
@@ -57,6 +60,17 @@ pub struct BridgeState {
     pub drain: Arc<DrainStats>,
     /// Retries and dead letters per function.
     pub failures: Arc<dead_letter::FailureStats>,
+}
+
+/// `mqtt://host:port` (`mqtts://` with TLS) of `spec`: the URL never
+/// carries credentials (they are separate settings).
+pub fn broker_url(spec: &crate::config::mqtt::MqttConnection) -> String {
+    let scheme = if spec.tls.is_some() { "mqtts" } else { "mqtt" };
+    if spec.host.contains(':') {
+        format!("{scheme}://[{}]:{}", spec.host, spec.port)
+    } else {
+        format!("{scheme}://{}:{}", spec.host, spec.port)
+    }
 }
 
 /// The running bridge.
@@ -138,6 +152,7 @@ pub fn start(shared: &Arc<Shared>) -> Option<Bridge> {
         )));
         connections.push(ConnectionState {
             name: spec.name.clone(),
+            broker: broker_url(spec),
             required: spec.required,
             link,
             queue,

@@ -63,6 +63,8 @@ pub struct TriggerStats {
     pub unmatched: AtomicU64,
     /// Messages left for the broker to send again (their connection dropped).
     pub left_for_redelivery: AtomicU64,
+    /// Messages dead-lettered after their calls all failed.
+    pub dead_letters: AtomicU64,
 }
 
 /// Handles the messages of connection `name`, one at a time.
@@ -219,6 +221,7 @@ async fn handle(
             };
             store_dead_letter(shared, policy, &letter).await;
             failures.dead_lettered(&loaded.name);
+            stats.dead_letters.fetch_add(1, Ordering::Relaxed);
         }
         if reply_to && let Some(message) = reply(connection, &request, result) {
             store_reply(shared, &loaded.name, &request, message).await;

@@ -34,9 +34,8 @@ pub struct Status {
     pub functions: Vec<FunctionView>,
     /// The publish outbox.
     pub outbox: OutboxView,
-    /// MQTT broker connection: always `null` here, this gateway has no MQTT
-    /// bridge yet (the page shows the panel only when it is not `null`).
-    pub broker: Option<()>,
+    /// Each MQTT connection, in configuration order (empty without MQTT).
+    pub brokers: Vec<BrokerView>,
     /// The last failed calls, newest first.
     pub failures: Vec<FailureView>,
     /// The last reloads, newest first.
@@ -135,6 +134,54 @@ pub struct OutboxView {
     pub oldest_age_ms: Option<u64>,
 }
 
+/// One MQTT connection.
+#[derive(Debug, Clone, Serialize)]
+pub struct BrokerView {
+    /// Its name (`[mqtt.<name>]`).
+    pub name: String,
+    /// Its broker, `mqtt://host:port` or `mqtts://host:port` (no credentials).
+    pub url: String,
+    /// `connected`, `connecting` (not yet since the start) or `down`.
+    pub state: &'static str,
+    /// When it entered that state (ms since the epoch).
+    pub since_ms: Option<u64>,
+    /// `/readyz` needs it up.
+    pub required: bool,
+    /// Outbox messages routed to it, not yet acknowledged by its broker.
+    pub outbox_messages: u64,
+    /// Their payload bytes.
+    pub outbox_bytes: u64,
+    /// Age of the oldest of them, in ms (`null` when none).
+    pub outbox_oldest_age_ms: Option<u64>,
+    /// Messages that arrived on it and were dead-lettered.
+    pub dead_letters: u64,
+}
+
+/// The connections of the MQTT bridge at `now_ms`.
+pub fn broker_views(state: &crate::mqtt::BridgeState, now_ms: u64) -> Vec<BrokerView> {
+    use std::sync::atomic::Ordering::Relaxed;
+    state
+        .connections
+        .iter()
+        .map(|c| {
+            let (link, since_ms) = c.link.state();
+            let oldest_ns = c.queue.oldest_ns.load(Relaxed);
+            BrokerView {
+                name: c.name.clone(),
+                url: c.broker.clone(),
+                state: link.as_str(),
+                since_ms,
+                required: c.required,
+                outbox_messages: c.queue.depth.load(Relaxed),
+                outbox_bytes: c.queue.bytes.load(Relaxed),
+                outbox_oldest_age_ms: (oldest_ns > 0)
+                    .then(|| now_ms.saturating_sub(oldest_ns / 1_000_000)),
+                dead_letters: c.triggers.dead_letters.load(Relaxed),
+            }
+        })
+        .collect()
+}
+
 /// A failed call.
 #[derive(Debug, Serialize)]
 pub struct FailureView {
@@ -174,10 +221,13 @@ pub struct ReloadView {
 pub struct Attention {
     /// `error` or `warning`.
     pub level: &'static str,
-    /// `quota_spent`, `failing`, `storage`, `outbox_filling` or `reload_refused`.
+    /// `quota_spent`, `failing`, `storage`, `broker_down`, `outbox_filling`
+    /// or `reload_refused`.
     pub what: &'static str,
     /// The function concerned, if one.
     pub function: Option<String>,
+    /// The MQTT connection concerned, if one.
+    pub connection: Option<String>,
     /// What is wrong, in a sentence.
     pub message: String,
 }
@@ -249,6 +299,7 @@ pub struct Health {
 /// The attention list: errors first, then warnings.
 pub fn attention(
     functions: &[FunctionView],
+    brokers: &[BrokerView],
     outbox_shares: &[(String, u64, u64)],
     last_reload: Option<&ReloadRecord>,
     health: Health,
@@ -258,6 +309,7 @@ pub fn attention(
         level,
         what,
         function: function.map(str::to_string),
+        connection: None,
         message,
     };
     if !health.storage_healthy {
@@ -308,6 +360,24 @@ pub fn attention(
                 ),
             ));
         }
+    }
+    for b in brokers
+        .iter()
+        .filter(|b| b.required && b.state != "connected")
+    {
+        list.push(Attention {
+            connection: Some(b.name.clone()),
+            ..item(
+                "error",
+                "broker_down",
+                None,
+                format!(
+                    "the required MQTT connection {} to {} is {}: /readyz answers 503 and its \
+                     outbox messages wait until it is back",
+                    b.name, b.url, b.state
+                ),
+            )
+        });
     }
     let (held, max) = health.outbox;
     if max > 0 && held * 100 >= max * OUTBOX_FILLING_PERCENT {
@@ -442,7 +512,11 @@ pub fn build(shared: &Shared, board: BoardView, outbox_oldest_ms: Option<u64>) -
         outbox: (gauges.outbox_messages, limits.max_messages),
         now_ms: now,
     };
-    let attention = attention(&functions, &shares, board.reloads.first(), health);
+    let brokers = shared
+        .mqtt
+        .get()
+        .map_or_else(Vec::new, |m| broker_views(m, now));
+    let attention = attention(&functions, &brokers, &shares, board.reloads.first(), health);
     Status {
         version: env!("CARGO_PKG_VERSION"),
         now_ms: now,
@@ -462,7 +536,7 @@ pub fn build(shared: &Shared, board: BoardView, outbox_oldest_ms: Option<u64>) -
             max_messages: limits.max_messages,
             oldest_age_ms: outbox_oldest_ms.map(|t| now.saturating_sub(t)),
         },
-        broker: None,
+        brokers,
         failures: board
             .failures
             .iter()
@@ -521,6 +595,20 @@ mod tests {
         }
     }
 
+    fn broker(name: &str, state: &'static str, required: bool) -> BrokerView {
+        BrokerView {
+            name: name.into(),
+            url: "mqtt://127.0.0.1:1883".into(),
+            state,
+            since_ms: Some(1),
+            required,
+            outbox_messages: 0,
+            outbox_bytes: 0,
+            outbox_oldest_age_ms: None,
+            dead_letters: 0,
+        }
+    }
+
     fn whats(list: &[Attention]) -> Vec<(&str, &str, Option<&str>)> {
         list.iter()
             .map(|a| (a.level, a.what, a.function.as_deref()))
@@ -536,7 +624,7 @@ mod tests {
             now_ms: 1_000_000,
         };
         let fine = [function("a", 2, Some(1)), function("b", 0, None)];
-        assert!(attention(&fine, &[], None, healthy).is_empty());
+        assert!(attention(&fine, &[], &[], None, healthy).is_empty());
 
         let refused = ReloadRecord {
             at_ms: 0,
@@ -547,6 +635,11 @@ mod tests {
         let bad = [function("a", 3, Some(0)), function("b", 0, Some(-5))];
         let list = attention(
             &bad,
+            &[
+                broker("uplink", "down", true),
+                broker("local", "down", false),
+                broker("cloud", "connected", true),
+            ],
             &[("a".into(), 800, 1000), ("b".into(), 799, 1000)],
             Some(&refused),
             Health {
@@ -562,10 +655,18 @@ mod tests {
                 ("error", "failing", Some("a")),
                 ("error", "quota_spent", Some("a")),
                 ("error", "quota_spent", Some("b")),
+                ("error", "broker_down", None),
                 ("warning", "outbox_filling", None),
                 ("warning", "outbox_filling", Some("a")),
                 ("warning", "reload_refused", None),
             ]
+        );
+        let down = list.iter().find(|a| a.what == "broker_down").unwrap();
+        assert_eq!(down.connection.as_deref(), Some("uplink"));
+        assert!(
+            down.message.contains("mqtt://127.0.0.1:1883 is down"),
+            "{}",
+            down.message
         );
         // A storage failure a minute ago, the store healthy again: a warning, for five minutes.
         let recent = Health {
@@ -573,14 +674,14 @@ mod tests {
             ..healthy
         };
         assert_eq!(
-            whats(&attention(&[], &[], None, recent)),
+            whats(&attention(&[], &[], &[], None, recent)),
             [("warning", "storage", None)]
         );
         let old = Health {
             now_ms: healthy.now_ms + STORAGE_FAILURE_SHOWN_MS,
             ..recent
         };
-        assert!(attention(&[], &[], None, old).is_empty());
+        assert!(attention(&[], &[], &[], None, old).is_empty());
     }
 
     #[test]

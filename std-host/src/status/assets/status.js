@@ -162,6 +162,23 @@
     return el('tr', null, null, el('td', null, null, when(r.at_ms, now)), el('td', r.why), result);
   }
 
+  function brokerRow(b, now) {
+    const tr = el('tr');
+    tr.dataset.connection = b.name;
+    const state = b.state.replace(/[^a-z]/g, '');
+    tr.append(
+      el('td', null, 'name', el('strong', b.name)),
+      el('td', null, 'url', el('code', b.url)),
+      el('td', null, 'state-cell', el('span', b.state, 'status state state-' + state)),
+      b.since_ms === null ? el('td', '–', 'since muted') : el('td', null, 'since', when(b.since_ms, now)),
+      el('td', b.required ? 'yes' : 'no', 'required'),
+      el('td', b.outbox_messages, 'num outbox-messages'),
+      el('td', b.outbox_bytes, 'num outbox-bytes'),
+      el('td', duration(b.outbox_oldest_age_ms), 'num outbox-oldest'),
+      el('td', b.dead_letters, 'num dead-letters' + (b.dead_letters ? ' bad' : '')));
+    return tr;
+  }
+
   function pairs(dl, list) {
     dl.replaceChildren(...list.flatMap(([k, v]) => [el('dt', k), el('dd', v)]));
   }
@@ -180,6 +197,7 @@
       const li = el('li', null, a.level);
       li.dataset.what = a.what;
       if (a.function) li.append(el('strong', a.function + ': '));
+      if (a.connection) li.append(el('strong', 'MQTT ' + a.connection + ': '));
       li.append(a.message);
       return li;
     });
@@ -199,8 +217,9 @@
       ['messages', `${s.outbox.messages} of ${s.outbox.max_messages}`],
       ['oldest', s.outbox.oldest_age_ms === null ? '–' : duration(s.outbox.oldest_age_ms)],
     ]);
-    $('broker-panel').hidden = s.broker === null || s.broker === undefined;
-    if (s.broker) pairs($('broker'), Object.entries(s.broker).map(([k, v]) => [k, String(v)]));
+    $('brokers').tBodies[0].replaceChildren(...s.brokers.map((b) => brokerRow(b, s.now_ms)));
+    $('brokers-none').hidden = s.brokers.length > 0;
+    $('brokers').hidden = s.brokers.length === 0;
 
     $('failures').tBodies[0].replaceChildren(...s.failures.map((f) => failureRow(f, s.now_ms)));
     $('failures-none').hidden = s.failures.length > 0;
