@@ -6,12 +6,15 @@
 //! `JINN_STATUS_SCREENSHOT=docs/status-page.png` keeps the screenshot it
 //! takes (otherwise it goes to a temporary directory).
 
+#[path = "support/broker.rs"]
+mod broker;
 mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use broker::Broker;
 use support::{Server, example, function, root};
 
 const TOKEN: &str = "br0wser-t0ken";
@@ -19,9 +22,12 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; \
                    img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
-fn config() -> String {
+/// The gateway, with an MQTT connection `local` to `broker`.
+fn config(broker: &Broker) -> String {
     format!(
-        "[http]\nlisten = [\"127.0.0.1:0\"]\n[admin]\nlisten = \"127.0.0.1:0\"\ntoken = \"{TOKEN}\"\nactions = [\"reload\"]\n[reload]\nwatch = false\n{}{}{}",
+        "[http]\nlisten = [\"127.0.0.1:0\"]\n[admin]\nlisten = \"127.0.0.1:0\"\ntoken = \"{TOKEN}\"\nactions = [\"reload\"]\n[reload]\nwatch = false\n\
+         [mqtt.local]\nurl = \"{}\"\nclient_id = \"status-browser\"\n{}{}{}",
+        broker.url(),
         function("hello", &example("hello"), "/hello", ""),
         function(
             "echo",
@@ -100,7 +106,13 @@ fn drive(env: &[(&str, String)], limit: Duration) -> serde_json::Value {
 #[test]
 fn chromium_renders_the_live_gateway_and_enforces_the_policy() {
     require_browser();
-    let s = Server::start(&config());
+    let broker = Broker::start();
+    let s = Server::start(&config(&broker));
+    assert!(
+        s.wait_log("mqtt: connected", Duration::from_secs(10)),
+        "{}",
+        s.log_text()
+    );
     for _ in 0..5 {
         assert_eq!(s.get("/hello").status, 200);
     }
@@ -165,6 +177,21 @@ fn chromium_renders_the_live_gateway_and_enforces_the_policy() {
         (&"1".into(), &"1".into())
     );
     assert_eq!(row("echo")["status"], "quota spent");
+
+    // The MQTT connection, in the Brokers section.
+    assert_eq!(report["brokers_table_visible"], true, "{report}");
+    assert_eq!(
+        report["brokers"],
+        serde_json::json!([{
+            "name": "local",
+            "url": broker.url(),
+            "state": "connected",
+            "required": "no",
+            "outbox_messages": "0",
+            "dead_letters": "0",
+        }]),
+        "{report}"
+    );
 
     // The failing call, with its trace id and the command that replays it.
     let failure = &report["failures"][0];

@@ -52,7 +52,7 @@ pub struct ConnectionState {
     pub triggers: Arc<TriggerStats>,
 }
 
-/// What the bridge shows of itself (`/metrics`, `/readyz`).
+/// What the bridge shows of itself (`/metrics`, `/readyz`, the status page).
 pub struct BridgeState {
     /// Per connection, in configuration order.
     pub connections: Vec<ConnectionState>,

@@ -98,6 +98,15 @@ async function main() {
       level: li.className,
       text: li.textContent,
     })));
+    report.brokers = await page.$$eval('#brokers tbody tr', (rows) => rows.map((tr) => ({
+      name: tr.dataset.connection,
+      url: tr.querySelector('.url').textContent,
+      state: tr.querySelector('.state').textContent,
+      required: tr.querySelector('.required').textContent,
+      outbox_messages: tr.querySelector('.outbox-messages').textContent,
+      dead_letters: tr.querySelector('.dead-letters').textContent,
+    })));
+    report.brokers_table_visible = await page.isVisible('#brokers');
     report.summary = await page.textContent('#summary');
     report.violations_before_injection = await page.evaluate(() => window.__jinnViolations.slice());
     report.policy_messages_before_injection = policyMessages.slice();
