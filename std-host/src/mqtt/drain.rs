@@ -197,8 +197,11 @@ pub async fn drain(
         tokio::select! {
             entry = entries.recv() => match entry {
                 Some(entry) => {
-                    times.insert(entry.seq, (entry.time_ns, entry.payload.len() as u64));
-                    bytes += entry.payload.len() as u64;
+                    let size = entry.payload.len() as u64;
+                    if let Some((_, was)) = times.insert(entry.seq, (entry.time_ns, size)) {
+                        bytes = bytes.saturating_sub(was);
+                    }
+                    bytes += size;
                     window.push(entry);
                 }
                 None => return,
@@ -206,7 +209,7 @@ pub async fn drain(
             event = events.recv() => {
                 let Some(event) = event else { return };
                 let done = |seq: u64, times: &mut std::collections::BTreeMap<u64, (u64, u64)>, bytes: &mut u64| {
-                    *bytes -= times.remove(&seq).map_or(0, |(_, b)| b);
+                    *bytes = bytes.saturating_sub(times.remove(&seq).map_or(0, |(_, b)| b));
                     outbox.get().forget_dropped(seq);
                     gauge.sent.fetch_add(1, Ordering::Relaxed);
                     let _ = deleter.send(seq);
@@ -246,7 +249,7 @@ pub async fn drain(
             while let Some(entry) = window.next() {
                 if outbox.get().forget_dropped(entry.seq) {
                     // Dropped from a full outbox after it was read.
-                    bytes -= times.remove(&entry.seq).map_or(0, |(_, b)| b);
+                    bytes = bytes.saturating_sub(times.remove(&entry.seq).map_or(0, |(_, b)| b));
                     window.skip();
                     continue;
                 }
