@@ -12,6 +12,25 @@ use super::{Action, now_ms};
 use crate::config::RouteKind;
 use crate::shared::Shared;
 
+/// What the attention list says of a spent quota: the bucket goes below
+/// zero when the last call overshot it, and that overdraft is paid back
+/// before the next call is admitted.
+fn quota_spent_text(q: &QuotaView) -> String {
+    let window = q.window_ms / 1000;
+    if q.left < 0 {
+        format!(
+            "fuel quota overdrawn by {} (quota {} per {window} s): requests get 429 until it refills",
+            q.left.unsigned_abs(),
+            q.fuel
+        )
+    } else {
+        format!(
+            "fuel quota spent (0 of {} per {window} s left): requests get 429 until it refills",
+            q.fuel
+        )
+    }
+}
+
 /// Outbox use (of messages, in percent) from which it "is filling".
 pub const OUTBOX_FILLING_PERCENT: u64 = 80;
 /// How long a call failing `storage_unavailable` stays on the attention list.
@@ -352,12 +371,7 @@ pub fn attention(
                 "error",
                 "quota_spent",
                 Some(&f.name),
-                format!(
-                    "fuel quota spent ({} of {} per {} s left): requests get 429 until it refills",
-                    q.left,
-                    q.fuel,
-                    q.window_ms / 1000
-                ),
+                quota_spent_text(q),
             ));
         }
     }
@@ -660,6 +674,21 @@ mod tests {
                 ("warning", "outbox_filling", Some("a")),
                 ("warning", "reload_refused", None),
             ]
+        );
+        let spent: Vec<&str> = list
+            .iter()
+            .filter(|a| a.what == "quota_spent")
+            .map(|a| a.message.as_str())
+            .collect();
+        assert!(
+            spent[0].starts_with("fuel quota spent (0 of "),
+            "{}",
+            spent[0]
+        );
+        assert!(
+            spent[1].starts_with("fuel quota overdrawn by 5 "),
+            "{}",
+            spent[1]
         );
         let down = list.iter().find(|a| a.what == "broker_down").unwrap();
         assert_eq!(down.connection.as_deref(), Some("uplink"));
