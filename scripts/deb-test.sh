@@ -13,25 +13,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-passed=0
-failed=0
-ok() {
-    passed=$((passed + 1))
-    echo "ok: $*"
-}
-bad() {
-    failed=$((failed + 1))
-    echo "FAILED: $*" >&2
-}
-check() { # check DESCRIPTION COMMAND...
-    local what="$1"
-    shift
-    if "$@"; then ok "$what"; else bad "$what"; fi
-}
-die() {
-    echo "deb-test: error: $*" >&2
-    exit 1
-}
+tally_name=deb-test
+# shellcheck source=lib/tally.sh
+. scripts/lib/tally.sh
 
 [ "$(id -u)" -eq 0 ] || die "needs root (the package's files belong to root and jinn)"
 for tool in dpkg dpkg-deb systemd-analyze systemctl useradd readelf; do
@@ -128,5 +112,4 @@ check "dpkg purges the package" dpkg_root -P jinn
 check "the conffile is gone" test ! -e "$root/etc/jinn/jinn.toml"
 check "the data is gone" test ! -e "$root/var/lib/jinn"
 
-echo "deb-test: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+tally_end

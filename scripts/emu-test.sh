@@ -29,20 +29,9 @@ cd "$(dirname "$0")/.."
 FUEL=30000000
 emulated=(aarch64-unknown-linux-musl:qemu-aarch64-static armv7-unknown-linux-musleabihf:qemu-arm-static)
 
-passed=0
-failed=0
-ok() {
-    passed=$((passed + 1))
-    echo "ok: $*"
-}
-bad() {
-    failed=$((failed + 1))
-    echo "FAILED: $*" >&2
-}
-die() {
-    echo "emu-test: error: $*" >&2
-    exit 1
-}
+tally_name=emu-test
+# shellcheck source=lib/tally.sh
+. scripts/lib/tally.sh
 
 for tool in qemu-aarch64-static qemu-arm-static curl; do
     command -v "$tool" >/dev/null || die "$tool is missing: run scripts/setup.sh"
@@ -206,5 +195,4 @@ for module in "${modules[@]}"; do
     echo
 done
 
-echo "emu-test: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+tally_end
