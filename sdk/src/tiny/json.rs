@@ -491,13 +491,13 @@ impl<'a> Iterator for Members<'a> {
 /// Reads checked or unchecked text; every method leaves `pos` after what it
 /// read.
 #[derive(Debug, Clone)]
-struct Cursor<'a> {
+pub(crate) struct Cursor<'a> {
     text: &'a str,
-    pos: usize,
+    pub(crate) pos: usize,
 }
 
 impl<'a> Cursor<'a> {
-    fn new(text: &'a str) -> Self {
+    pub(crate) fn new(text: &'a str) -> Self {
         Cursor { text, pos: 0 }
     }
 
@@ -506,11 +506,12 @@ impl<'a> Cursor<'a> {
         self
     }
 
-    fn error(&self, kind: ErrorKind) -> Error {
+    pub(crate) fn error(&self, kind: ErrorKind) -> Error {
         Error { kind, at: self.pos }
     }
 
-    fn peek(&self) -> Option<u8> {
+    #[inline(always)]
+    pub(crate) fn peek(&self) -> Option<u8> {
         self.text.as_bytes().get(self.pos).copied()
     }
 
@@ -525,13 +526,46 @@ impl<'a> Cursor<'a> {
         (self.peek()? != close).then_some(())
     }
 
-    fn ws(&mut self) {
+    #[inline]
+    pub(crate) fn ws(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
             self.pos += 1;
         }
     }
 
-    fn expect(&mut self, byte: u8) -> Result<(), Error> {
+    /// After a member or element: past a `,` (`true`) or the `close`
+    /// (`false`); anything else is an error.
+    pub(crate) fn separator(&mut self, close: u8) -> Result<bool, Error> {
+        self.ws();
+        match self.peek() {
+            Some(b',') => {
+                self.pos += 1;
+                self.ws();
+                Ok(true)
+            }
+            Some(b) if b == close => {
+                self.pos += 1;
+                Ok(false)
+            }
+            Some(_) => Err(self.error(ErrorKind::Syntax)),
+            None => Err(self.error(ErrorKind::Eof)),
+        }
+    }
+
+    /// At `open` (`{` or `[`): past it and the white space after; `false`
+    /// when the container is empty (its close read too).
+    pub(crate) fn open(&mut self, close: u8) -> bool {
+        self.pos += 1;
+        self.ws();
+        if self.peek() == Some(close) {
+            self.pos += 1;
+            return false;
+        }
+        true
+    }
+
+    #[inline]
+    pub(crate) fn expect(&mut self, byte: u8) -> Result<(), Error> {
         match self.peek() {
             Some(b) if b == byte => {
                 self.pos += 1;
@@ -543,6 +577,11 @@ impl<'a> Cursor<'a> {
     }
 
     fn value(&mut self) -> Result<Value<'a>, Error> {
+        self.value_within(MAX_DEPTH)
+    }
+
+    /// A value whose arrays and objects may nest `depth` levels.
+    pub(crate) fn value_within(&mut self, depth: usize) -> Result<Value<'a>, Error> {
         match self.peek() {
             None => Err(self.error(ErrorKind::Eof)),
             Some(b'"') => Ok(Value::String(self.string()?)),
@@ -552,7 +591,7 @@ impl<'a> Cursor<'a> {
             Some(b'f') => self.literal("false", Value::Bool(false)),
             Some(open @ (b'{' | b'[')) => {
                 let start = self.pos;
-                self.container()?;
+                self.container(depth)?;
                 let raw = self.text.get(start..self.pos).unwrap_or_default();
                 Ok(if open == b'{' {
                     Value::Object(Object { raw })
@@ -583,27 +622,29 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    fn string(&mut self) -> Result<Str<'a>, Error> {
+    pub(crate) fn string(&mut self) -> Result<Str<'a>, Error> {
         self.expect(b'"')?;
         let start = self.pos;
         let bytes = self.text.as_bytes();
+        let mut pos = start;
         let mut escaped = false;
         loop {
-            match bytes.get(self.pos) {
+            pos = super::scan::plain_run(bytes, pos);
+            self.pos = pos;
+            match bytes.get(pos) {
                 None => return Err(self.error(ErrorKind::Eof)),
                 Some(b'"') => break,
                 Some(b'\\') => {
                     let (_, used) =
-                        escape_at(&bytes[self.pos..]).ok_or(self.error(ErrorKind::Escape))?;
-                    self.pos += used;
+                        escape_at(&bytes[pos..]).ok_or(self.error(ErrorKind::Escape))?;
+                    pos += used;
                     escaped = true;
                 }
-                Some(&b) if b < 0x20 => return Err(self.error(ErrorKind::Control)),
-                Some(_) => self.pos += 1,
+                Some(_) => return Err(self.error(ErrorKind::Control)),
             }
         }
-        let raw = self.text.get(start..self.pos).unwrap_or_default();
-        self.pos += 1;
+        let raw = self.text.get(start..pos).unwrap_or_default();
+        self.pos = pos + 1;
         Ok(Str { raw, escaped })
     }
 
@@ -645,8 +686,9 @@ impl<'a> Cursor<'a> {
         })
     }
 
-    /// Skips an array or object (at `[` or `{`), checking all of it.
-    fn container(&mut self) -> Result<(), Error> {
+    /// Skips an array or object (at `[` or `{`) nesting at most `max_depth`
+    /// levels, checking all of it.
+    fn container(&mut self, max_depth: usize) -> Result<(), Error> {
         // Bit i set: level i is an object.
         let mut objects = [0u8; MAX_DEPTH / 8];
         let mut depth = 0usize;
@@ -654,7 +696,7 @@ impl<'a> Cursor<'a> {
             // At the start of a value.
             match self.peek() {
                 Some(open @ (b'{' | b'[')) => {
-                    if depth == MAX_DEPTH {
+                    if depth >= max_depth {
                         return Err(self.error(ErrorKind::Depth));
                     }
                     let is_object = open == b'{';

@@ -11,7 +11,7 @@
 use jinn_contract::body;
 
 use super::Error;
-use super::json::{self, Elements, ErrorKind, Object, Str, Value};
+use super::json::{self, Cursor, Elements, ErrorKind, Object, Str, Value};
 
 /// One request, borrowed from the input buffer.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -85,18 +85,21 @@ impl<'a> Request<'a> {
             let (piece, tail) = tail.split_at_mut(end - start);
             rest = tail;
             consumed = end;
-            let len = if escaped {
-                json::unescape_in_place(piece)
+            let text = if escaped {
+                let len = json::unescape_in_place(piece);
+                let piece: &'a [u8] = piece;
+                core::str::from_utf8(&piece[..len]).map_err(|_| {
+                    Error::Envelope(json::Error {
+                        kind: ErrorKind::Utf8,
+                        at: start,
+                    })
+                })?
             } else {
-                piece.len()
+                let piece: &'a [u8] = piece;
+                // SAFETY: `scan` checked that the input is UTF-8 and cut it
+                // at ASCII quotes and braces, so the piece is UTF-8 too.
+                unsafe { core::str::from_utf8_unchecked(piece) }
             };
-            let piece: &'a [u8] = piece;
-            let text = core::str::from_utf8(&piece[..len]).map_err(|_| {
-                Error::Envelope(json::Error {
-                    kind: ErrorKind::Utf8,
-                    at: start,
-                })
-            })?;
             match slot {
                 0 => request.method = text,
                 1 => request.uri = text,
@@ -200,60 +203,145 @@ impl<'a> Request<'a> {
     }
 }
 
-/// Checks the envelope and finds the text of each field: (start, end,
-/// escaped) in [`FIELDS`] order, `None` for absent or `null`.
-#[allow(clippy::type_complexity)]
-fn scan(input: &[u8]) -> Result<[Option<(usize, usize, bool)>; 6], Error> {
-    let text = core::str::from_utf8(input).map_err(|e| {
-        Error::Envelope(json::Error {
-            kind: ErrorKind::Utf8,
-            at: e.valid_up_to(),
-        })
-    })?;
-    let Value::Object(envelope) = json::parse(text).map_err(Error::Envelope)? else {
+/// A field's text in the input: start, end, whether it holds escapes.
+type Span = (usize, usize, bool);
+
+/// Checks the envelope in one pass and finds the text of each field:
+/// [`Span`]s in [`FIELDS`] order, `None` for absent or `null`.
+///
+/// The errors are the ones of checking the whole document first, then the
+/// fields: bytes that are not UTF-8, then the first syntax error, then the
+/// first field given twice, then the first field (in [`FIELDS`] order) of
+/// the wrong type.
+fn scan(input: &[u8]) -> Result<[Option<Span>; 6], Error> {
+    let text = if input.is_ascii() {
+        // SAFETY: ASCII is UTF-8.
+        unsafe { core::str::from_utf8_unchecked(input) }
+    } else {
+        core::str::from_utf8(input).map_err(|e| {
+            Error::Envelope(json::Error {
+                kind: ErrorKind::Utf8,
+                at: e.valid_up_to(),
+            })
+        })?
+    };
+    let mut c = Cursor::new(text);
+    c.ws();
+    if c.peek() != Some(b'{') {
+        // Not an object: a syntax error first, if it has one.
+        json::parse(text).map_err(Error::Envelope)?;
         return Err(Error::Envelope(json::Error {
             kind: ErrorKind::Type,
             at: 0,
         }));
-    };
-    let values = envelope.fields(FIELDS).map_err(Error::Envelope)?;
-    let mut spans = [None; 6];
-    for (slot, value) in values.into_iter().enumerate() {
-        let raw = match value {
-            None | Some(Value::Null) => continue,
-            Some(Value::String(s)) if slot != HEADERS => {
-                spans[slot] = Some((s.as_str().is_none(), s.raw()));
-                continue;
-            }
-            Some(Value::Object(headers)) if slot == HEADERS => {
-                check_headers(headers)?;
-                headers.raw()
-            }
-            Some(_) => return Err(Error::Field(FIELDS[slot])),
-        };
-        spans[slot] = Some((false, raw));
     }
-    Ok(spans.map(|span| {
-        span.map(|(escaped, raw)| {
-            let start = json::offset_in(text, raw);
-            (start, start + raw.len(), escaped)
-        })
-    }))
+    let object_start = c.pos;
+    let mut spans = [None; 6];
+    let mut seen = 0u8;
+    let mut wrong = 0u8;
+    let mut duplicate = None;
+    let mut more = c.open(b'}');
+    while more {
+        let key_at = c.pos + 1;
+        let key = c.string().map_err(Error::Envelope)?;
+        c.ws();
+        c.expect(b':').map_err(Error::Envelope)?;
+        c.ws();
+        let slot = match key.as_str() {
+            Some(plain) => FIELDS.iter().position(|name| *name == plain),
+            None => FIELDS.iter().position(|name| key.eq_str(name)),
+        };
+        let Some(slot) = slot else {
+            c.value_within(json::MAX_DEPTH - 1)
+                .map_err(Error::Envelope)?;
+            more = c.separator(b'}').map_err(Error::Envelope)?;
+            continue;
+        };
+        let bit = 1u8 << slot;
+        if seen & bit != 0 && duplicate.is_none() {
+            duplicate = Some(key_at - object_start);
+        }
+        let first = seen & bit == 0;
+        seen |= bit;
+        let start = c.pos;
+        let span = if slot == HEADERS && c.peek() == Some(b'{') {
+            let ok = headers(&mut c).map_err(Error::Envelope)?;
+            ok.then_some((start, c.pos, false))
+        } else {
+            match c
+                .value_within(json::MAX_DEPTH - 1)
+                .map_err(Error::Envelope)?
+            {
+                Value::Null => {
+                    more = c.separator(b'}').map_err(Error::Envelope)?;
+                    continue;
+                }
+                Value::String(s) if slot != HEADERS => {
+                    Some((start + 1, c.pos - 1, s.as_str().is_none()))
+                }
+                _ => None,
+            }
+        };
+        match span {
+            Some(span) if first => spans[slot] = Some(span),
+            Some(_) => {}
+            None => wrong |= bit,
+        }
+        more = c.separator(b'}').map_err(Error::Envelope)?;
+    }
+    c.ws();
+    if c.pos != text.len() {
+        return Err(Error::Envelope(c.error(ErrorKind::Trailing)));
+    }
+    if let Some(at) = duplicate {
+        return Err(Error::Envelope(json::Error {
+            kind: ErrorKind::Duplicate,
+            at,
+        }));
+    }
+    if wrong != 0 {
+        return Err(Error::Field(FIELDS[wrong.trailing_zeros() as usize]));
+    }
+    Ok(spans)
 }
 
-/// Every header value is a string, an array of strings or `null`.
-fn check_headers(headers: Object<'_>) -> Result<(), Error> {
-    for (_, value) in headers {
-        let ok = match value {
-            Value::String(_) | Value::Null => true,
-            Value::Array(values) => values.iter().all(|v| matches!(v, Value::String(_))),
-            _ => false,
-        };
-        if !ok {
-            return Err(Error::Field("headers"));
+/// Reads the `headers` object (at its `{`); `false` when a value is not a
+/// string, an array of strings or `null`.
+fn headers(c: &mut Cursor<'_>) -> Result<bool, json::Error> {
+    // The envelope is one level, the headers a second, their arrays a third.
+    const INSIDE: usize = json::MAX_DEPTH - 3;
+    let mut ok = true;
+    let mut more = c.open(b'}');
+    while more {
+        c.string()?;
+        c.ws();
+        c.expect(b':')?;
+        c.ws();
+        match c.peek() {
+            Some(b'"') => {
+                c.string()?;
+            }
+            Some(b'[') => {
+                let mut item = c.open(b']');
+                while item {
+                    if c.peek() == Some(b'"') {
+                        c.string()?;
+                    } else {
+                        c.value_within(INSIDE)?;
+                        ok = false;
+                    }
+                    item = c.separator(b']')?;
+                }
+            }
+            _ => {
+                if c.value_within(INSIDE + 1)? != Value::Null {
+                    ok = false;
+                }
+            }
         }
+        more = c.separator(b'}')?;
     }
-    Ok(())
+    Ok(ok)
 }
 
 /// The request's headers, in their JSON form.
@@ -464,6 +552,45 @@ mod tests {
         ] {
             agree(doc);
         }
+    }
+
+    #[test]
+    fn errors_come_as_if_the_document_were_checked_first() {
+        let error = |doc: &str| Request::parse(&mut doc.as_bytes().to_vec()).unwrap_err();
+        let envelope = |kind, at| Error::Envelope(json::Error { kind, at });
+        assert_eq!(
+            error(r#"{"method":5,"x":}"#),
+            envelope(ErrorKind::Syntax, 16)
+        );
+        assert_eq!(
+            error(r#" {"method":5,"method":"a"}"#),
+            envelope(ErrorKind::Duplicate, 13)
+        );
+        assert_eq!(error(r#"{"headers":{"A":1},"uri":7}"#), Error::Field("uri"));
+        assert_eq!(
+            error(r#"{"headers":{"A":[1,{]}}"#),
+            envelope(ErrorKind::Syntax, 20)
+        );
+        assert_eq!(error(r#"{"meth\u006fd":1}"#), Error::Field("method"));
+        assert_eq!(error(r#"{"uri":"/"} x"#), envelope(ErrorKind::Trailing, 12));
+        assert_eq!(error(r#"["#), envelope(ErrorKind::Eof, 1));
+        assert_eq!(error(r#"[]"#), envelope(ErrorKind::Type, 0));
+        // Nesting counts from the document's top, the envelope included.
+        let nest = |n: usize| "[".repeat(n) + &"]".repeat(n);
+        let field = |n: usize| std::format!("{{\"x\":{}}}", nest(n));
+        let header = |n: usize| std::format!("{{\"headers\":{{\"A\":[\"a\",{}]}}}}", nest(n));
+        let depth = |doc: std::string::String| {
+            Request::parse(&mut doc.into_bytes())
+                .err()
+                .and_then(|e| match e {
+                    Error::Envelope(e) => Some(e.kind),
+                    _ => None,
+                })
+        };
+        assert_eq!(depth(field(json::MAX_DEPTH - 1)), None);
+        assert_eq!(depth(field(json::MAX_DEPTH)), Some(ErrorKind::Depth));
+        assert_eq!(depth(header(json::MAX_DEPTH - 3)), None);
+        assert_eq!(depth(header(json::MAX_DEPTH - 2)), Some(ErrorKind::Depth));
     }
 
     #[test]

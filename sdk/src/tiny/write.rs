@@ -92,7 +92,14 @@ impl Sink for Escaped<'_> {
 /// it is.
 pub(crate) fn escape(out: &mut dyn Sink, text: &[u8]) {
     let mut start = 0;
-    for (i, &b) in text.iter().enumerate() {
+    loop {
+        let end = super::scan::plain_run(text, start);
+        if end > start {
+            out.put(&text[start..end]);
+        }
+        let Some(&b) = text.get(end) else {
+            return;
+        };
         let short: &[u8] = match b {
             b'"' => b"\\\"",
             b'\\' => b"\\\\",
@@ -101,10 +108,8 @@ pub(crate) fn escape(out: &mut dyn Sink, text: &[u8]) {
             b'\n' => b"\\n",
             b'\r' => b"\\r",
             b'\t' => b"\\t",
-            0..=0x1f => b"",
-            _ => continue,
+            _ => b"",
         };
-        out.put(&text[start..i]);
         if short.is_empty() {
             const HEX: &[u8; 16] = b"0123456789abcdef";
             out.put(&[
@@ -118,9 +123,8 @@ pub(crate) fn escape(out: &mut dyn Sink, text: &[u8]) {
         } else {
             out.put(short);
         }
-        start = i + 1;
+        start = end + 1;
     }
-    out.put(&text[start..]);
 }
 
 /// Writes `"text"`, escaped.
