@@ -526,7 +526,6 @@ impl<'a> Cursor<'a> {
         (self.peek()? != close).then_some(())
     }
 
-    #[inline]
     pub(crate) fn ws(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
             self.pos += 1;
@@ -622,6 +621,16 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    /// The length of the escape at `pos`.
+    #[inline(never)]
+    fn escape(&self) -> Result<usize, Error> {
+        let bytes = self.text.as_bytes().get(self.pos..).unwrap_or_default();
+        match escape_at(bytes) {
+            Some((_, used)) => Ok(used),
+            None => Err(self.error(ErrorKind::Escape)),
+        }
+    }
+
     pub(crate) fn string(&mut self) -> Result<Str<'a>, Error> {
         self.expect(b'"')?;
         let start = self.pos;
@@ -635,9 +644,7 @@ impl<'a> Cursor<'a> {
                 None => return Err(self.error(ErrorKind::Eof)),
                 Some(b'"') => break,
                 Some(b'\\') => {
-                    let (_, used) =
-                        escape_at(&bytes[pos..]).ok_or(self.error(ErrorKind::Escape))?;
-                    pos += used;
+                    pos += self.escape()?;
                     escaped = true;
                 }
                 Some(_) => return Err(self.error(ErrorKind::Control)),

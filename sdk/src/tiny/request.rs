@@ -264,7 +264,10 @@ fn scan(input: &[u8]) -> Result<[Option<Span>; 6], Error> {
         let first = seen & bit == 0;
         seen |= bit;
         let start = c.pos;
-        let span = if slot == HEADERS && c.peek() == Some(b'{') {
+        let span = if slot != HEADERS && c.peek() == Some(b'"') {
+            let s = c.string().map_err(Error::Envelope)?;
+            Some((start + 1, c.pos - 1, s.as_str().is_none()))
+        } else if slot == HEADERS && c.peek() == Some(b'{') {
             let ok = headers(&mut c).map_err(Error::Envelope)?;
             ok.then_some((start, c.pos, false))
         } else {

@@ -102,13 +102,27 @@ impl Stdout {
 
 impl Sink for Stdout {
     fn put(&mut self, bytes: &[u8]) {
-        if self.len + bytes.len() > self.buf.len() {
-            self.flush();
-            if bytes.len() > self.buf.len() {
-                return Self::write_all(bytes);
+        let end = self.len + bytes.len();
+        match self.buf.get_mut(self.len..end) {
+            Some(free) => {
+                free.copy_from_slice(bytes);
+                self.len = end;
             }
+            None => self.put_past_the_buffer(bytes),
         }
-        self.buf[self.len..self.len + bytes.len()].copy_from_slice(bytes);
-        self.len += bytes.len();
+    }
+}
+
+impl Stdout {
+    /// [`Sink::put`] of what does not fit what is left of the buffer: kept
+    /// out of it, which runs for every piece of a response.
+    #[inline(never)]
+    fn put_past_the_buffer(&mut self, bytes: &[u8]) {
+        self.flush();
+        if bytes.len() > self.buf.len() {
+            return Self::write_all(bytes);
+        }
+        self.buf[..bytes.len()].copy_from_slice(bytes);
+        self.len = bytes.len();
     }
 }
