@@ -602,6 +602,7 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    #[inline(never)]
     fn literal(&mut self, word: &str, value: Value<'a>) -> Result<Value<'a>, Error> {
         let end = self.pos + word.len();
         if self.text.as_bytes().get(self.pos..end) == Some(word.as_bytes()) {
@@ -635,24 +636,42 @@ impl<'a> Cursor<'a> {
         self.expect(b'"')?;
         let start = self.pos;
         let bytes = self.text.as_bytes();
-        let mut pos = start;
-        let mut escaped = false;
+        let end = super::scan::plain_run(bytes, start);
+        if bytes.get(end) != Some(&b'"') {
+            return self.string_rest(start, end);
+        }
+        self.pos = end + 1;
+        Ok(Str {
+            raw: self.slice(start, end),
+            escaped: false,
+        })
+    }
+
+    /// [`Cursor::string`] from its first escape (or error) at `pos`.
+    #[inline(never)]
+    fn string_rest(&mut self, start: usize, mut pos: usize) -> Result<Str<'a>, Error> {
+        let bytes = self.text.as_bytes();
         loop {
-            pos = super::scan::plain_run(bytes, pos);
             self.pos = pos;
             match bytes.get(pos) {
                 None => return Err(self.error(ErrorKind::Eof)),
                 Some(b'"') => break,
-                Some(b'\\') => {
-                    pos += self.escape()?;
-                    escaped = true;
-                }
+                Some(b'\\') => pos += self.escape()?,
                 Some(_) => return Err(self.error(ErrorKind::Control)),
             }
+            pos = super::scan::plain_run(bytes, pos);
         }
-        let raw = self.text.get(start..pos).unwrap_or_default();
         self.pos = pos + 1;
-        Ok(Str { raw, escaped })
+        Ok(Str {
+            raw: self.slice(start, pos),
+            escaped: true,
+        })
+    }
+
+    /// The text from `start` to `end`, two offsets of ASCII bytes (or the
+    /// end) found by reading it.
+    fn slice(&self, start: usize, end: usize) -> &'a str {
+        self.text.get(start..end).unwrap_or_default()
     }
 
     fn digits(&mut self) -> usize {
@@ -663,6 +682,7 @@ impl<'a> Cursor<'a> {
         self.pos - start
     }
 
+    #[inline(never)]
     fn number(&mut self) -> Result<Number<'a>, Error> {
         let start = self.pos;
         if self.peek() == Some(b'-') {
@@ -695,6 +715,7 @@ impl<'a> Cursor<'a> {
 
     /// Skips an array or object (at `[` or `{`) nesting at most `max_depth`
     /// levels, checking all of it.
+    #[inline(never)]
     fn container(&mut self, max_depth: usize) -> Result<(), Error> {
         // Bit i set: level i is an object.
         let mut objects = [0u8; MAX_DEPTH / 8];

@@ -10,45 +10,60 @@ const fn splat(byte: u8) -> u64 {
 const LOW: u64 = splat(0x01);
 const HIGH: u64 = splat(0x80);
 
-/// Whether a byte of `word` is below `n` (`n` at most 0x80).
+/// The bytes of `word` below `n` (`n` at most 0x80), as their high bits.
+/// Bytes after the first one found may be flagged wrongly (a borrow), the
+/// first one never: only the lowest flag is read.
 #[inline(always)]
-const fn any_below(word: u64, n: u8) -> bool {
-    word.wrapping_sub(splat(n)) & !word & HIGH != 0
+const fn below(word: u64, n: u8) -> u64 {
+    word.wrapping_sub(splat(n)) & !word & HIGH
 }
 
-/// Whether a byte of `word` is zero.
+/// The zero bytes of `word`, as [`below`] flags them.
 #[inline(always)]
-const fn any_zero(word: u64) -> bool {
-    word.wrapping_sub(LOW) & !word & HIGH != 0
+const fn zeros(word: u64) -> u64 {
+    word.wrapping_sub(LOW) & !word & HIGH
 }
 
-/// Whether `byte` needs an escape in a JSON string.
-#[inline(always)]
-pub(crate) const fn special(byte: u8) -> bool {
-    byte == b'"' || byte == b'\\' || byte < 0x20
-}
-
-/// The index of the first byte from `from` on that [`special`] holds for,
-/// or `bytes.len()`.
-#[inline]
+/// The index of the first byte from `from` on that needs an escape in a
+/// JSON string (`"`, `\\` or a control character), or `bytes.len()`:
+/// eight bytes a step, the last step padded.
 pub(crate) fn plain_run(bytes: &[u8], from: usize) -> usize {
-    let mut pos = from;
-    while let Some(chunk) = bytes.get(pos..pos + 8) {
-        let mut eight = [0u8; 8];
-        eight.copy_from_slice(chunk);
-        let word = u64::from_le_bytes(eight);
-        if any_below(word, 0x20) || any_zero(word ^ splat(b'"')) || any_zero(word ^ splat(b'\\')) {
-            break;
+    let len = bytes.len();
+    let mut pos = from.min(len);
+    while pos + 8 <= len {
+        // SAFETY: `pos + 8 <= len`: eight readable bytes at `pos`.
+        let word = unsafe { core::ptr::read_unaligned(bytes.as_ptr().add(pos).cast::<u64>()) };
+        let found = flags(u64::from_le(word));
+        if found != 0 {
+            return pos + (found.trailing_zeros() / 8) as usize;
         }
         pos += 8;
     }
-    while let Some(&b) = bytes.get(pos) {
-        if special(b) {
-            break;
-        }
-        pos += 1;
+    tail(bytes, pos)
+}
+
+/// [`plain_run`]'s last step, fewer than eight bytes from `pos` on: out of
+/// its loop, where wasmi would charge it on every step.
+#[inline(never)]
+fn tail(bytes: &[u8], pos: usize) -> usize {
+    let len = bytes.len();
+    let mut eight = [b'a'; 8];
+    // SAFETY: `len - pos < 8` readable bytes at `pos`, as many writable in
+    // `eight`.
+    unsafe {
+        core::ptr::copy_nonoverlapping(bytes.as_ptr().add(pos), eight.as_mut_ptr(), len - pos)
+    };
+    let found = flags(u64::from_le_bytes(eight));
+    if found != 0 {
+        return pos + (found.trailing_zeros() / 8) as usize;
     }
-    pos
+    len
+}
+
+/// The bytes of `word` that need an escape, as [`below`] flags them.
+#[inline(always)]
+const fn flags(word: u64) -> u64 {
+    below(word, 0x20) | zeros(word ^ splat(b'"')) | zeros(word ^ splat(b'\\'))
 }
 
 #[cfg(test)]
@@ -59,7 +74,7 @@ mod tests {
     fn finds_the_first_special_byte() {
         for len in 0..24 {
             for at in 0..=len {
-                for special_byte in [b'"', b'\\', 0, 0x1f] {
+                for special_byte in [b'"', b'\\', 0, 0x1f, b'\n'] {
                     let mut bytes = [b'a'; 24];
                     bytes[..len].fill(0x7f);
                     bytes[5.min(len)..len].fill(0xe9);
