@@ -527,13 +527,37 @@ impl<'a> Cursor<'a> {
     }
 
     pub(crate) fn ws(&mut self) {
+        if let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.skip_ws();
+        }
+    }
+
+    /// The white space [`Cursor::ws`] found: compact JSON has none, and
+    /// wasmi charges a loop's body once even when it is left at once.
+    #[inline(never)]
+    fn skip_ws(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
             self.pos += 1;
         }
     }
 
+    /// `:` between a member's name and value, with the white space around.
+    #[inline(never)]
+    pub(crate) fn colon(&mut self) -> Result<(), Error> {
+        self.ws();
+        self.expect(b':')?;
+        self.ws();
+        Ok(())
+    }
+
+    /// The length of the text.
+    pub(crate) fn len(&self) -> usize {
+        self.text.len()
+    }
+
     /// After a member or element: past a `,` (`true`) or the `close`
     /// (`false`); anything else is an error.
+    #[inline(never)]
     pub(crate) fn separator(&mut self, close: u8) -> Result<bool, Error> {
         self.ws();
         match self.peek() {
@@ -632,6 +656,7 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    #[inline(never)]
     pub(crate) fn string(&mut self) -> Result<Str<'a>, Error> {
         self.expect(b'"')?;
         let start = self.pos;
@@ -671,7 +696,11 @@ impl<'a> Cursor<'a> {
     /// The text from `start` to `end`, two offsets of ASCII bytes (or the
     /// end) found by reading it.
     fn slice(&self, start: usize, end: usize) -> &'a str {
-        self.text.get(start..end).unwrap_or_default()
+        debug_assert!(start <= end && self.text.is_char_boundary(start));
+        debug_assert!(self.text.is_char_boundary(end));
+        // SAFETY: `start <= end <= len`, both at ASCII bytes or the end of
+        // the text, so at character boundaries.
+        unsafe { self.text.get_unchecked(start..end) }
     }
 
     fn digits(&mut self) -> usize {

@@ -68,52 +68,23 @@ impl<'a> Request<'a> {
         if input.iter().all(u8::is_ascii_whitespace) {
             return Ok(Request::default());
         }
-        let spans = scan(input)?;
-        let mut order = spans.map(|s| s.unwrap_or((usize::MAX, 0, false)));
-        let mut slots = [0, 1, 2, 3, 4, 5];
-        slots.sort_unstable_by_key(|&slot| order[slot].0);
-
-        let mut request = Request::default();
-        let mut rest: &'a mut [u8] = input;
-        let mut consumed = 0;
-        for slot in slots {
-            let (start, end, escaped) = order[slot];
-            if start == usize::MAX {
-                break;
+        let [method, uri, body, body_encoding, trace_id, headers] = scan(input)?;
+        let base = input.as_mut_ptr();
+        // SAFETY (each `piece`): the spans are inside `input` and do not
+        // overlap (each is the text of another value of the envelope), and
+        // `input` is borrowed for 'a: every byte is handed out once.
+        let request = unsafe {
+            Request {
+                method: piece(base, method)?.unwrap_or("GET"),
+                uri: piece(base, uri)?.unwrap_or("/"),
+                headers: Headers {
+                    object: piece(base, headers)?.map(Object::checked),
+                },
+                body: piece(base, body)?.unwrap_or_default(),
+                body_encoding: piece(base, body_encoding)?,
+                trace_id: piece(base, trace_id)?,
             }
-            let (_, tail) = core::mem::take(&mut rest).split_at_mut(start - consumed);
-            let (piece, tail) = tail.split_at_mut(end - start);
-            rest = tail;
-            consumed = end;
-            let text = if escaped {
-                let len = json::unescape_in_place(piece);
-                let piece: &'a [u8] = piece;
-                core::str::from_utf8(&piece[..len]).map_err(|_| {
-                    Error::Envelope(json::Error {
-                        kind: ErrorKind::Utf8,
-                        at: start,
-                    })
-                })?
-            } else {
-                let piece: &'a [u8] = piece;
-                // SAFETY: `scan` checked that the input is UTF-8 and cut it
-                // at ASCII quotes and braces, so the piece is UTF-8 too.
-                unsafe { core::str::from_utf8_unchecked(piece) }
-            };
-            match slot {
-                0 => request.method = text,
-                1 => request.uri = text,
-                2 => request.body = text,
-                3 => request.body_encoding = Some(text),
-                4 => request.trace_id = Some(text),
-                _ => {
-                    request.headers = Headers {
-                        object: Some(Object::checked(text)),
-                    }
-                }
-            }
-            order[slot].0 = usize::MAX;
-        }
+        };
         Ok(request)
     }
 
@@ -203,6 +174,36 @@ impl<'a> Request<'a> {
     }
 }
 
+/// The text of a field at `span` of the input at `base`, its escapes
+/// decoded in place.
+///
+/// # Safety
+///
+/// `span` is inside the input, which is borrowed for `'a`, and no other
+/// reference to its bytes is handed out.
+#[inline(never)]
+unsafe fn piece<'a>(base: *mut u8, span: Option<Span>) -> Result<Option<&'a str>, Error> {
+    let Some((start, end, escaped)) = span else {
+        return Ok(None);
+    };
+    // SAFETY: as the caller guarantees.
+    let piece = unsafe { core::slice::from_raw_parts_mut(base.add(start), end - start) };
+    if !escaped {
+        // SAFETY: `scan` checked that the input is UTF-8 and cut it at
+        // ASCII quotes and braces, so the piece is UTF-8 too.
+        return Ok(Some(unsafe { core::str::from_utf8_unchecked(piece) }));
+    }
+    let len = json::unescape_in_place(piece);
+    let piece: &'a [u8] = piece;
+    match core::str::from_utf8(&piece[..len]) {
+        Ok(text) => Ok(Some(text)),
+        Err(_) => Err(Error::Envelope(json::Error {
+            kind: ErrorKind::Utf8,
+            at: start,
+        })),
+    }
+}
+
 /// A field's text in the input: start, end, whether it holds escapes.
 type Span = (usize, usize, bool);
 
@@ -235,81 +236,120 @@ fn scan(input: &[u8]) -> Result<[Option<Span>; 6], Error> {
             at: 0,
         }));
     }
-    let object_start = c.pos;
-    let mut spans = [None; 6];
-    let mut seen = 0u8;
-    let mut wrong = 0u8;
-    let mut duplicate = None;
-    let mut more = c.open(b'}');
-    while more {
-        let key_at = c.pos + 1;
-        let key = c.string().map_err(Error::Envelope)?;
-        c.ws();
-        c.expect(b':').map_err(Error::Envelope)?;
-        c.ws();
-        let slot = match key.as_str() {
-            Some(plain) => FIELDS.iter().position(|name| *name == plain),
-            None => FIELDS.iter().position(|name| key.eq_str(name)),
-        };
-        let Some(slot) = slot else {
-            c.value_within(json::MAX_DEPTH - 1)
-                .map_err(Error::Envelope)?;
-            more = c.separator(b'}').map_err(Error::Envelope)?;
-            continue;
-        };
-        let bit = 1u8 << slot;
-        if seen & bit != 0 && duplicate.is_none() {
-            duplicate = Some(key_at - object_start);
-        }
-        let first = seen & bit == 0;
-        seen |= bit;
-        let start = c.pos;
-        let span = if slot != HEADERS && c.peek() == Some(b'"') {
-            let s = c.string().map_err(Error::Envelope)?;
-            Some((start + 1, c.pos - 1, s.as_str().is_none()))
-        } else if slot == HEADERS && c.peek() == Some(b'{') {
-            let ok = headers(&mut c).map_err(Error::Envelope)?;
-            ok.then_some((start, c.pos, false))
-        } else {
-            match c
-                .value_within(json::MAX_DEPTH - 1)
-                .map_err(Error::Envelope)?
-            {
-                Value::Null => {
-                    more = c.separator(b'}').map_err(Error::Envelope)?;
-                    continue;
-                }
-                Value::String(s) if slot != HEADERS => {
-                    Some((start + 1, c.pos - 1, s.as_str().is_none()))
-                }
-                _ => None,
-            }
-        };
-        match span {
-            Some(span) if first => spans[slot] = Some(span),
-            Some(_) => {}
-            None => wrong |= bit,
-        }
-        more = c.separator(b'}').map_err(Error::Envelope)?;
-    }
-    c.ws();
-    if c.pos != text.len() {
-        return Err(Error::Envelope(c.error(ErrorKind::Trailing)));
-    }
-    if let Some(at) = duplicate {
+    let mut fields = Fields {
+        object_start: c.pos,
+        spans: [None; 6],
+        seen: 0,
+        wrong: 0,
+        duplicate: None,
+    };
+    members(&mut c, &mut fields).map_err(Error::Envelope)?;
+    if let Some(at) = fields.duplicate {
         return Err(Error::Envelope(json::Error {
             kind: ErrorKind::Duplicate,
             at,
         }));
     }
-    if wrong != 0 {
-        return Err(Error::Field(FIELDS[wrong.trailing_zeros() as usize]));
+    if fields.wrong != 0 {
+        return Err(Error::Field(FIELDS[fields.wrong.trailing_zeros() as usize]));
     }
-    Ok(spans)
+    Ok(fields.spans)
+}
+
+/// What [`scan`] has found so far.
+struct Fields {
+    /// Where the envelope's `{` is (offsets of duplicates count from it).
+    object_start: usize,
+    spans: [Option<Span>; 6],
+    /// Bit i: field i was given.
+    seen: u8,
+    /// Bit i: field i has the wrong type.
+    wrong: u8,
+    /// The offset of the first field given twice.
+    duplicate: Option<usize>,
+}
+
+/// Reads the envelope's members (at its `{`) and what follows them. Each
+/// step of the loop stays small: wasmi charges a loop's whole body on
+/// every step, so what only some members need is in functions of its own.
+#[inline(never)]
+fn members(c: &mut Cursor<'_>, fields: &mut Fields) -> Result<(), json::Error> {
+    let mut more = c.open(b'}');
+    while more {
+        let key_at = c.pos + 1;
+        let key = c.string()?;
+        c.colon()?;
+        match slot_of(key) {
+            Some(slot) => field(c, fields, slot, key_at)?,
+            None => {
+                c.value_within(json::MAX_DEPTH - 1)?;
+            }
+        }
+        more = c.separator(b'}')?;
+    }
+    c.ws();
+    if c.pos != c.len() {
+        return Err(c.error(ErrorKind::Trailing));
+    }
+    Ok(())
+}
+
+/// The slot in [`FIELDS`] of the member named `key`.
+#[inline(never)]
+fn slot_of(key: Str<'_>) -> Option<usize> {
+    let Some(plain) = key.as_str() else {
+        return FIELDS.iter().position(|name| key.eq_str(name));
+    };
+    // The names have different lengths: one comparison.
+    let slot = match plain.len() {
+        6 => 0,
+        3 => 1,
+        4 => 2,
+        13 => 3,
+        8 => 4,
+        7 => HEADERS,
+        _ => return None,
+    };
+    (FIELDS[slot] == plain).then_some(slot)
+}
+
+/// Reads the value of envelope field `slot` (named at `key_at`).
+#[inline(never)]
+fn field(
+    c: &mut Cursor<'_>,
+    fields: &mut Fields,
+    slot: usize,
+    key_at: usize,
+) -> Result<(), json::Error> {
+    let bit = 1u8 << slot;
+    let first = fields.seen & bit == 0;
+    if !first && fields.duplicate.is_none() {
+        fields.duplicate = Some(key_at - fields.object_start);
+    }
+    fields.seen |= bit;
+    let start = c.pos;
+    let span = match c.peek() {
+        Some(b'"') if slot != HEADERS => {
+            let s = c.string()?;
+            Some((start + 1, c.pos - 1, s.as_str().is_none()))
+        }
+        Some(b'{') if slot == HEADERS => headers(c)?.then_some((start, c.pos, false)),
+        _ => match c.value_within(json::MAX_DEPTH - 1)? {
+            Value::Null => return Ok(()),
+            _ => None,
+        },
+    };
+    match span {
+        Some(span) if first => fields.spans[slot] = Some(span),
+        Some(_) => {}
+        None => fields.wrong |= bit,
+    }
+    Ok(())
 }
 
 /// Reads the `headers` object (at its `{`); `false` when a value is not a
 /// string, an array of strings or `null`.
+#[inline(never)]
 fn headers(c: &mut Cursor<'_>) -> Result<bool, json::Error> {
     // The envelope is one level, the headers a second, their arrays a third.
     const INSIDE: usize = json::MAX_DEPTH - 3;
@@ -317,9 +357,7 @@ fn headers(c: &mut Cursor<'_>) -> Result<bool, json::Error> {
     let mut more = c.open(b'}');
     while more {
         c.string()?;
-        c.ws();
-        c.expect(b':')?;
-        c.ws();
+        c.colon()?;
         match c.peek() {
             Some(b'"') => {
                 c.string()?;
