@@ -103,13 +103,19 @@ impl Stdout {
 impl Sink for Stdout {
     fn put(&mut self, bytes: &[u8]) {
         let end = self.len + bytes.len();
-        match self.buf.get_mut(self.len..end) {
-            Some(free) => {
-                free.copy_from_slice(bytes);
-                self.len = end;
-            }
-            None => self.put_past_the_buffer(bytes),
+        if end > self.buf.len() {
+            return self.put_past_the_buffer(bytes);
         }
+        // SAFETY: `self.len + bytes.len() <= buf.len()`: the bytes fit after
+        // what is buffered (one `memory.copy`, no call).
+        unsafe {
+            core::ptr::copy_nonoverlapping(
+                bytes.as_ptr(),
+                self.buf.as_mut_ptr().add(self.len),
+                bytes.len(),
+            )
+        };
+        self.len = end;
     }
 }
 

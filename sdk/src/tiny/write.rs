@@ -91,9 +91,19 @@ impl Sink for Escaped<'_> {
 /// control characters as `\u00XX`, everything else (`/`, DEL, non-ASCII) as
 /// it is.
 pub(crate) fn escape(out: &mut dyn Sink, text: &[u8]) {
+    let end = super::scan::plain_run(text, 0);
+    if end == text.len() {
+        return out.put(text);
+    }
+    escape_from(out, text, end);
+}
+
+/// [`escape`] of text with a byte to escape: out of line, as wasmi charges
+/// a loop's whole body on every step.
+#[inline(never)]
+fn escape_from(out: &mut dyn Sink, text: &[u8], mut end: usize) {
     let mut start = 0;
     loop {
-        let end = super::scan::plain_run(text, start);
         if end > start {
             out.put(&text[start..end]);
         }
@@ -124,6 +134,7 @@ pub(crate) fn escape(out: &mut dyn Sink, text: &[u8]) {
             out.put(short);
         }
         start = end + 1;
+        end = super::scan::plain_run(text, start);
     }
 }
 
