@@ -192,7 +192,21 @@ pub unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
     if core::ptr::eq(a, b) {
         return 0;
     }
-    for i in 0..n {
+    let mut i = 0;
+    while i + 8 <= n {
+        // SAFETY: the caller guarantees `n` readable bytes at both.
+        let (x, y) = unsafe {
+            (
+                core::ptr::read_unaligned(a.add(i).cast::<u64>()),
+                core::ptr::read_unaligned(b.add(i).cast::<u64>()),
+            )
+        };
+        if x != y {
+            break;
+        }
+        i += 8;
+    }
+    for i in i..n {
         // SAFETY: the caller guarantees `n` readable bytes at both.
         let (x, y) = unsafe { (*a.add(i), *b.add(i)) };
         if x != y {
