@@ -600,10 +600,16 @@ impl<'a> Cursor<'a> {
     }
 
     fn value(&mut self) -> Result<Value<'a>, Error> {
+        // Strings, the usual value, without the general reader: wasmi
+        // would charge all of its body.
+        if self.peek() == Some(b'"') {
+            return self.string().map(Value::String);
+        }
         self.value_within(MAX_DEPTH)
     }
 
     /// A value whose arrays and objects may nest `depth` levels.
+    #[inline(never)]
     pub(crate) fn value_within(&mut self, depth: usize) -> Result<Value<'a>, Error> {
         match self.peek() {
             None => Err(self.error(ErrorKind::Eof)),
