@@ -3,7 +3,8 @@
 //!
 //! * **At start** an existing file of zero bytes is refused (it was
 //!   truncated: redb would silently make an empty store of it), and redb's
-//!   `check_integrity` verifies every page's checksum; a file that fails it
+//!   `check_integrity` verifies every page's checksum (of an existing file:
+//!   one created by this open has none to verify); a file that fails it
 //!   is refused with [`OpenError::Damaged`], whose message says how to
 //!   recover — also when redb could repair it, since its repair goes back
 //!   to an earlier commit (calls already answered may be lost).
@@ -226,9 +227,11 @@ fn open_checked(path: &Path) -> Result<Database, OpenError> {
         path: shown.clone(),
         why,
     };
-    if std::fs::metadata(path).is_ok_and(|m| m.len() == 0) {
-        return Err(damaged("the file is empty".into()));
-    }
+    let existed = match std::fs::metadata(path) {
+        Ok(m) if m.len() == 0 => return Err(damaged("the file is empty".into())),
+        Ok(_) => true,
+        Err(e) => e.kind() != std::io::ErrorKind::NotFound,
+    };
     let opened = catch_unwind(AssertUnwindSafe(|| Database::create(path)))
         .map_err(|_| damaged("redb panicked opening it".into()))?;
     let mut db = match opened {
@@ -249,6 +252,11 @@ fn open_checked(path: &Path) -> Result<Database, OpenError> {
             });
         }
     };
+    if !existed {
+        // Created just now: no page to check (the check would only add
+        // syncs to disk to every first start).
+        return Ok(db);
+    }
     match catch_unwind(AssertUnwindSafe(|| db.check_integrity())) {
         Ok(Ok(true)) => Ok(db),
         // redb repaired it by going back to an earlier state: the last

@@ -29,6 +29,7 @@ pub mod listener;
 pub mod loaded;
 pub mod logging;
 pub mod manual;
+pub mod memory;
 pub mod metrics;
 pub mod module_file;
 pub mod modules;

@@ -95,23 +95,34 @@ impl Gateway {
     ) -> Result<Self, ConfigErrors> {
         let mut errors = Vec::new();
         let mut read = Vec::new();
-        // One copy of each distinct module's bytes: the others are freed as
-        // soon as they are hashed, so 50 functions of 7 modules never hold
-        // 50 copies at once (freed heap is not given back to the system).
+        // One copy of each distinct module's bytes (and of each file while
+        // loading), so 50 functions of 7 modules never hold 50 copies at
+        // once (freed heap is not given back to the system).
         let mut distinct: std::collections::HashMap<[u8; 32], Arc<[u8]>> = Default::default();
+        // Each file is read and hashed once, however many functions name it.
+        let mut files: std::collections::HashMap<&std::path::Path, (Vec<u8>, [u8; 32])> =
+            Default::default();
         for spec in &config.functions {
-            let bytes = match module_file::read(&spec.module) {
-                Ok(bytes) => bytes,
-                Err(e) => {
-                    errors.push(spec.module_at.error(e.to_string()));
-                    continue;
+            let (bytes, sha256) = match files.entry(spec.module.as_path()) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    match module_file::read(&spec.module) {
+                        Ok(bytes) => {
+                            let sha256: [u8; 32] = Sha256::digest(&bytes).into();
+                            e.insert((bytes, sha256))
+                        }
+                        Err(err) => {
+                            errors.push(spec.module_at.error(err.to_string()));
+                            continue;
+                        }
+                    }
                 }
             };
-            match signature::check(&bytes, spec.signature.policy, &spec.signature.trusted) {
+            let sha256 = *sha256;
+            match signature::check(bytes, spec.signature.policy, &spec.signature.trusted) {
                 Ok(checked) => {
                     log_signature(spec, &checked);
                     // Keyed by the file as read; compiled without its signature.
-                    let sha256: [u8; 32] = Sha256::digest(&bytes).into();
                     let shared = distinct
                         .entry(sha256)
                         .or_insert_with(|| Arc::from(checked.module))

@@ -37,7 +37,7 @@ pub async fn reload(shared: &Arc<Shared>, why: &str) -> bool {
             let generation = gateway.generation;
             let functions = gateway.functions.len();
             shared.swap(gateway);
-            give_back_memory();
+            crate::memory::give_back();
             shared.metrics.reload(true);
             shared
                 .status
@@ -69,17 +69,6 @@ pub async fn reload(shared: &Arc<Shared>, why: &str) -> bool {
             tracing::error!(why, "reload failed: {e}");
             false
         }
-    }
-}
-
-/// Returns the heap that unloaded modules freed to the system: glibc keeps
-/// freed memory in its arenas otherwise (each module's compiled code is
-/// freed with its engine once its last call ends; see `crate::modules`).
-fn give_back_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only walks the allocator's own free lists.
-    unsafe {
-        libc::malloc_trim(0);
     }
 }
 

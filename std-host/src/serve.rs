@@ -197,6 +197,8 @@ async fn run(
     let bridge = crate::mqtt::start(&shared);
     let timers = crate::timer::start(&shared);
     shared.ready.store(true, Ordering::Relaxed);
+    // What loading freed (file bytes, validators' tables) goes back now.
+    crate::memory::give_back();
     tracing::info!(
         http = http_addrs.join(","),
         https = (!https_addrs.is_empty()).then(|| https_addrs.join(",")),
