@@ -61,6 +61,12 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
+#[cfg(all(
+    feature = "allocator",
+    target_arch = "wasm32",
+    not(target_feature = "atomics")
+))]
+mod alloc;
 #[cfg(feature = "std")]
 pub mod base64;
 #[cfg(feature = "std")]
@@ -74,7 +80,11 @@ pub mod publish;
 mod request;
 #[cfg(feature = "std")]
 mod response;
+#[cfg(feature = "std")]
+mod stdio;
 pub mod tiny;
+#[cfg(feature = "std")]
+mod wire;
 
 #[cfg(feature = "std")]
 pub use error::Error;

@@ -2,7 +2,6 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::io::Read;
 
 use jinn_contract::body::{self, BodyError};
 use jinn_contract::json::RawRequest;
@@ -94,9 +93,7 @@ impl Request {
     /// Reads the request envelope from stdin. Empty stdin (or only
     /// whitespace) gives the default `GET /` request.
     pub fn read() -> Result<Request, Error> {
-        let mut input = Vec::new();
-        std::io::stdin().lock().read_to_end(&mut input)?;
-        Request::parse(&input)
+        Request::parse(&crate::stdio::read_stdin()?)
     }
 
     /// Parses a request envelope from JSON bytes. Empty (or whitespace-only)
