@@ -2,10 +2,7 @@
 //! escaping ([`crate::tiny::write`]) instead of serde_json's generic
 //! serializer: the same bytes serde_json writes for
 //! [`ResponseDoc`](jinn_contract::json::ResponseDoc), for a fraction of the
-//! fuel. (The request is still read by serde_json through jinn-contract's
-//! codec: under the runtime's fuel metering it reads the envelope for less
-//! than the tiny SDK's reader, which checks a document and then reads it
-//! again.)
+//! fuel. (The request is read by [`crate::envelope`].)
 
 use crate::Response;
 use crate::tiny::write::{Sink, escape};
