@@ -173,7 +173,9 @@ impl<'a> Reader<'a> {
 
     /// `null` or an object of header name to a string, an array of strings
     /// or `null`; a name given twice keeps its last values, as the codec's
-    /// map does.
+    /// map does. Out of line, so that the other fields' turns of
+    /// [`read`]'s loop do not pay for its code.
+    #[inline(never)]
     fn headers(&mut self) -> Option<BTreeMap<String, Vec<String>>> {
         let mut headers = BTreeMap::new();
         if self.peek()? == b'n' {
