@@ -46,7 +46,7 @@ fn overload_answers_503_with_retry_after() {
 
 #[test]
 fn quota_answers_429_once_spent() {
-    // hello uses about 37,000 fuel a call: the second call overdraws the
+    // hello uses about 36,000 fuel a call: the second call overdraws the
     // 60,000 bucket, the third is refused until it refills (an hour).
     let config = BASE.to_string()
         + &function(
