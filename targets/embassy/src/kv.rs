@@ -15,7 +15,7 @@ use crate::flash::{Region, complete};
 
 /// A key as stored: one length byte, then the UTF-8 bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KvKey(heapless::String<KV_KEY_BYTES>);
+pub struct KvKey(pub(crate) heapless::String<KV_KEY_BYTES>);
 
 impl KvKey {
     /// `None` when the key is longer than [`KV_KEY_BYTES`].

@@ -1,15 +1,24 @@
 //! The outbox: published messages kept in flash until the broker acknowledged them.
 //!
-//! A ring of [`OUTBOX_SLOTS`] slots in a sequential-storage map. Message
-//! number `seq` lives at key `1 + seq % OUTBOX_SLOTS`; key 0 holds the
-//! cursor, the number of the oldest message not yet acknowledged. Writing a
-//! slot supersedes the message that was there, which was acknowledged long
-//! ago (a full ring refuses new messages), and acknowledging only appends a
-//! new cursor: no flash word is ever written twice, so this works on ECC
-//! flash (STM32H7) where sequential-storage's queue cannot pop.
+//! A ring of [`OUTBOX_SLOTS`] slots in a sequential-storage map keyed like
+//! the KV map ([`KvKey`]: the firmware carries one instance of the map's
+//! code). Every key starts with the format's mark, `2`: key `2` holds the
+//! cursor, the number of the oldest message not yet acknowledged, and
+//! message number `seq` lives at key `2` + the ASCII character
+//! `'0' + seq % OUTBOX_SLOTS` (`20` to `2O` for 32 slots).
+//! Writing a slot supersedes the message that was there, which was
+//! acknowledged long ago (a full ring refuses new messages), and
+//! acknowledging only appends a new cursor: no flash word is ever written
+//! twice, so this works on ECC flash (STM32H7) where sequential-storage's
+//! queue cannot pop.
 //!
 //! Delivery is at least once: a reset between the broker's PUBACK and the
 //! cursor write sends that message again.
+//!
+//! Format 1 (earlier firmware) keyed the map with `u16`s. An area holding
+//! anything but format 2 ([`OutboxError::OtherFormat`]) is erased when the
+//! outbox opens: its messages are lost, with an error in the log, and the
+//! device starts with an empty outbox instead of failing its boot.
 
 use core::fmt;
 
@@ -21,6 +30,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{OUTBOX_SLOTS, PAYLOAD_BYTES, TOPIC_BYTES};
 use crate::flash::{Region, RegionError, complete};
+use crate::kv::KvKey;
 
 /// The outbox could not be read or written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +45,8 @@ pub enum OutboxError {
     Flash(RegionError),
     /// sequential-storage found the area corrupted and could not repair it.
     Corrupted,
+    /// The area holds records of another format (an earlier firmware's).
+    OtherFormat,
 }
 
 impl fmt::Display for OutboxError {
@@ -44,6 +56,7 @@ impl fmt::Display for OutboxError {
             Self::TooLarge => f.write_str("message over the outbox caps"),
             Self::Flash(e) => write!(f, "outbox flash: {e}"),
             Self::Corrupted => f.write_str("outbox corrupted"),
+            Self::OtherFormat => f.write_str("outbox written in another format"),
         }
     }
 }
@@ -55,26 +68,20 @@ fn storage_error(e: sequential_storage::Error<RegionError>) -> OutboxError {
         sequential_storage::Error::Storage { value, .. } => OutboxError::Flash(value),
         sequential_storage::Error::FullStorage => OutboxError::Full,
         sequential_storage::Error::ItemTooBig => OutboxError::TooLarge,
+        sequential_storage::Error::SerializationError(_) => OutboxError::OtherFormat,
         _ => OutboxError::Corrupted,
     }
 }
 
-/// What the map stores.
+/// What the map stores (postcard).
 #[derive(Debug, Serialize, Deserialize)]
 enum Item<'a> {
     /// Number of the oldest message not yet acknowledged.
     Cursor(u32),
-    /// One message.
+    /// One message. An MQTT 5 reply carries its properties
+    /// (postcard-encoded [`ReplyProperties`](crate::mqtt::ReplyProperties)),
+    /// which share the payload's room; other messages have none.
     Message {
-        seq: u32,
-        qos: u8,
-        topic: &'a str,
-        payload: &'a [u8],
-    },
-    /// An MQTT 5 reply: a message with properties (postcard-encoded
-    /// [`ReplyProperties`](crate::mqtt::ReplyProperties)), which share the
-    /// payload's room.
-    Reply {
         seq: u32,
         qos: u8,
         topic: &'a str,
@@ -97,13 +104,28 @@ impl<'a> Value<'a> for Item<'a> {
     }
 }
 
-const CURSOR_KEY: u16 = 0;
+/// The mark every key of this format starts with.
+const FORMAT: u8 = b'2';
 
-fn slot_key(seq: u32) -> u16 {
-    1 + (seq % OUTBOX_SLOTS as u32) as u16
+const _: () = assert!(OUTBOX_SLOTS <= 64, "a slot's key is one ASCII character");
+
+fn cursor_key() -> KvKey {
+    key(&[FORMAT])
 }
 
-const BUFFER_BYTES: usize = (2 + 16 + TOPIC_BYTES + PAYLOAD_BYTES).div_ceil(32) * 32;
+fn slot_key(seq: u32) -> KvKey {
+    key(&[FORMAT, b'0' + (seq % OUTBOX_SLOTS as u32) as u8])
+}
+
+/// `ascii` (one or two ASCII bytes, so always a key) as a key.
+fn key(ascii: &[u8]) -> KvKey {
+    let text = core::str::from_utf8(ascii).unwrap_or_default();
+    KvKey(heapless::String::try_from(text).unwrap_or_default())
+}
+
+/// A key (3 bytes), the item's fields and lengths (at most 13), the topic
+/// and the properties with the payload, rounded up for 32-byte words.
+const BUFFER_BYTES: usize = (3 + 16 + TOPIC_BYTES + PAYLOAD_BYTES).div_ceil(32) * 32;
 
 #[repr(C, align(4))]
 struct Buffer([u8; BUFFER_BYTES]);
@@ -125,7 +147,7 @@ pub struct Pending<'a> {
 
 /// The flash outbox.
 pub struct Outbox<'a, F: NorFlash> {
-    map: MapStorage<u16, Region<'a, F>, Cache<Uncached, Uncached, Uncached, u16>>,
+    map: MapStorage<KvKey, Region<'a, F>, Cache<Uncached, Uncached, Uncached, KvKey>>,
     buffer: Buffer,
     /// Number the next message gets.
     head: u32,
@@ -135,43 +157,70 @@ pub struct Outbox<'a, F: NorFlash> {
 
 impl<'a, F: NorFlash> Outbox<'a, F> {
     /// Opens the outbox over `region` (at least 2 erase pages) and finds
-    /// the messages still to send.
+    /// the messages still to send. An area of another format is erased
+    /// (logged; its messages are lost) and the outbox starts empty.
     ///
     /// # Errors
     ///
     /// [`OutboxError`] when the flash fails or the area is corrupted.
     pub fn open(region: Region<'a, F>) -> Result<Self, OutboxError> {
+        let mut outbox = Self::over(region);
+        match outbox.scan() {
+            Err(OutboxError::OtherFormat) => {
+                error!("outbox: {}: erased", OutboxError::OtherFormat);
+                complete(outbox.map.erase_all()).map_err(storage_error)?;
+            }
+            found => {
+                let (cursor, newest) = found?;
+                outbox.tail = cursor;
+                outbox.head = newest.map_or(cursor, |n| (n + 1).max(cursor));
+            }
+        }
+        Ok(outbox)
+    }
+
+    /// An empty outbox over `region`, before its messages are found.
+    fn over(region: Region<'a, F>) -> Self {
         let len = region.len();
-        let mut outbox = Self {
+        Self {
             map: MapStorage::new(region, MapConfig::new(0..len), Cache::new_uncached()),
             buffer: Buffer([0; BUFFER_BYTES]),
             head: 0,
             tail: 0,
-        };
+        }
+    }
+
+    /// The newest cursor and the newest message's number, if any.
+    ///
+    /// # Errors
+    ///
+    /// [`OutboxError::OtherFormat`] for a key or item this format does not
+    /// write, or a flash error.
+    fn scan(&mut self) -> Result<(u32, Option<u32>), OutboxError> {
         let (mut cursor, mut newest) = (0u32, None::<u32>);
         complete(async {
-            let mut items = outbox
+            let mut items = self
                 .map
-                .fetch_all_items(&mut outbox.buffer.0)
+                .fetch_all_items(&mut self.buffer.0)
                 .await
                 .map_err(storage_error)?;
-            while let Some((_, item)) = items
-                .next::<Item<'_>>(&mut outbox.buffer.0)
+            while let Some((key, item)) = items
+                .next::<Item<'_>>(&mut self.buffer.0)
                 .await
                 .map_err(storage_error)?
             {
+                if key.0.as_bytes().first() != Some(&FORMAT) {
+                    return Err(OutboxError::OtherFormat);
+                }
                 match item {
                     Item::Cursor(c) => cursor = cursor.max(c),
-                    Item::Message { seq, .. } | Item::Reply { seq, .. } => {
+                    Item::Message { seq, .. } => {
                         newest = Some(newest.map_or(seq, |n| n.max(seq)));
                     }
                 }
             }
-            Ok::<(), OutboxError>(())
-        })?;
-        outbox.tail = cursor;
-        outbox.head = newest.map_or(cursor, |n| (n + 1).max(cursor));
-        Ok(outbox)
+            Ok((cursor, newest))
+        })
     }
 
     /// Messages waiting for the broker.
@@ -231,22 +280,12 @@ impl<'a, F: NorFlash> Outbox<'a, F> {
             return Err(OutboxError::Full);
         }
         let seq = self.head;
-        let qos = qos as u8;
-        let item = if properties.is_empty() {
-            Item::Message {
-                seq,
-                qos,
-                topic,
-                payload,
-            }
-        } else {
-            Item::Reply {
-                seq,
-                qos,
-                topic,
-                properties,
-                payload,
-            }
+        let item = Item::Message {
+            seq,
+            qos: qos as u8,
+            topic,
+            properties,
+            payload,
         };
         complete(
             self.map
@@ -271,8 +310,7 @@ impl<'a, F: NorFlash> Outbox<'a, F> {
                     .fetch_item::<Item<'_>>(&mut self.buffer.0, &slot_key(seq)),
             )
             .map_err(storage_error)?;
-            if matches!(found, Some(Item::Message { seq: s, .. } | Item::Reply { seq: s, .. }) if s == seq)
-            {
+            if matches!(found, Some(Item::Message { seq: s, .. }) if s == seq) {
                 break;
             }
             error!("outbox: message {} is missing, skipped", seq);
@@ -289,18 +327,6 @@ impl<'a, F: NorFlash> Outbox<'a, F> {
         .map_err(storage_error)?;
         match found {
             Some(Item::Message {
-                seq,
-                qos,
-                topic,
-                payload,
-            }) => Ok(Some(Pending {
-                seq,
-                qos: Qos::from_i32(i32::from(qos)).unwrap_or(Qos::AtLeastOnce),
-                topic,
-                payload,
-                properties: &[],
-            })),
-            Some(Item::Reply {
                 seq,
                 qos,
                 topic,
@@ -330,7 +356,7 @@ impl<'a, F: NorFlash> Outbox<'a, F> {
         let cursor = Item::Cursor(seq + 1);
         complete(
             self.map
-                .store_item(&mut self.buffer.0, &CURSOR_KEY, &cursor),
+                .store_item(&mut self.buffer.0, &cursor_key(), &cursor),
         )
         .map_err(storage_error)?;
         self.tail = seq + 1;
@@ -441,6 +467,88 @@ mod tests {
         }
         let outbox = open(&flash);
         assert_eq!(outbox.len(), OUTBOX_SLOTS as u32);
+    }
+
+    #[test]
+    fn keys_carry_the_format_mark() {
+        assert_eq!(cursor_key().0.as_str(), "2");
+        assert_eq!(slot_key(0).0.as_str(), "20");
+        assert_eq!(slot_key(OUTBOX_SLOTS as u32 - 1).0.as_str(), "2O");
+        assert_eq!(slot_key(OUTBOX_SLOTS as u32), slot_key(0));
+    }
+
+    /// Format 1's items, as the earlier firmware wrote them (`u16` keys).
+    #[derive(Serialize)]
+    enum FormatOne<'a> {
+        Cursor(u32),
+        Message {
+            seq: u32,
+            qos: u8,
+            topic: &'a str,
+            payload: &'a [u8],
+        },
+    }
+
+    impl<'a> Value<'a> for FormatOne<'a> {
+        fn serialize_into(&self, buffer: &mut [u8]) -> Result<usize, SerializationError> {
+            postcard::to_slice(self, buffer)
+                .map(|b| b.len())
+                .map_err(|_| SerializationError::BufferTooSmall)
+        }
+
+        fn deserialize_from(_: &'a [u8]) -> Result<(Self, usize), SerializationError> {
+            Err(SerializationError::InvalidFormat)
+        }
+    }
+
+    /// Writes what format 1 left behind: messages 0 to 2 to send, 0 acknowledged.
+    fn write_format_one(flash: &RefCell<RamFlash>) {
+        let region = Region::new(flash, 0, 16 * 1024);
+        let mut map: MapStorage<u16, _, _> =
+            MapStorage::new(region, MapConfig::new(0..16 * 1024), Cache::new_uncached());
+        let mut buffer = [0u8; BUFFER_BYTES];
+        for seq in 0..3u32 {
+            let item = FormatOne::Message {
+                seq,
+                qos: 1,
+                topic: "alerts/t1",
+                payload: b"old",
+            };
+            complete(map.store_item(&mut buffer, &(1 + seq as u16), &item)).unwrap();
+        }
+        complete(map.store_item(&mut buffer, &0u16, &FormatOne::Cursor(1))).unwrap();
+    }
+
+    #[test]
+    fn an_outbox_of_the_earlier_format_is_refused_by_the_scan() {
+        let flash = RefCell::new(RamFlash::new(16 * 1024));
+        write_format_one(&flash);
+        let mut outbox = Outbox::over(Region::new(&flash, 0, 16 * 1024));
+        assert_eq!(outbox.scan(), Err(OutboxError::OtherFormat));
+    }
+
+    #[test]
+    fn an_outbox_of_the_earlier_format_is_erased_and_starts_empty() {
+        let flash = RefCell::new(RamFlash::new(16 * 1024));
+        write_format_one(&flash);
+        {
+            let mut outbox = open(&flash);
+            assert!(outbox.is_empty(), "format 1's messages are dropped");
+            assert!(outbox.peek().unwrap().is_none());
+            assert_eq!(outbox.push("alerts/t2", b"new", Qos::AtLeastOnce), Ok(0));
+        }
+        assert!(
+            flash.borrow().bytes.windows(3).all(|w| w != b"old"),
+            "the earlier format's records are erased"
+        );
+        // Reopened: format 2 only, the new message is there.
+        let mut outbox = open(&flash);
+        assert_eq!(outbox.scan(), Ok((0, Some(0))));
+        let first = outbox.peek().unwrap().unwrap();
+        assert_eq!(
+            (first.seq, first.topic, first.payload),
+            (0, "alerts/t2", &b"new"[..])
+        );
     }
 
     #[test]
