@@ -348,6 +348,16 @@ fn firmware_report(paths: &[String], max_flash: u64, max_static_ram: u64) -> Vec
     over
 }
 
+/// The usage line, printed by `--help` and after a bad argument.
+const USAGE: &str = "usage: jinn-footprint [--max-flash B] [--max-static-ram B] [--firmware-only] \
+[--probe HEAP-PROBE.wasm --gateway JINN] [FIRMWARE.elf]...";
+
+/// Ends the program after a bad command line: the reason, the usage, status 2.
+fn usage_error(reason: &str) -> ! {
+    eprintln!("jinn-footprint: {reason}\n{USAGE}");
+    std::process::exit(2)
+}
+
 fn main() {
     let mut firmware = Vec::new();
     let (mut probe_wasm, mut gateway) = (None, None);
@@ -355,17 +365,25 @@ fn main() {
     let (mut heap, mut args) = (true, std::env::args().skip(1));
     let bytes = |v: Option<String>, flag: &str| -> u64 {
         v.and_then(|v| v.parse().ok())
-            .unwrap_or_else(|| panic!("{flag} takes a number of bytes"))
+            .unwrap_or_else(|| usage_error(&format!("{flag} takes a number of bytes")))
     };
     while let Some(arg) = args.next() {
         match arg.as_str() {
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return;
+            }
             "--probe" => probe_wasm = args.next(),
             "--gateway" => gateway = args.next(),
             "--max-flash" => max_flash = bytes(args.next(), "--max-flash"),
             "--max-static-ram" => max_static_ram = bytes(args.next(), "--max-static-ram"),
             "--firmware-only" => heap = false,
+            flag if flag.starts_with('-') => usage_error(&format!("unknown option {flag}")),
             _ => firmware.push(arg),
         }
+    }
+    if probe_wasm.is_some() != gateway.is_some() {
+        usage_error("--probe and --gateway go together");
     }
     let mut over = Vec::new();
     if !firmware.is_empty() {
@@ -382,12 +400,8 @@ fn main() {
         return;
     }
     heap_report();
-    match (probe_wasm, gateway) {
-        (Some(p), Some(g)) => {
-            println!();
-            probe_report(Path::new(&p), Path::new(&g));
-        }
-        (None, None) => {}
-        _ => panic!("--probe and --gateway go together"),
+    if let (Some(p), Some(g)) = (probe_wasm, gateway) {
+        println!();
+        probe_report(Path::new(&p), Path::new(&g));
     }
 }
