@@ -1,11 +1,48 @@
 //! `jinn serve` under pressure: a full queue answers 503, a spent fuel
-//! quota answers 429.
+//! quota answers 429, calls that never end leave the others served.
 
 mod support;
 
 use std::time::{Duration, Instant};
 
-use support::{BASE, Server, example, function, hostile, request, spinner};
+use support::{BASE, Server, example, function, hostile, request, spinner, wait_metric};
+
+#[test]
+fn spinning_calls_leave_the_runtime_threads_serving() {
+    // Twice as many guests that never end as the machine has cores, all
+    // running at once: a short call is still answered while they all run.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let spinners = 2 * cores;
+    let config = BASE.to_string()
+        + &format!("[pool]\nworkers = {}\nqueue = 0\n", spinners + 1)
+        + &spinner("20s")
+        + &function("hello", &example("hello"), "/hello", "");
+    let s = Server::start(&config);
+    let addr = s.http;
+    let busy: Vec<_> = (0..spinners)
+        .map(|_| std::thread::spawn(move || request(addr, "GET", "/spin", &[], b"")))
+        .collect();
+    assert_eq!(
+        wait_metric(
+            &s,
+            "jinn_in_flight",
+            spinners as f64,
+            Duration::from_secs(10)
+        ),
+        spinners as f64
+    );
+    let r = s.get("/hello");
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        s.metric("jinn_in_flight"),
+        spinners as f64,
+        "every spinner still ran while /hello was answered"
+    );
+    drop(s);
+    for b in busy {
+        let _ = b.join();
+    }
+}
 
 #[test]
 fn overload_answers_503_with_retry_after() {
@@ -46,14 +83,14 @@ fn overload_answers_503_with_retry_after() {
 
 #[test]
 fn quota_answers_429_once_spent() {
-    // hello uses about 30,000 fuel a call: the second call overdraws the
-    // 45,000 bucket, the third is refused until it refills (an hour).
+    // hello uses about 120,000 fuel a call: the second call overdraws the
+    // 200,000 bucket, the third is refused until it refills (an hour).
     let config = BASE.to_string()
         + &function(
             "hello",
             &example("hello"),
             "/hello",
-            "quota = { fuel = 45_000, window = \"1h\" }",
+            "quota = { fuel = 200_000, window = \"1h\" }",
         )
         + &function("echo", &example("echo"), "/echo", "");
     let s = Server::start(&config);
