@@ -491,13 +491,13 @@ impl<'a> Iterator for Members<'a> {
 /// Reads checked or unchecked text; every method leaves `pos` after what it
 /// read.
 #[derive(Debug, Clone)]
-pub(crate) struct Cursor<'a> {
+struct Cursor<'a> {
     text: &'a str,
-    pub(crate) pos: usize,
+    pos: usize,
 }
 
 impl<'a> Cursor<'a> {
-    pub(crate) fn new(text: &'a str) -> Self {
+    fn new(text: &'a str) -> Self {
         Cursor { text, pos: 0 }
     }
 
@@ -506,12 +506,11 @@ impl<'a> Cursor<'a> {
         self
     }
 
-    pub(crate) fn error(&self, kind: ErrorKind) -> Error {
+    fn error(&self, kind: ErrorKind) -> Error {
         Error { kind, at: self.pos }
     }
 
-    #[inline(always)]
-    pub(crate) fn peek(&self) -> Option<u8> {
+    fn peek(&self) -> Option<u8> {
         self.text.as_bytes().get(self.pos).copied()
     }
 
@@ -526,69 +525,13 @@ impl<'a> Cursor<'a> {
         (self.peek()? != close).then_some(())
     }
 
-    pub(crate) fn ws(&mut self) {
-        if let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
-            self.skip_ws();
-        }
-    }
-
-    /// The white space [`Cursor::ws`] found: compact JSON has none, and
-    /// wasmi charges a loop's body once even when it is left at once.
-    #[inline(never)]
-    fn skip_ws(&mut self) {
+    fn ws(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
             self.pos += 1;
         }
     }
 
-    /// `:` between a member's name and value, with the white space around.
-    #[inline(never)]
-    pub(crate) fn colon(&mut self) -> Result<(), Error> {
-        self.ws();
-        self.expect(b':')?;
-        self.ws();
-        Ok(())
-    }
-
-    /// The length of the text.
-    pub(crate) fn len(&self) -> usize {
-        self.text.len()
-    }
-
-    /// After a member or element: past a `,` (`true`) or the `close`
-    /// (`false`); anything else is an error.
-    #[inline(never)]
-    pub(crate) fn separator(&mut self, close: u8) -> Result<bool, Error> {
-        self.ws();
-        match self.peek() {
-            Some(b',') => {
-                self.pos += 1;
-                self.ws();
-                Ok(true)
-            }
-            Some(b) if b == close => {
-                self.pos += 1;
-                Ok(false)
-            }
-            Some(_) => Err(self.error(ErrorKind::Syntax)),
-            None => Err(self.error(ErrorKind::Eof)),
-        }
-    }
-
-    /// At `open` (`{` or `[`): past it and the white space after; `false`
-    /// when the container is empty (its close read too).
-    pub(crate) fn open(&mut self, close: u8) -> bool {
-        self.pos += 1;
-        self.ws();
-        if self.peek() == Some(close) {
-            self.pos += 1;
-            return false;
-        }
-        true
-    }
-
-    #[inline]
-    pub(crate) fn expect(&mut self, byte: u8) -> Result<(), Error> {
+    fn expect(&mut self, byte: u8) -> Result<(), Error> {
         match self.peek() {
             Some(b) if b == byte => {
                 self.pos += 1;
@@ -600,17 +543,6 @@ impl<'a> Cursor<'a> {
     }
 
     fn value(&mut self) -> Result<Value<'a>, Error> {
-        // Strings, the usual value, without the general reader: wasmi
-        // would charge all of its body.
-        if self.peek() == Some(b'"') {
-            return self.string().map(Value::String);
-        }
-        self.value_within(MAX_DEPTH)
-    }
-
-    /// A value whose arrays and objects may nest `depth` levels.
-    #[inline(never)]
-    pub(crate) fn value_within(&mut self, depth: usize) -> Result<Value<'a>, Error> {
         match self.peek() {
             None => Err(self.error(ErrorKind::Eof)),
             Some(b'"') => Ok(Value::String(self.string()?)),
@@ -620,7 +552,7 @@ impl<'a> Cursor<'a> {
             Some(b'f') => self.literal("false", Value::Bool(false)),
             Some(open @ (b'{' | b'[')) => {
                 let start = self.pos;
-                self.container(depth)?;
+                self.container()?;
                 let raw = self.text.get(start..self.pos).unwrap_or_default();
                 Ok(if open == b'{' {
                     Value::Object(Object { raw })
@@ -632,7 +564,6 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    #[inline(never)]
     fn literal(&mut self, word: &str, value: Value<'a>) -> Result<Value<'a>, Error> {
         let end = self.pos + word.len();
         if self.text.as_bytes().get(self.pos..end) == Some(word.as_bytes()) {
@@ -652,61 +583,28 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// The length of the escape at `pos`.
-    #[inline(never)]
-    fn escape(&self) -> Result<usize, Error> {
-        let bytes = self.text.as_bytes().get(self.pos..).unwrap_or_default();
-        match escape_at(bytes) {
-            Some((_, used)) => Ok(used),
-            None => Err(self.error(ErrorKind::Escape)),
-        }
-    }
-
-    #[inline(never)]
-    pub(crate) fn string(&mut self) -> Result<Str<'a>, Error> {
+    fn string(&mut self) -> Result<Str<'a>, Error> {
         self.expect(b'"')?;
         let start = self.pos;
         let bytes = self.text.as_bytes();
-        let end = super::scan::plain_run(bytes, start);
-        if bytes.get(end) != Some(&b'"') {
-            return self.string_rest(start, end);
-        }
-        self.pos = end + 1;
-        Ok(Str {
-            raw: self.slice(start, end),
-            escaped: false,
-        })
-    }
-
-    /// [`Cursor::string`] from its first escape (or error) at `pos`.
-    #[inline(never)]
-    fn string_rest(&mut self, start: usize, mut pos: usize) -> Result<Str<'a>, Error> {
-        let bytes = self.text.as_bytes();
+        let mut escaped = false;
         loop {
-            self.pos = pos;
-            match bytes.get(pos) {
+            match bytes.get(self.pos) {
                 None => return Err(self.error(ErrorKind::Eof)),
                 Some(b'"') => break,
-                Some(b'\\') => pos += self.escape()?,
-                Some(_) => return Err(self.error(ErrorKind::Control)),
+                Some(b'\\') => {
+                    let (_, used) =
+                        escape_at(&bytes[self.pos..]).ok_or(self.error(ErrorKind::Escape))?;
+                    self.pos += used;
+                    escaped = true;
+                }
+                Some(&b) if b < 0x20 => return Err(self.error(ErrorKind::Control)),
+                Some(_) => self.pos += 1,
             }
-            pos = super::scan::plain_run(bytes, pos);
         }
-        self.pos = pos + 1;
-        Ok(Str {
-            raw: self.slice(start, pos),
-            escaped: true,
-        })
-    }
-
-    /// The text from `start` to `end`, two offsets of ASCII bytes (or the
-    /// end) found by reading it.
-    fn slice(&self, start: usize, end: usize) -> &'a str {
-        debug_assert!(start <= end && self.text.is_char_boundary(start));
-        debug_assert!(self.text.is_char_boundary(end));
-        // SAFETY: `start <= end <= len`, both at ASCII bytes or the end of
-        // the text, so at character boundaries.
-        unsafe { self.text.get_unchecked(start..end) }
+        let raw = self.text.get(start..self.pos).unwrap_or_default();
+        self.pos += 1;
+        Ok(Str { raw, escaped })
     }
 
     fn digits(&mut self) -> usize {
@@ -717,7 +615,6 @@ impl<'a> Cursor<'a> {
         self.pos - start
     }
 
-    #[inline(never)]
     fn number(&mut self) -> Result<Number<'a>, Error> {
         let start = self.pos;
         if self.peek() == Some(b'-') {
@@ -748,10 +645,8 @@ impl<'a> Cursor<'a> {
         })
     }
 
-    /// Skips an array or object (at `[` or `{`) nesting at most `max_depth`
-    /// levels, checking all of it.
-    #[inline(never)]
-    fn container(&mut self, max_depth: usize) -> Result<(), Error> {
+    /// Skips an array or object (at `[` or `{`), checking all of it.
+    fn container(&mut self) -> Result<(), Error> {
         // Bit i set: level i is an object.
         let mut objects = [0u8; MAX_DEPTH / 8];
         let mut depth = 0usize;
@@ -759,7 +654,7 @@ impl<'a> Cursor<'a> {
             // At the start of a value.
             match self.peek() {
                 Some(open @ (b'{' | b'[')) => {
-                    if depth >= max_depth {
+                    if depth == MAX_DEPTH {
                         return Err(self.error(ErrorKind::Depth));
                     }
                     let is_object = open == b'{';

@@ -51,9 +51,8 @@ pub mod json;
 pub mod kv;
 mod request;
 mod response;
-mod scan;
 #[cfg(target_arch = "wasm32")]
-pub(crate) mod stdio;
+mod stdio;
 pub mod write;
 
 use core::fmt;
@@ -188,25 +187,7 @@ pub use crate::__tiny_main as main;
 #[cfg(all(target_arch = "wasm32", not(feature = "std")))]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
-    // The same text (a name compared with itself) is the common case.
-    if core::ptr::eq(a, b) {
-        return 0;
-    }
-    let mut i = 0;
-    while i + 8 <= n {
-        // SAFETY: the caller guarantees `n` readable bytes at both.
-        let (x, y) = unsafe {
-            (
-                core::ptr::read_unaligned(a.add(i).cast::<u64>()),
-                core::ptr::read_unaligned(b.add(i).cast::<u64>()),
-            )
-        };
-        if x != y {
-            break;
-        }
-        i += 8;
-    }
-    for i in i..n {
+    for i in 0..n {
         // SAFETY: the caller guarantees `n` readable bytes at both.
         let (x, y) = unsafe { (*a.add(i), *b.add(i)) };
         if x != y {

@@ -65,35 +65,6 @@ pub(crate) unsafe fn read_stdin() -> Result<&'static mut [u8], ReadError> {
     Ok(unsafe { core::slice::from_raw_parts_mut(base as *mut u8, len) })
 }
 
-/// Reads what stdin has next into `buf`: how many bytes (0 at its end), or
-/// `fd_read`'s WASI errno. The std SDK reads its request with it.
-#[cfg(feature = "std")]
-pub(crate) fn read(buf: &mut [core::mem::MaybeUninit<u8>]) -> Result<usize, u16> {
-    let iov = [buf.as_mut_ptr() as usize, buf.len()];
-    let mut read = 0;
-    // SAFETY: the host writes at most `iov[1]` bytes at `iov[0]`, memory
-    // `buf` lends for the call.
-    match unsafe { fd_read(0, &iov, 1, &mut read) } {
-        0 => Ok(read.min(buf.len())),
-        errno => Err(errno),
-    }
-}
-
-/// Writes all of `bytes` to stdout; on an error it stops (there is nowhere
-/// to report it: the host sees a short response).
-pub(crate) fn write_all(mut bytes: &[u8]) {
-    while !bytes.is_empty() {
-        let iov = [bytes.as_ptr() as usize, bytes.len()];
-        let mut written = 0;
-        // SAFETY: the host reads at most `iov[1]` bytes at `iov[0]`.
-        let errno = unsafe { fd_write(1, &iov, 1, &mut written) };
-        if errno != 0 || written == 0 {
-            return;
-        }
-        bytes = &bytes[written.min(bytes.len())..];
-    }
-}
-
 /// stdout, buffered: one `fd_write` for a small response.
 pub(crate) struct Stdout {
     buf: [u8; 1024],
@@ -108,42 +79,36 @@ impl Stdout {
         }
     }
 
+    fn write_all(mut bytes: &[u8]) {
+        while !bytes.is_empty() {
+            let iov = [bytes.as_ptr() as usize, bytes.len()];
+            let mut written = 0;
+            // SAFETY: the host reads at most `iov[1]` bytes at `iov[0]`.
+            let errno = unsafe { fd_write(1, &iov, 1, &mut written) };
+            if errno != 0 || written == 0 {
+                // Nowhere to report it: the host sees a short response.
+                return;
+            }
+            bytes = &bytes[written.min(bytes.len())..];
+        }
+    }
+
     /// Writes what is buffered.
     pub(crate) fn flush(&mut self) {
-        write_all(&self.buf[..self.len]);
+        Self::write_all(&self.buf[..self.len]);
         self.len = 0;
     }
 }
 
 impl Sink for Stdout {
     fn put(&mut self, bytes: &[u8]) {
-        let end = self.len + bytes.len();
-        if end > self.buf.len() {
-            return self.put_past_the_buffer(bytes);
+        if self.len + bytes.len() > self.buf.len() {
+            self.flush();
+            if bytes.len() > self.buf.len() {
+                return Self::write_all(bytes);
+            }
         }
-        // SAFETY: `self.len + bytes.len() <= buf.len()`: the bytes fit after
-        // what is buffered (one `memory.copy`, no call).
-        unsafe {
-            core::ptr::copy_nonoverlapping(
-                bytes.as_ptr(),
-                self.buf.as_mut_ptr().add(self.len),
-                bytes.len(),
-            )
-        };
-        self.len = end;
-    }
-}
-
-impl Stdout {
-    /// [`Sink::put`] of what does not fit what is left of the buffer: kept
-    /// out of it, which runs for every piece of a response.
-    #[inline(never)]
-    fn put_past_the_buffer(&mut self, bytes: &[u8]) {
-        self.flush();
-        if bytes.len() > self.buf.len() {
-            return write_all(bytes);
-        }
-        self.buf[..bytes.len()].copy_from_slice(bytes);
-        self.len = bytes.len();
+        self.buf[self.len..self.len + bytes.len()].copy_from_slice(bytes);
+        self.len += bytes.len();
     }
 }
