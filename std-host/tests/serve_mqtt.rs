@@ -128,17 +128,12 @@ fn a_local_message_triggers_a_function_whose_alert_reaches_the_uplink() {
         server.log_text()
     );
     // Its session on the local broker is there once connected: publish until it is subscribed.
-    let start = Instant::now();
-    let mut sent = 0;
-    while sub.lines().is_empty() && start.elapsed() < Duration::from_secs(20) {
-        local.publish(
-            "sensors/t1/reading",
-            "{\"sensor\":\"t1\",\"value\":42.5,\"threshold\":40}",
-            &[],
-        );
-        sent += 1;
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    let sent = local.publish_until_seen(
+        &sub,
+        "sensors/t1/reading",
+        "{\"sensor\":\"t1\",\"value\":42.5,\"threshold\":40}",
+        Duration::from_secs(20),
+    );
     let lines = sub.wait(Duration::from_secs(5), |l| l.len() >= sent);
     assert!(!lines.is_empty(), "no alert arrived\n{}", server.log_text());
     assert_eq!(
@@ -169,15 +164,12 @@ fn a_message_over_10_kib_is_served_and_one_over_the_packet_limit_blocks_nothing(
         "{}",
         server.log_text()
     );
-    let start = Instant::now();
-    while sub.lines().is_empty() && start.elapsed() < Duration::from_secs(20) {
-        local.publish(
-            "sensors/t1/reading",
-            "{\"sensor\":\"t1\",\"value\":42.5,\"threshold\":40}",
-            &[],
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    local.publish_until_seen(
+        &sub,
+        "sensors/t1/reading",
+        "{\"sensor\":\"t1\",\"value\":42.5,\"threshold\":40}",
+        Duration::from_secs(20),
+    );
     assert!(
         !sub.lines().is_empty(),
         "not subscribed\n{}",

@@ -107,15 +107,12 @@ fn a_message_over_tls_triggers_a_function_whose_alert_reaches_an_uplink_asking_f
         "{}",
         server.log_text()
     );
-    let start = Instant::now();
-    while sub.lines().is_empty() && start.elapsed() < Duration::from_secs(20) {
-        local.publish(
-            "sensors/t1/reading",
-            "{\"sensor\":\"t1\",\"value\":42.5,\"threshold\":40}",
-            &[],
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    local.publish_until_seen(
+        &sub,
+        "sensors/t1/reading",
+        "{\"sensor\":\"t1\",\"value\":42.5,\"threshold\":40}",
+        Duration::from_secs(20),
+    );
     let lines = sub.lines();
     assert!(!lines.is_empty(), "no alert arrived\n{}", server.log_text());
     assert_eq!(

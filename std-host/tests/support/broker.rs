@@ -191,6 +191,27 @@ impl Broker {
         assert!(status.success(), "mosquitto_pub failed");
     }
 
+    /// Publishes `payload` on `topic` every 200 ms until `sub` has received
+    /// something or `limit` has passed (a gateway's subscription exists only
+    /// once its session is up, so the first messages may find no
+    /// subscriber); returns how many were published.
+    pub fn publish_until_seen(
+        &self,
+        sub: &Sub,
+        topic: &str,
+        payload: &str,
+        limit: Duration,
+    ) -> usize {
+        let start = Instant::now();
+        let mut sent = 0;
+        while sub.lines().is_empty() && start.elapsed() < limit {
+            self.publish(topic, payload, &[]);
+            sent += 1;
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        sent
+    }
+
     /// Publishes the contents of file `path` as one QoS 1 message.
     #[track_caller]
     pub fn publish_file(&self, topic: &str, path: &Path) {

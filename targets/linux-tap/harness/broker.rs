@@ -178,30 +178,9 @@ impl Observer<'_> {
     /// `-F`: `%t` topic, `%p` payload, `%D` correlation data, `%C` content
     /// type, `%P` user properties), one line each.
     pub fn collect_v5(&self, count: usize, timeout: Duration, format: &str) -> Vec<String> {
-        let out = run(self.place.command("mosquitto_sub").args([
-            "-V",
-            "mqttv5",
-            "-x",
-            "3600",
-            "-h",
-            &self.host,
-            "-p",
-            &self.port.to_string(),
-            "-c",
-            "-i",
-            &self.id,
-            "-q",
-            "1",
-            "-t",
-            &self.filter,
-            "-C",
-            &count.to_string(),
-            "-W",
-            &timeout.as_secs().max(1).to_string(),
-            "-F",
-            format,
-        ]));
-        String::from_utf8_lossy(&out.stdout)
+        let mut sub = self.subscriber(count, timeout);
+        sub.args(["-V", "mqttv5", "-x", "3600", "-F", format]);
+        String::from_utf8_lossy(&run(&mut sub).stdout)
             .lines()
             .map(String::from)
             .collect()
@@ -209,7 +188,20 @@ impl Observer<'_> {
 
     /// Waits up to `timeout` for `count` messages: `(topic, payload)` pairs.
     pub fn collect(&self, count: usize, timeout: Duration) -> Vec<(String, String)> {
-        let out = run(self.place.command("mosquitto_sub").args([
+        let mut sub = self.subscriber(count, timeout);
+        sub.arg("-v");
+        String::from_utf8_lossy(&run(&mut sub).stdout)
+            .lines()
+            .filter_map(|l| l.split_once(' '))
+            .map(|(t, p)| (t.to_string(), p.to_string()))
+            .collect()
+    }
+
+    /// mosquitto_sub resuming this session at QoS 1, ending after `count`
+    /// messages or `timeout`.
+    fn subscriber(&self, count: usize, timeout: Duration) -> Command {
+        let mut sub = self.place.command("mosquitto_sub");
+        sub.args([
             "-h",
             &self.host,
             "-p",
@@ -217,20 +209,9 @@ impl Observer<'_> {
             "-c",
             "-i",
             &self.id,
-            "-q",
-            "1",
-            "-t",
-            &self.filter,
-            "-C",
-            &count.to_string(),
-            "-W",
-            &timeout.as_secs().max(1).to_string(),
-            "-v",
-        ]));
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter_map(|l| l.split_once(' '))
-            .map(|(t, p)| (t.to_string(), p.to_string()))
-            .collect()
+        ])
+        .args(["-q", "1", "-t", &self.filter, "-C", &count.to_string()])
+        .args(["-W", &timeout.as_secs().max(1).to_string()]);
+        sub
     }
 }
