@@ -32,6 +32,24 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// Whether a broker on `port` answers an MQTT 3.1.1 CONNECT (clean
+/// session, empty client id) with a CONNACK that accepts it.
+fn answers_connect(port: u16) -> bool {
+    use std::io::Read;
+    const CONNECT: [u8; 14] = [0x10, 12, 0, 4, b'M', b'Q', b'T', b'T', 4, 0x02, 0, 60, 0, 0];
+    const DISCONNECT: [u8; 2] = [0xe0, 0];
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let mut connack = [0u8; 4];
+    let accepted = stream.write_all(&CONNECT).is_ok()
+        && stream.read_exact(&mut connack).is_ok()
+        && connack == [0x20, 2, 0, 0];
+    let _ = stream.write_all(&DISCONNECT);
+    accepted
+}
+
 /// A TLS listener of a broker: its certificate and key, and the CA client
 /// certificates are checked against.
 pub struct BrokerTls {
@@ -74,13 +92,34 @@ impl Broker {
             child: None,
             tls,
         };
-        broker.restart();
-        broker
+        // A free port can be taken by another test's client before mosquitto
+        // binds it: mosquitto then exits, and a fresh port is tried.
+        for _ in 0..5 {
+            match broker.launch() {
+                Ok(()) => return broker,
+                Err(_) => {
+                    broker.port = free_port();
+                    if let Some((port, _)) = broker.tls.as_mut() {
+                        *port = free_port();
+                    }
+                }
+            }
+        }
+        panic!("mosquitto exited at start five times (ports taken?)");
     }
 
     /// Starts it again on the same port with the sessions it saved.
     #[track_caller]
     pub fn restart(&mut self) {
+        if let Err(status) = self.launch() {
+            panic!("mosquitto exited at start on port {}: {status}", self.port);
+        }
+    }
+
+    /// Starts mosquitto and waits until it serves; `Err` with its exit
+    /// status when it exits first.
+    #[track_caller]
+    fn launch(&mut self) -> Result<(), std::process::ExitStatus> {
         assert!(self.child.is_none(), "the broker is running");
         let conf = self.dir.path().join("mosquitto.conf");
         let data = self.dir.path().join("data");
@@ -114,7 +153,7 @@ impl Broker {
             ),
         )
         .unwrap();
-        let child = Command::new(program("mosquitto"))
+        let mut child = Command::new(program("mosquitto"))
             .arg("-c")
             .arg(&conf)
             .stdin(Stdio::null())
@@ -122,18 +161,39 @@ impl Broker {
             .stderr(Stdio::null())
             .spawn()
             .expect("mosquitto starts");
-        self.child = Some(child);
         let start = Instant::now();
-        let ports = [Some(self.port), self.tls.as_ref().map(|(p, _)| *p)];
-        for port in ports.into_iter().flatten() {
-            while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        // mosquitto listens before it installs its signal handlers: a
+        // SIGTERM in between kills it without saving. A CONNACK comes from
+        // its main loop, after the handlers; the TLS listener must accept.
+        let ready = |port: u16, mqtt: bool| {
+            if mqtt {
+                answers_connect(port)
+            } else {
+                TcpStream::connect(("127.0.0.1", port)).is_ok()
+            }
+        };
+        let ports = [
+            Some((self.port, true)),
+            self.tls.as_ref().map(|(p, _)| (*p, false)),
+        ];
+        for (port, mqtt) in ports.into_iter().flatten() {
+            while !ready(port, mqtt) {
+                if let Ok(Some(status)) = child.try_wait() {
+                    return Err(status);
+                }
                 assert!(
                     start.elapsed() < Duration::from_secs(10),
-                    "mosquitto does not listen on {port}"
+                    "mosquitto does not serve on {port}"
                 );
                 std::thread::sleep(Duration::from_millis(20));
             }
         }
+        // Someone else's listener may have answered: ours must still run.
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(status);
+        }
+        self.child = Some(child);
+        Ok(())
     }
 
     /// Stops it (SIGTERM: it saves its sessions) and waits for it to exit.
@@ -143,9 +203,12 @@ impl Broker {
             unsafe {
                 libc::kill(child.id() as i32, libc::SIGTERM);
             }
-            let _ = child.wait();
+            let status = child.wait();
             let saved = self.dir.path().join("data/mosquitto.db");
-            assert!(saved.exists(), "mosquitto did not save its sessions");
+            assert!(
+                saved.exists(),
+                "mosquitto did not save its sessions (exit: {status:?})"
+            );
         }
     }
 
