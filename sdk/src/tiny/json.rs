@@ -491,13 +491,13 @@ impl<'a> Iterator for Members<'a> {
 /// Reads checked or unchecked text; every method leaves `pos` after what it
 /// read.
 #[derive(Debug, Clone)]
-struct Cursor<'a> {
+pub(crate) struct Cursor<'a> {
     text: &'a str,
-    pos: usize,
+    pub(crate) pos: usize,
 }
 
 impl<'a> Cursor<'a> {
-    fn new(text: &'a str) -> Self {
+    pub(crate) fn new(text: &'a str) -> Self {
         Cursor { text, pos: 0 }
     }
 
@@ -506,11 +506,12 @@ impl<'a> Cursor<'a> {
         self
     }
 
-    fn error(&self, kind: ErrorKind) -> Error {
+    pub(crate) fn error(&self, kind: ErrorKind) -> Error {
         Error { kind, at: self.pos }
     }
 
-    fn peek(&self) -> Option<u8> {
+    #[inline(always)]
+    pub(crate) fn peek(&self) -> Option<u8> {
         self.text.as_bytes().get(self.pos).copied()
     }
 
@@ -525,13 +526,60 @@ impl<'a> Cursor<'a> {
         (self.peek()? != close).then_some(())
     }
 
-    fn ws(&mut self) {
+    pub(crate) fn ws(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
             self.pos += 1;
         }
     }
 
-    fn expect(&mut self, byte: u8) -> Result<(), Error> {
+    /// `:` between a member's name and value, with the white space around.
+    #[inline(always)]
+    pub(crate) fn colon(&mut self) -> Result<(), Error> {
+        self.ws();
+        self.expect(b':')?;
+        self.ws();
+        Ok(())
+    }
+
+    /// The length of the text.
+    pub(crate) fn len(&self) -> usize {
+        self.text.len()
+    }
+
+    /// After a member or element: past a `,` (`true`) or the `close`
+    /// (`false`); anything else is an error.
+    #[inline(always)]
+    pub(crate) fn separator(&mut self, close: u8) -> Result<bool, Error> {
+        self.ws();
+        match self.peek() {
+            Some(b',') => {
+                self.pos += 1;
+                self.ws();
+                Ok(true)
+            }
+            Some(b) if b == close => {
+                self.pos += 1;
+                Ok(false)
+            }
+            Some(_) => Err(self.error(ErrorKind::Syntax)),
+            None => Err(self.error(ErrorKind::Eof)),
+        }
+    }
+
+    /// At `open` (`{` or `[`): past it and the white space after; `false`
+    /// when the container is empty (its close read too).
+    pub(crate) fn open(&mut self, close: u8) -> bool {
+        self.pos += 1;
+        self.ws();
+        if self.peek() == Some(close) {
+            self.pos += 1;
+            return false;
+        }
+        true
+    }
+
+    #[inline]
+    pub(crate) fn expect(&mut self, byte: u8) -> Result<(), Error> {
         match self.peek() {
             Some(b) if b == byte => {
                 self.pos += 1;
@@ -543,6 +591,17 @@ impl<'a> Cursor<'a> {
     }
 
     fn value(&mut self) -> Result<Value<'a>, Error> {
+        // Strings, the usual value, without the general reader: wasmi
+        // would charge all of its body.
+        if self.peek() == Some(b'"') {
+            return self.string().map(Value::String);
+        }
+        self.value_within(MAX_DEPTH)
+    }
+
+    /// A value whose arrays and objects may nest `depth` levels.
+    #[inline(never)]
+    pub(crate) fn value_within(&mut self, depth: usize) -> Result<Value<'a>, Error> {
         match self.peek() {
             None => Err(self.error(ErrorKind::Eof)),
             Some(b'"') => Ok(Value::String(self.string()?)),
@@ -552,7 +611,7 @@ impl<'a> Cursor<'a> {
             Some(b'f') => self.literal("false", Value::Bool(false)),
             Some(open @ (b'{' | b'[')) => {
                 let start = self.pos;
-                self.container()?;
+                self.container(depth, false)?;
                 let raw = self.text.get(start..self.pos).unwrap_or_default();
                 Ok(if open == b'{' {
                     Value::Object(Object { raw })
@@ -564,6 +623,7 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    #[inline(never)]
     fn literal(&mut self, word: &str, value: Value<'a>) -> Result<Value<'a>, Error> {
         let end = self.pos + word.len();
         if self.text.as_bytes().get(self.pos..end) == Some(word.as_bytes()) {
@@ -583,28 +643,61 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    fn string(&mut self) -> Result<Str<'a>, Error> {
+    /// The length of the escape at `pos`.
+    #[inline]
+    fn escape(&self) -> Result<usize, Error> {
+        let bytes = self.text.as_bytes().get(self.pos..).unwrap_or_default();
+        match escape_at(bytes) {
+            Some((_, used)) => Ok(used),
+            None => Err(self.error(ErrorKind::Escape)),
+        }
+    }
+
+    #[inline(never)]
+    pub(crate) fn string(&mut self) -> Result<Str<'a>, Error> {
         self.expect(b'"')?;
         let start = self.pos;
         let bytes = self.text.as_bytes();
-        let mut escaped = false;
+        let end = super::scan::plain_run(bytes, start);
+        if bytes.get(end) != Some(&b'"') {
+            return self.string_rest(start, end);
+        }
+        self.pos = end + 1;
+        Ok(Str {
+            raw: self.slice(start, end),
+            escaped: false,
+        })
+    }
+
+    /// [`Cursor::string`] from its first escape (or error) at `pos`.
+    #[inline]
+    fn string_rest(&mut self, start: usize, mut pos: usize) -> Result<Str<'a>, Error> {
+        let bytes = self.text.as_bytes();
         loop {
-            match bytes.get(self.pos) {
+            self.pos = pos;
+            match bytes.get(pos) {
                 None => return Err(self.error(ErrorKind::Eof)),
                 Some(b'"') => break,
-                Some(b'\\') => {
-                    let (_, used) =
-                        escape_at(&bytes[self.pos..]).ok_or(self.error(ErrorKind::Escape))?;
-                    self.pos += used;
-                    escaped = true;
-                }
-                Some(&b) if b < 0x20 => return Err(self.error(ErrorKind::Control)),
-                Some(_) => self.pos += 1,
+                Some(b'\\') => pos += self.escape()?,
+                Some(_) => return Err(self.error(ErrorKind::Control)),
             }
+            pos = super::scan::plain_run(bytes, pos);
         }
-        let raw = self.text.get(start..self.pos).unwrap_or_default();
-        self.pos += 1;
-        Ok(Str { raw, escaped })
+        self.pos = pos + 1;
+        Ok(Str {
+            raw: self.slice(start, pos),
+            escaped: true,
+        })
+    }
+
+    /// The text from `start` to `end`, two offsets of ASCII bytes (or the
+    /// end) found by reading it.
+    fn slice(&self, start: usize, end: usize) -> &'a str {
+        debug_assert!(start <= end && self.text.is_char_boundary(start));
+        debug_assert!(self.text.is_char_boundary(end));
+        // SAFETY: `start <= end <= len`, both at ASCII bytes or the end of
+        // the text, so at character boundaries.
+        unsafe { self.text.get_unchecked(start..end) }
     }
 
     fn digits(&mut self) -> usize {
@@ -615,6 +708,7 @@ impl<'a> Cursor<'a> {
         self.pos - start
     }
 
+    #[inline]
     fn number(&mut self) -> Result<Number<'a>, Error> {
         let start = self.pos;
         if self.peek() == Some(b'-') {
@@ -645,16 +739,24 @@ impl<'a> Cursor<'a> {
         })
     }
 
-    /// Skips an array or object (at `[` or `{`), checking all of it.
-    fn container(&mut self) -> Result<(), Error> {
+    /// Skips an array or object (at `[` or `{`) nesting at most `max_depth`
+    /// levels, checking all of it. With `headers`, it is an object of
+    /// headers: `false` when one of its values is not a string, an array of
+    /// strings or `null` (the text is checked all the same).
+    #[inline(never)]
+    pub(crate) fn container(&mut self, max_depth: usize, headers: bool) -> Result<bool, Error> {
         // Bit i set: level i is an object.
         let mut objects = [0u8; MAX_DEPTH / 8];
         let mut depth = 0usize;
+        let mut typed = true;
         loop {
             // At the start of a value.
+            if headers && depth != 0 {
+                typed &= header_value(self.peek(), depth, objects[0] & 2 != 0);
+            }
             match self.peek() {
                 Some(open @ (b'{' | b'[')) => {
-                    if depth == MAX_DEPTH {
+                    if depth >= max_depth {
                         return Err(self.error(ErrorKind::Depth));
                     }
                     let is_object = open == b'{';
@@ -665,18 +767,13 @@ impl<'a> Cursor<'a> {
                         objects[depth / 8] &= !bit;
                     }
                     depth += 1;
-                    self.pos += 1;
-                    self.ws();
-                    let close = if is_object { b'}' } else { b']' };
-                    if self.peek() == Some(close) {
-                        self.pos += 1;
-                        depth -= 1;
-                    } else {
+                    if self.open(if is_object { b'}' } else { b']' }) {
                         if is_object {
                             self.member_name()?;
                         }
                         continue;
                     }
+                    depth -= 1;
                 }
                 _ => {
                     self.value()?;
@@ -685,30 +782,17 @@ impl<'a> Cursor<'a> {
             // After a value: a separator, a close, or the end.
             loop {
                 if depth == 0 {
-                    return Ok(());
+                    return Ok(typed);
                 }
                 let in_object = objects[(depth - 1) / 8] & (1 << ((depth - 1) % 8)) != 0;
-                self.ws();
-                match self.peek() {
-                    Some(b',') => {
-                        self.pos += 1;
-                        self.ws();
-                        if in_object {
-                            self.member_name()?;
-                        }
-                        break;
-                    }
-                    Some(b'}') if in_object => {
-                        self.pos += 1;
-                        depth -= 1;
-                    }
-                    Some(b']') if !in_object => {
-                        self.pos += 1;
-                        depth -= 1;
-                    }
-                    Some(_) => return Err(self.error(ErrorKind::Syntax)),
-                    None => return Err(self.error(ErrorKind::Eof)),
+                if !self.separator(if in_object { b'}' } else { b']' })? {
+                    depth -= 1;
+                    continue;
                 }
+                if in_object {
+                    self.member_name()?;
+                }
+                break;
             }
         }
     }
@@ -716,10 +800,20 @@ impl<'a> Cursor<'a> {
     /// `"name" :` and the white space after it.
     fn member_name(&mut self) -> Result<(), Error> {
         self.string()?;
-        self.ws();
-        self.expect(b':')?;
-        self.ws();
-        Ok(())
+        self.colon()
+    }
+}
+
+/// Whether a value starting with `first`, `depth` levels inside an object
+/// of headers (`in_object`: level 1 is an object, not an array), may be
+/// there: at level 1 a string, `null` (its text is checked as it is read)
+/// or an array, at level 2 in an array a string. Deeper values are inside
+/// one already refused.
+#[inline]
+fn header_value(first: Option<u8>, depth: usize, in_object: bool) -> bool {
+    match depth {
+        1 => matches!(first, Some(b'"' | b'n' | b'[')),
+        _ => in_object || first == Some(b'"'),
     }
 }
 

@@ -51,6 +51,7 @@ pub mod json;
 pub mod kv;
 mod request;
 mod response;
+mod scan;
 #[cfg(target_arch = "wasm32")]
 mod stdio;
 pub mod write;

@@ -11,7 +11,7 @@
 use jinn_contract::body;
 
 use super::Error;
-use super::json::{self, Elements, ErrorKind, Object, Str, Value};
+use super::json::{self, Cursor, Elements, ErrorKind, Object, Str, Value};
 
 /// One request, borrowed from the input buffer.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -68,49 +68,23 @@ impl<'a> Request<'a> {
         if input.iter().all(u8::is_ascii_whitespace) {
             return Ok(Request::default());
         }
-        let spans = scan(input)?;
-        let mut order = spans.map(|s| s.unwrap_or((usize::MAX, 0, false)));
-        let mut slots = [0, 1, 2, 3, 4, 5];
-        slots.sort_unstable_by_key(|&slot| order[slot].0);
-
-        let mut request = Request::default();
-        let mut rest: &'a mut [u8] = input;
-        let mut consumed = 0;
-        for slot in slots {
-            let (start, end, escaped) = order[slot];
-            if start == usize::MAX {
-                break;
+        let [method, uri, body, body_encoding, trace_id, headers] = scan(input)?;
+        let base = input.as_mut_ptr();
+        // SAFETY (each `piece`): the spans are inside `input` and do not
+        // overlap (each is the text of another value of the envelope), and
+        // `input` is borrowed for 'a: every byte is handed out once.
+        let request = unsafe {
+            Request {
+                method: piece(base, method).unwrap_or("GET"),
+                uri: piece(base, uri).unwrap_or("/"),
+                headers: Headers {
+                    object: piece(base, headers).map(Object::checked),
+                },
+                body: piece(base, body).unwrap_or_default(),
+                body_encoding: piece(base, body_encoding),
+                trace_id: piece(base, trace_id),
             }
-            let (_, tail) = core::mem::take(&mut rest).split_at_mut(start - consumed);
-            let (piece, tail) = tail.split_at_mut(end - start);
-            rest = tail;
-            consumed = end;
-            let len = if escaped {
-                json::unescape_in_place(piece)
-            } else {
-                piece.len()
-            };
-            let piece: &'a [u8] = piece;
-            let text = core::str::from_utf8(&piece[..len]).map_err(|_| {
-                Error::Envelope(json::Error {
-                    kind: ErrorKind::Utf8,
-                    at: start,
-                })
-            })?;
-            match slot {
-                0 => request.method = text,
-                1 => request.uri = text,
-                2 => request.body = text,
-                3 => request.body_encoding = Some(text),
-                4 => request.trace_id = Some(text),
-                _ => {
-                    request.headers = Headers {
-                        object: Some(Object::checked(text)),
-                    }
-                }
-            }
-            order[slot].0 = usize::MAX;
-        }
+        };
         Ok(request)
     }
 
@@ -200,58 +174,158 @@ impl<'a> Request<'a> {
     }
 }
 
-/// Checks the envelope and finds the text of each field: (start, end,
-/// escaped) in [`FIELDS`] order, `None` for absent or `null`.
-#[allow(clippy::type_complexity)]
-fn scan(input: &[u8]) -> Result<[Option<(usize, usize, bool)>; 6], Error> {
+/// The text of a field at `span` of the input at `base`, its escapes
+/// decoded in place.
+///
+/// # Safety
+///
+/// `span` is inside the input, which is borrowed for `'a`, and no other
+/// reference to its bytes is handed out.
+#[inline(never)]
+unsafe fn piece<'a>(base: *mut u8, span: Option<Span>) -> Option<&'a str> {
+    let (start, end, escaped) = span?;
+    // SAFETY: as the caller guarantees.
+    let piece = unsafe { core::slice::from_raw_parts_mut(base.add(start), end - start) };
+    let len = if escaped {
+        json::unescape_in_place(piece)
+    } else {
+        piece.len()
+    };
+    let piece: &'a [u8] = piece;
+    let text = &piece[..len];
+    debug_assert!(core::str::from_utf8(text).is_ok());
+    // SAFETY: `scan` checked that the input is UTF-8 and cut it at ASCII
+    // quotes and braces, so the piece is UTF-8 too; its escapes were
+    // checked (a surrogate only in a pair), so each decodes to a `char`,
+    // written as UTF-8 where the escape was (a `\` is never part of a
+    // multi-byte character).
+    Some(unsafe { core::str::from_utf8_unchecked(text) })
+}
+
+/// A field's text in the input: start, end, whether it holds escapes.
+type Span = (usize, usize, bool);
+
+/// Checks the envelope in one pass and finds the text of each field:
+/// [`Span`]s in [`FIELDS`] order, `None` for absent or `null`.
+///
+/// The errors are the ones of checking the whole document first, then the
+/// fields: bytes that are not UTF-8, then the first syntax error, then the
+/// first field given twice, then the first field (in [`FIELDS`] order) of
+/// the wrong type.
+fn scan(input: &[u8]) -> Result<[Option<Span>; 6], Error> {
     let text = core::str::from_utf8(input).map_err(|e| {
         Error::Envelope(json::Error {
             kind: ErrorKind::Utf8,
             at: e.valid_up_to(),
         })
     })?;
-    let Value::Object(envelope) = json::parse(text).map_err(Error::Envelope)? else {
+    let mut c = Cursor::new(text);
+    c.ws();
+    if c.peek() != Some(b'{') {
+        // Not an object: a syntax error first, if it has one.
+        json::parse(text).map_err(Error::Envelope)?;
         return Err(Error::Envelope(json::Error {
             kind: ErrorKind::Type,
             at: 0,
         }));
-    };
-    let values = envelope.fields(FIELDS).map_err(Error::Envelope)?;
-    let mut spans = [None; 6];
-    for (slot, value) in values.into_iter().enumerate() {
-        let raw = match value {
-            None | Some(Value::Null) => continue,
-            Some(Value::String(s)) if slot != HEADERS => {
-                spans[slot] = Some((s.as_str().is_none(), s.raw()));
-                continue;
-            }
-            Some(Value::Object(headers)) if slot == HEADERS => {
-                check_headers(headers)?;
-                headers.raw()
-            }
-            Some(_) => return Err(Error::Field(FIELDS[slot])),
-        };
-        spans[slot] = Some((false, raw));
     }
-    Ok(spans.map(|span| {
-        span.map(|(escaped, raw)| {
-            let start = json::offset_in(text, raw);
-            (start, start + raw.len(), escaped)
-        })
-    }))
+    let mut fields = Fields {
+        object_start: c.pos,
+        spans: [None; 6],
+        seen: 0,
+        wrong: 0,
+        duplicate: None,
+    };
+    members(&mut c, &mut fields).map_err(Error::Envelope)?;
+    if let Some(at) = fields.duplicate {
+        return Err(Error::Envelope(json::Error {
+            kind: ErrorKind::Duplicate,
+            at,
+        }));
+    }
+    if fields.wrong != 0 {
+        return Err(Error::Field(FIELDS[fields.wrong.trailing_zeros() as usize]));
+    }
+    Ok(fields.spans)
 }
 
-/// Every header value is a string, an array of strings or `null`.
-fn check_headers(headers: Object<'_>) -> Result<(), Error> {
-    for (_, value) in headers {
-        let ok = match value {
-            Value::String(_) | Value::Null => true,
-            Value::Array(values) => values.iter().all(|v| matches!(v, Value::String(_))),
-            _ => false,
-        };
-        if !ok {
-            return Err(Error::Field("headers"));
+/// What [`scan`] has found so far.
+struct Fields {
+    /// Where the envelope's `{` is (offsets of duplicates count from it).
+    object_start: usize,
+    spans: [Option<Span>; 6],
+    /// Bit i: field i was given.
+    seen: u8,
+    /// Bit i: field i has the wrong type.
+    wrong: u8,
+    /// The offset of the first field given twice.
+    duplicate: Option<usize>,
+}
+
+/// Reads the envelope's members (at its `{`) and what follows them. Each
+/// step of the loop stays small: wasmi charges a loop's whole body on
+/// every step, so what only some members need is in functions of its own.
+#[inline(never)]
+fn members(c: &mut Cursor<'_>, fields: &mut Fields) -> Result<(), json::Error> {
+    let mut more = c.open(b'}');
+    while more {
+        let key_at = c.pos + 1;
+        let key = c.string()?;
+        c.colon()?;
+        match slot_of(key) {
+            Some(slot) => field(c, fields, slot, key_at)?,
+            None => {
+                c.value_within(json::MAX_DEPTH - 1)?;
+            }
         }
+        more = c.separator(b'}')?;
+    }
+    c.ws();
+    if c.pos != c.len() {
+        return Err(c.error(ErrorKind::Trailing));
+    }
+    Ok(())
+}
+
+/// The slot in [`FIELDS`] of the member named `key`.
+#[inline]
+fn slot_of(key: Str<'_>) -> Option<usize> {
+    FIELDS.iter().position(|name| key.eq_str(name))
+}
+
+/// Reads the value of envelope field `slot` (named at `key_at`).
+#[inline]
+fn field(
+    c: &mut Cursor<'_>,
+    fields: &mut Fields,
+    slot: usize,
+    key_at: usize,
+) -> Result<(), json::Error> {
+    let bit = 1u8 << slot;
+    let first = fields.seen & bit == 0;
+    if !first && fields.duplicate.is_none() {
+        fields.duplicate = Some(key_at - fields.object_start);
+    }
+    fields.seen |= bit;
+    let start = c.pos;
+    let span = match c.peek() {
+        Some(b'"') if slot != HEADERS => {
+            let s = c.string()?;
+            Some((start + 1, c.pos - 1, s.as_str().is_none()))
+        }
+        // The envelope is one level, the headers a second.
+        Some(b'{') if slot == HEADERS => c
+            .container(json::MAX_DEPTH - 1, true)?
+            .then_some((start, c.pos, false)),
+        _ => match c.value_within(json::MAX_DEPTH - 1)? {
+            Value::Null => return Ok(()),
+            _ => None,
+        },
+    };
+    match span {
+        Some(span) if first => fields.spans[slot] = Some(span),
+        Some(_) => {}
+        None => fields.wrong |= bit,
     }
     Ok(())
 }
@@ -454,6 +528,13 @@ mod tests {
             r#"{"method":5}"#,
             r#"{"headers":{"A":1}}"#,
             r#"{"headers":{"A":[1]}}"#,
+            r#"{"headers":{"A":{}}}"#,
+            r#"{"headers":{"A":true}}"#,
+            r#"{"headers":{"A":[[]]}}"#,
+            r#"{"headers":{"A":["a",null]}}"#,
+            r#"{"headers":{"A":[{"b":"c"}]}}"#,
+            r#"{"headers":{"A":["a"],"B":nul}}"#,
+            r#"{"headers":{"A":["a"],"B":[ "b" , "c" ] }}"#,
             r#"{"headers":"x"}"#,
             r#"{"method":"A","method":"B"}"#,
             r#"{"body":"x"}{"body":"y"}"#,
@@ -464,6 +545,45 @@ mod tests {
         ] {
             agree(doc);
         }
+    }
+
+    #[test]
+    fn errors_come_as_if_the_document_were_checked_first() {
+        let error = |doc: &str| Request::parse(&mut doc.as_bytes().to_vec()).unwrap_err();
+        let envelope = |kind, at| Error::Envelope(json::Error { kind, at });
+        assert_eq!(
+            error(r#"{"method":5,"x":}"#),
+            envelope(ErrorKind::Syntax, 16)
+        );
+        assert_eq!(
+            error(r#" {"method":5,"method":"a"}"#),
+            envelope(ErrorKind::Duplicate, 13)
+        );
+        assert_eq!(error(r#"{"headers":{"A":1},"uri":7}"#), Error::Field("uri"));
+        assert_eq!(
+            error(r#"{"headers":{"A":[1,{]}}"#),
+            envelope(ErrorKind::Syntax, 20)
+        );
+        assert_eq!(error(r#"{"meth\u006fd":1}"#), Error::Field("method"));
+        assert_eq!(error(r#"{"uri":"/"} x"#), envelope(ErrorKind::Trailing, 12));
+        assert_eq!(error(r#"["#), envelope(ErrorKind::Eof, 1));
+        assert_eq!(error(r#"[]"#), envelope(ErrorKind::Type, 0));
+        // Nesting counts from the document's top, the envelope included.
+        let nest = |n: usize| "[".repeat(n) + &"]".repeat(n);
+        let field = |n: usize| std::format!("{{\"x\":{}}}", nest(n));
+        let header = |n: usize| std::format!("{{\"headers\":{{\"A\":[\"a\",{}]}}}}", nest(n));
+        let depth = |doc: std::string::String| {
+            Request::parse(&mut doc.into_bytes())
+                .err()
+                .and_then(|e| match e {
+                    Error::Envelope(e) => Some(e.kind),
+                    _ => None,
+                })
+        };
+        assert_eq!(depth(field(json::MAX_DEPTH - 1)), None);
+        assert_eq!(depth(field(json::MAX_DEPTH)), Some(ErrorKind::Depth));
+        assert_eq!(depth(header(json::MAX_DEPTH - 3)), None);
+        assert_eq!(depth(header(json::MAX_DEPTH - 2)), Some(ErrorKind::Depth));
     }
 
     #[test]

@@ -47,24 +47,44 @@ fn separate(out: &mut dyn Sink, first: &mut bool) {
 fn write_named(response: &Response<'_>, i: usize, out: &mut dyn Sink, first: &mut bool) {
     let entries = &response.headers;
     let name = entries[i].name;
-    if entries[..i].iter().any(|e| e.name == name) {
+    if entries[..i].iter().any(|e| same_name(e.name, name)) {
         return;
     }
     separate(out, first);
     write::string(out, name.unwrap_or_default());
     out.put(b":[");
     let mut first_value = true;
-    for entry in entries[i..].iter().filter(|e| e.name == name) {
-        match entry.data {
-            Data::One(value) => {
-                separate(out, &mut first_value);
-                write::string(out, value);
-            }
-            Data::Values(values) => write_values(out, values, &mut first_value),
-            Data::Forward(..) => {}
+    for entry in &entries[i..] {
+        if same_name(entry.name, name) {
+            write_data(out, entry.data, &mut first_value);
         }
     }
     out.put(b"]");
+}
+
+/// Whether two entries have the same name; mostly the same `&'static str`
+/// or names of different lengths.
+#[inline]
+fn same_name(a: Option<&str>, b: Option<&str>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => {
+            a.len() == b.len() && (core::ptr::eq(a.as_ptr(), b.as_ptr()) || a == b)
+        }
+        (a, b) => a.is_none() && b.is_none(),
+    }
+}
+
+/// The values of one entry of a name, after those of the entries before.
+#[inline]
+fn write_data(out: &mut dyn Sink, data: Data<'_>, first_value: &mut bool) {
+    match data {
+        Data::One(value) => {
+            separate(out, first_value);
+            write::string(out, value);
+        }
+        Data::Values(values) => write_values(out, values, first_value),
+        Data::Forward(..) => {}
+    }
 }
 
 fn write_values(out: &mut dyn Sink, values: Values<'_>, first: &mut bool) {

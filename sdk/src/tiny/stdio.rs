@@ -65,6 +65,21 @@ pub(crate) unsafe fn read_stdin() -> Result<&'static mut [u8], ReadError> {
     Ok(unsafe { core::slice::from_raw_parts_mut(base as *mut u8, len) })
 }
 
+/// Writes all of `bytes` to stdout; on an error it stops (there is nowhere
+/// to report it: the host sees a short response).
+fn write_all(mut bytes: &[u8]) {
+    while !bytes.is_empty() {
+        let iov = [bytes.as_ptr() as usize, bytes.len()];
+        let mut written = 0;
+        // SAFETY: the host reads at most `iov[1]` bytes at `iov[0]`.
+        let errno = unsafe { fd_write(1, &iov, 1, &mut written) };
+        if errno != 0 || written == 0 {
+            return;
+        }
+        bytes = &bytes[written.min(bytes.len())..];
+    }
+}
+
 /// stdout, buffered: one `fd_write` for a small response.
 pub(crate) struct Stdout {
     buf: [u8; 1024],
@@ -79,36 +94,42 @@ impl Stdout {
         }
     }
 
-    fn write_all(mut bytes: &[u8]) {
-        while !bytes.is_empty() {
-            let iov = [bytes.as_ptr() as usize, bytes.len()];
-            let mut written = 0;
-            // SAFETY: the host reads at most `iov[1]` bytes at `iov[0]`.
-            let errno = unsafe { fd_write(1, &iov, 1, &mut written) };
-            if errno != 0 || written == 0 {
-                // Nowhere to report it: the host sees a short response.
-                return;
-            }
-            bytes = &bytes[written.min(bytes.len())..];
-        }
-    }
-
     /// Writes what is buffered.
     pub(crate) fn flush(&mut self) {
-        Self::write_all(&self.buf[..self.len]);
+        write_all(&self.buf[..self.len]);
         self.len = 0;
     }
 }
 
 impl Sink for Stdout {
     fn put(&mut self, bytes: &[u8]) {
-        if self.len + bytes.len() > self.buf.len() {
-            self.flush();
-            if bytes.len() > self.buf.len() {
-                return Self::write_all(bytes);
-            }
+        let end = self.len + bytes.len();
+        if end > self.buf.len() {
+            return self.put_past_the_buffer(bytes);
         }
-        self.buf[self.len..self.len + bytes.len()].copy_from_slice(bytes);
-        self.len += bytes.len();
+        // SAFETY: `self.len + bytes.len() <= buf.len()`: the bytes fit after
+        // what is buffered (one `memory.copy`, no call).
+        unsafe {
+            core::ptr::copy_nonoverlapping(
+                bytes.as_ptr(),
+                self.buf.as_mut_ptr().add(self.len),
+                bytes.len(),
+            )
+        };
+        self.len = end;
+    }
+}
+
+impl Stdout {
+    /// [`Sink::put`] of what does not fit what is left of the buffer: kept
+    /// out of it, which runs for every piece of a response.
+    #[inline(never)]
+    fn put_past_the_buffer(&mut self, bytes: &[u8]) {
+        self.flush();
+        if bytes.len() > self.buf.len() {
+            return write_all(bytes);
+        }
+        self.buf[..bytes.len()].copy_from_slice(bytes);
+        self.len = bytes.len();
     }
 }

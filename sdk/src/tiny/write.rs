@@ -91,8 +91,25 @@ impl Sink for Escaped<'_> {
 /// control characters as `\u00XX`, everything else (`/`, DEL, non-ASCII) as
 /// it is.
 pub(crate) fn escape(out: &mut dyn Sink, text: &[u8]) {
+    let end = super::scan::plain_run(text, 0);
+    if end == text.len() {
+        return out.put(text);
+    }
+    escape_from(out, text, end);
+}
+
+/// [`escape`] of text with a byte to escape: out of line, as wasmi charges
+/// a loop's whole body on every step.
+#[inline(never)]
+fn escape_from(out: &mut dyn Sink, text: &[u8], mut end: usize) {
     let mut start = 0;
-    for (i, &b) in text.iter().enumerate() {
+    loop {
+        if end > start {
+            out.put(&text[start..end]);
+        }
+        let Some(&b) = text.get(end) else {
+            return;
+        };
         let short: &[u8] = match b {
             b'"' => b"\\\"",
             b'\\' => b"\\\\",
@@ -101,10 +118,8 @@ pub(crate) fn escape(out: &mut dyn Sink, text: &[u8]) {
             b'\n' => b"\\n",
             b'\r' => b"\\r",
             b'\t' => b"\\t",
-            0..=0x1f => b"",
-            _ => continue,
+            _ => b"",
         };
-        out.put(&text[start..i]);
         if short.is_empty() {
             const HEX: &[u8; 16] = b"0123456789abcdef";
             out.put(&[
@@ -118,9 +133,9 @@ pub(crate) fn escape(out: &mut dyn Sink, text: &[u8]) {
         } else {
             out.put(short);
         }
-        start = i + 1;
+        start = end + 1;
+        end = super::scan::plain_run(text, start);
     }
-    out.put(&text[start..]);
 }
 
 /// Writes `"text"`, escaped.
