@@ -61,8 +61,16 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
+#[cfg(all(
+    feature = "allocator",
+    target_arch = "wasm32",
+    not(target_feature = "atomics")
+))]
+mod alloc;
 #[cfg(feature = "std")]
 pub mod base64;
+#[cfg(feature = "std")]
+mod envelope;
 #[cfg(feature = "std")]
 mod error;
 pub mod imports;
@@ -74,7 +82,11 @@ pub mod publish;
 mod request;
 #[cfg(feature = "std")]
 mod response;
+#[cfg(feature = "std")]
+mod stdio;
 pub mod tiny;
+#[cfg(feature = "std")]
+mod wire;
 
 #[cfg(feature = "std")]
 pub use error::Error;
@@ -97,7 +109,17 @@ where
 {
     let response = match Request::read() {
         Ok(request) => handler(request),
-        Err(err) => Response::error(400, &format!("invalid request envelope: {err}")),
+        Err(err) => rejected(&err),
     };
     response.send();
+}
+
+/// The `400` for a request that is not an envelope. Out of line: the
+/// runtime charges a function's code when it is entered, whatever part of
+/// it runs.
+#[cfg(feature = "std")]
+#[cold]
+#[inline(never)]
+fn rejected(err: &Error) -> Response {
+    Response::error(400, &format!("invalid request envelope: {err}"))
 }

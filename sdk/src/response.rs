@@ -102,11 +102,9 @@ impl Response {
 
     /// A response with `status` and the JSON body `{"error": message}`.
     pub fn error(status: u16, message: &str) -> Self {
-        #[derive(Serialize)]
-        struct ErrorBody<'a> {
-            error: &'a str,
-        }
-        Response::new(status).json(&ErrorBody { error: message })
+        Response::new(status)
+            .header_values("Content-Type", ["application/json"])
+            .body(crate::wire::error_body(message))
     }
 
     /// Adds `value` to header `name` (appending when `name` already has
@@ -172,8 +170,8 @@ impl Response {
 
     /// The response envelope as one line of JSON.
     pub fn to_json(&self) -> String {
-        // Serializing this struct cannot fail: string keys, no custom impls.
-        serde_json::to_string(&self.doc()).unwrap_or_default()
+        // The writer escapes UTF-8 text into UTF-8 text.
+        String::from_utf8(crate::wire::write_response(self)).unwrap_or_default()
     }
 
     /// Writes the response envelope to `out` and flushes it.
@@ -186,7 +184,7 @@ impl Response {
     /// one response. Write errors are ignored: there is nowhere to report
     /// them.
     pub fn send(&self) {
-        let _ = self.write_to(std::io::stdout().lock());
+        crate::stdio::write_stdout(&crate::wire::write_response(self));
     }
 }
 
