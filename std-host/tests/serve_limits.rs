@@ -83,14 +83,14 @@ fn overload_answers_503_with_retry_after() {
 
 #[test]
 fn quota_answers_429_once_spent() {
-    // hello uses about 120,000 fuel a call: the second call overdraws the
-    // 200,000 bucket, the third is refused until it refills (an hour).
+    // hello uses about 34,000 fuel a call: the second call overdraws the
+    // 50,000 bucket, the third is refused until it refills (an hour).
     let config = BASE.to_string()
         + &function(
             "hello",
             &example("hello"),
             "/hello",
-            "quota = { fuel = 200_000, window = \"1h\" }",
+            "quota = { fuel = 50_000, window = \"1h\" }",
         )
         + &function("echo", &example("echo"), "/echo", "");
     let s = Server::start(&config);
