@@ -123,10 +123,8 @@ impl<'a> Reader<'a> {
     fn key(&mut self) -> Option<&'a [u8]> {
         self.expect(b'"')?;
         let rest = self.input.get(self.pos..)?;
-        let len = rest
-            .iter()
-            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
-        if rest[len] != b'"' {
+        let len = crate::scan::plain_len(rest);
+        if *rest.get(len)? != b'"' {
             return None;
         }
         self.pos += len + 1;
@@ -137,10 +135,8 @@ impl<'a> Reader<'a> {
     fn string(&mut self) -> Option<String> {
         self.expect(b'"')?;
         let rest = self.input.get(self.pos..)?;
-        let plain = rest
-            .iter()
-            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
-        if rest[plain] == b'"' {
+        let plain = crate::scan::plain_len(rest);
+        if *rest.get(plain)? == b'"' {
             self.pos += plain + 1;
             return std::str::from_utf8(&rest[..plain]).ok().map(str::to_owned);
         }
@@ -154,12 +150,11 @@ impl<'a> Reader<'a> {
         let mut text = Vec::new();
         loop {
             let rest = self.input.get(self.pos..)?;
-            let plain = rest
-                .iter()
-                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+            let plain = crate::scan::plain_len(rest);
+            let stop = *rest.get(plain)?;
             text.extend_from_slice(&rest[..plain]);
             self.pos += plain + 1;
-            match rest[plain] {
+            match stop {
                 b'"' => break,
                 b'\\' => {
                     text.push(unescape(*rest.get(plain + 1)?)?);

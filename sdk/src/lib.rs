@@ -83,6 +83,8 @@ mod request;
 #[cfg(feature = "std")]
 mod response;
 #[cfg(feature = "std")]
+mod scan;
+#[cfg(feature = "std")]
 mod stdio;
 pub mod tiny;
 #[cfg(feature = "std")]

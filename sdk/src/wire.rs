@@ -1,10 +1,12 @@
 //! The response envelope's JSON in the std SDK, written with the tiny SDK's
-//! escaping ([`crate::tiny::write`]) instead of serde_json's generic
+//! escapes ([`crate::tiny::write`]) between plain runs found a word at a
+//! time ([`crate::scan`]) instead of serde_json's generic
 //! serializer: the same bytes serde_json writes for
 //! [`ResponseDoc`](jinn_contract::json::ResponseDoc), for a fraction of the
 //! fuel. (The request is read by [`crate::envelope`].)
 
 use crate::Response;
+use crate::scan::plain_len;
 use crate::tiny::write::{Sink, escape};
 
 /// A [`Sink`] appending to a byte vector.
@@ -16,10 +18,21 @@ impl Sink for Bytes<'_> {
     }
 }
 
-/// Writes `"text"`, escaped as serde_json escapes it.
+/// Writes `"text"`, escaped as serde_json escapes it: the plain runs in
+/// one piece each ([`plain_len`]), the bytes between them with the tiny
+/// writer's escapes.
 fn string(out: &mut Bytes<'_>, text: &str) {
     out.put(b"\"");
-    escape(out, text.as_bytes());
+    let mut rest = text.as_bytes();
+    loop {
+        let plain = plain_len(rest);
+        out.put(&rest[..plain]);
+        let Some(special) = rest.get(plain..=plain) else {
+            break;
+        };
+        escape(out, special);
+        rest = &rest[plain + 1..];
+    }
     out.put(b"\"");
 }
 
