@@ -83,7 +83,7 @@ fn overload_answers_503_with_retry_after() {
 
 #[test]
 fn quota_answers_429_once_spent() {
-    // hello uses about 34,000 fuel a call: the second call overdraws the
+    // hello uses about 30,000 fuel a call: the second call overdraws the
     // 50,000 bucket, the third is refused until it refills (an hour).
     let config = BASE.to_string()
         + &function(
