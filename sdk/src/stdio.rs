@@ -7,7 +7,6 @@
 #[link(wasm_import_module = "wasi_snapshot_preview1")]
 unsafe extern "C" {
     fn fd_read(fd: i32, iovs: *const [usize; 2], iovs_len: usize, nread: *mut usize) -> u16;
-    fn fd_write(fd: i32, iovs: *const [usize; 2], iovs_len: usize, nwritten: *mut usize) -> u16;
 }
 
 /// Reads all of stdin.
@@ -46,20 +45,11 @@ pub(crate) fn read_stdin() -> std::io::Result<Vec<u8>> {
     Ok(input)
 }
 
-/// Writes `bytes` to stdout. Errors are ignored: there is nowhere to
-/// report them (the host sees a short response).
+/// Writes `bytes` to stdout (the tiny SDK's writer). Errors are ignored:
+/// there is nowhere to report them (the host sees a short response).
 #[cfg(target_arch = "wasm32")]
-pub(crate) fn write_stdout(mut bytes: &[u8]) {
-    while !bytes.is_empty() {
-        let iov = [bytes.as_ptr() as usize, bytes.len()];
-        let mut written = 0;
-        // SAFETY: the host reads at most `iov[1]` bytes at `iov[0]`.
-        let errno = unsafe { fd_write(1, &iov, 1, &mut written) };
-        if errno != 0 || written == 0 {
-            return;
-        }
-        bytes = &bytes[written.min(bytes.len())..];
-    }
+pub(crate) fn write_stdout(bytes: &[u8]) {
+    crate::tiny::stdio::write_all(bytes);
 }
 
 /// Writes `bytes` to stdout and flushes it. Errors are ignored: there is

@@ -53,7 +53,7 @@ mod request;
 mod response;
 mod scan;
 #[cfg(target_arch = "wasm32")]
-mod stdio;
+pub(crate) mod stdio;
 pub mod write;
 
 use core::fmt;

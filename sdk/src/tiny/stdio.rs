@@ -66,8 +66,9 @@ pub(crate) unsafe fn read_stdin() -> Result<&'static mut [u8], ReadError> {
 }
 
 /// Writes all of `bytes` to stdout; on an error it stops (there is nowhere
-/// to report it: the host sees a short response).
-fn write_all(mut bytes: &[u8]) {
+/// to report it: the host sees a short response). The std SDK writes its
+/// response with it too.
+pub(crate) fn write_all(mut bytes: &[u8]) {
     while !bytes.is_empty() {
         let iov = [bytes.as_ptr() as usize, bytes.len()];
         let mut written = 0;
