@@ -400,21 +400,28 @@ fn run_in(s: &Settings, scratch: &Path) -> Result<Report, String> {
         }
         if let Some(servers) = &p3 {
             for &c in connections {
-                for (label, url, _) in rotated(servers, round) {
-                    progress.doing(round, &format!("P3 echo, {c} connections, {label}"));
-                    let load = serve::wrk(&url, c, s.seconds)?;
-                    let (row, _) = table.slot(
-                        "P3",
-                        &format!("echo, {c} connections"),
-                        &label,
-                        Unit::RequestsPerSecond,
-                    );
-                    row.points.push(Point {
-                        value: load.rps,
-                        p99: Some(load.p99_us),
-                        rss_kib: 0,
-                        fuel: None,
-                    });
+                for route in &s.workloads.p3 {
+                    let here: Vec<Served> = servers
+                        .iter()
+                        .filter(|(name, ..)| *name == route.name)
+                        .cloned()
+                        .collect();
+                    for (name, label, url, _) in rotated(&here, round) {
+                        progress.doing(round, &format!("P3 {name}, {c} connections, {label}"));
+                        let load = serve::wrk(&url, c, s.seconds)?;
+                        let (row, _) = table.slot(
+                            "P3",
+                            &format!("{name}, {c} connections"),
+                            &label,
+                            Unit::RequestsPerSecond,
+                        );
+                        row.points.push(Point {
+                            value: load.rps,
+                            p99: Some(load.p99_us),
+                            rss_kib: 0,
+                            fuel: None,
+                        });
+                    }
                 }
             }
         }
@@ -427,7 +434,7 @@ fn run_in(s: &Settings, scratch: &Path) -> Result<Report, String> {
     drop(progress);
     if let Some(servers) = &p3 {
         // Peak RSS of each server over the whole load.
-        for (label, _, pid) in servers {
+        for (_, label, _, pid) in servers {
             let hwm = status_kib(Some(*pid), "VmHWM");
             for (row, _) in table
                 .rows
@@ -562,60 +569,82 @@ fn start_p3(
         &serve::config(&dir, port, admin, &functions, ""),
         port,
     )?;
-    let route = s
+    let first = s
         .workloads
         .p3
         .first()
         .ok_or("no P3 route in the workload list")?;
-    jinn.first_200(&route.path, Instant::now(), Duration::from_secs(60))?;
-    let mut servers = vec![(
-        "jinn serve".to_string(),
-        format!("http://{}{}", jinn.addr, route.path),
-        jinn.child.id(),
-    )];
+    jinn.first_200(&first.path, Instant::now(), Duration::from_secs(60))?;
+    let (jinn_addr, jinn_pid) = (jinn.addr, jinn.child.id());
     let mut keep = vec![Keep::Jinn(jinn)];
-    if let (Some(peers), Some(native)) = (&s.peers, &route.native) {
-        let mut child = Command::new(peers)
-            .args([native.as_str(), "--listen", "127.0.0.1:0"])
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .map_err(|e| format!("{}: {e}", peers.display()))?;
-        let mut line = String::new();
-        let stdout = child.stdout.take().ok_or("no stdout")?;
-        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)
-            .map_err(|e| e.to_string())?;
-        let addr: std::net::SocketAddr = line
-            .trim()
-            .strip_prefix("listening on ")
-            .and_then(|a| a.parse().ok())
-            .ok_or_else(|| format!("{native}: unexpected first line {line:?}"))?;
-        let a = serve::get(servers_addr(&keep), &route.path)?;
+    // Native servers by name, started once each: (name, address, pid).
+    let mut natives: Vec<(String, std::net::SocketAddr, u32)> = Vec::new();
+    let mut servers = Vec::new();
+    for route in &s.workloads.p3 {
+        servers.push((
+            route.name.clone(),
+            "jinn serve".to_string(),
+            format!("http://{jinn_addr}{}", route.path),
+            jinn_pid,
+        ));
+        let (Some(peers), Some(native)) = (&s.peers, &route.native) else {
+            continue;
+        };
+        let (addr, pid) = match natives.iter().find(|(n, ..)| n == native) {
+            Some((_, addr, pid)) => (*addr, *pid),
+            None => {
+                let (child, addr) = start_native(peers, native)?;
+                let pid = child.id();
+                natives.push((native.clone(), addr, pid));
+                keep.push(Keep::Child(child));
+                (addr, pid)
+            }
+        };
+        let a = serve::get(jinn_addr, &route.path)?;
         let b = serve::get(addr, &route.path)?;
         serve::same_reply(&a, &b)?;
         notes.push(format!("P3 {}: jinn serve and the native server give the same response (status {}, {} headers, {} body bytes).", route.name, a.status, a.headers.len(), a.body.len()));
         servers.push((
+            route.name.clone(),
             "native hyper".into(),
             format!("http://{addr}{}", route.path),
-            child.id(),
+            pid,
         ));
-        keep.push(Keep::Child(child));
     }
     Ok((servers, keep))
 }
 
-fn servers_addr(keep: &[Keep]) -> std::net::SocketAddr {
-    match &keep[0] {
-        Keep::Jinn(s) => s.addr,
-        Keep::Child(_) => unreachable!("jinn serve is first"),
-    }
+/// Starts the native server `native` of the peers' program on a free
+/// loopback port; returns it and its address.
+fn start_native(
+    peers: &Path,
+    native: &str,
+) -> Result<(std::process::Child, std::net::SocketAddr), String> {
+    let mut child = Command::new(peers)
+        .args([native, "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("{}: {e}", peers.display()))?;
+    let mut line = String::new();
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)
+        .map_err(|e| e.to_string())?;
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .and_then(|a| a.parse().ok())
+        .ok_or_else(|| format!("{native}: unexpected first line {line:?}"))?;
+    Ok((child, addr))
 }
 
-/// A server under load: its label, URL and pid.
-type Served = (String, String, u32);
+/// A server under load for one P3 workload: the workload, the server's
+/// label, the URL and the pid.
+type Served = (String, String, String, u32);
 
 /// A server process, stopped when dropped.
 enum Keep {
-    Jinn(Server),
+    /// Held only to be dropped: [`Server`] stops the process then.
+    Jinn(#[expect(dead_code, reason = "held for its Drop")] Server),
     Child(std::process::Child),
 }
 
